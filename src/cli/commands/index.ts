@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import type { CliIO } from '../io.js';
+
+/**
+ * A command module adds its subcommand to the program. `setExit` records the exit code (the
+ * highest one recorded wins); a user's mistake is a thrown `CliError`, never a stack trace.
+ */
+export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
+
+// Each command lives in its own module; add it here in the order `--help` should list it.
+export const commands: RegisterCommand[] = [];

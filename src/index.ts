@@ -1,0 +1,9 @@
+/**
+ * The programmatic API of mtlc (PRODUCT.md §8): what the CLI and the Vite plugin call.
+ * text -> spec document -> checked model (IR) -> emitted files.
+ */
+export type { Diagnostic, Severity, SourceRange } from './spec/diagnostic.js';
+export type { SpecDocument } from './spec/document.js';
+export type { CheckedModel, Tower, LayerNode, Junction } from './model/ir.js';
+export { defineLayerKind, LayerRegistry } from './layers/kind.js';
+export type { LayerKind, LayerConfig, Shape, EmitContext, JsonSchema } from './layers/kind.js';

@@ -1,0 +1,99 @@
+/**
+ * The interface every layer kind implements, built-in or from a user's plugin (PRODUCT.md §8).
+ * A kind is defined in exactly one place: its schema fragment, shape rule, parameter count and
+ * code emitter live together in one `defineLayerKind({...})` call.
+ */
+
+/** A JSON Schema (2020-12) object, as plain data. */
+export type JsonSchema = { readonly [key: string]: unknown };
+
+/** An activation's shape without the batch axis, e.g. [28, 28, 1]. */
+export type Shape = readonly number[];
+
+/** A layer as written in the spec (after schema validation): `type`, optional `name`, the rest. */
+export type LayerConfig = { readonly type: string; readonly name?: string } & {
+  readonly [key: string]: unknown;
+};
+
+/** A problem the shape rule found; located at `property` of the layer (or the layer itself). */
+export interface LayerIssue {
+  code: string;
+  message: string;
+  /** Name of the offending property of the layer config, e.g. `kernelSize`. */
+  property?: string;
+  hint?: string;
+}
+
+export type ShapeResult = { shape: Shape } | { error: LayerIssue };
+
+export interface EmitContext {
+  /** Identifier of the `@tensorflow/tfjs` namespace import in the generated file (`tf`). */
+  readonly tf: string;
+  /** The unique tfjs layer name chosen for this layer. */
+  readonly layerName: string;
+  /** Renders a plain value as a safe TypeScript literal (strings escaped, keys quoted). */
+  literal(value: unknown): string;
+  /** Identifier under which this kind's `runtimeClass` was imported, when it has one. */
+  readonly runtimeClass?: string;
+}
+
+export interface LayerKind {
+  /** The spec's `type` value (camelCase), e.g. `conv2d`. */
+  readonly type: string;
+  /** One sentence; becomes the schema description of the layer object. */
+  readonly description: string;
+  /** JSON Schema of the kind's own properties (not `type` or `name`), each with a description. */
+  readonly properties: { readonly [property: string]: JsonSchema };
+  readonly required?: readonly string[];
+  /** Output shape for an input shape (no batch axis), or the reason the layer cannot apply. */
+  outputShape(config: LayerConfig, input: Shape): ShapeResult;
+  /** Number of weights (trainable and not) the layer creates for this input shape. */
+  paramCount(config: LayerConfig, input: Shape): number;
+  /** A TypeScript expression that constructs the layer, e.g. `tf.layers.dense({...})`. */
+  emit(config: LayerConfig, ctx: EmitContext): string;
+  /** For kinds tfjs lacks: the module and export of the layer class generated code imports. */
+  readonly runtimeClass?: { readonly module: string; readonly exportName: string };
+}
+
+/** Identity helper that gives a kind's definition its type (and a place to validate it). */
+export function defineLayerKind<K extends LayerKind>(kind: K): K {
+  if (!/^[a-z][A-Za-z0-9]*$/.test(kind.type)) {
+    throw new Error(`layer kind type must be camelCase, got ${JSON.stringify(kind.type)}`);
+  }
+  for (const reserved of ['type', 'name']) {
+    if (reserved in kind.properties) {
+      throw new Error(`layer kind ${kind.type}: property "${reserved}" is reserved`);
+    }
+  }
+  return kind;
+}
+
+/** The set of layer kinds a compilation uses: the built-ins plus any plugin's. */
+export class LayerRegistry {
+  readonly #kinds = new Map<string, LayerKind>();
+
+  constructor(kinds: Iterable<LayerKind> = []) {
+    for (const kind of kinds) this.register(kind);
+  }
+
+  register(kind: LayerKind): this {
+    if (this.#kinds.has(kind.type)) {
+      throw new Error(`layer kind "${kind.type}" is already registered`);
+    }
+    this.#kinds.set(kind.type, kind);
+    return this;
+  }
+
+  get(type: string): LayerKind | undefined {
+    return this.#kinds.get(type);
+  }
+
+  /** Kinds in registration order (deterministic schema and docs). */
+  list(): LayerKind[] {
+    return [...this.#kinds.values()];
+  }
+
+  types(): string[] {
+    return [...this.#kinds.keys()];
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The checked model (IR): what a valid spec means, with every default filled in, every shape
+ * inferred and every parameter counted. Produced by `checkModel` (src/model/check.ts) from a
+ * schema-valid spec document; consumed by codegen, `inspect` and `graph`. Plain, immutable data.
+ */
+import type { LayerConfig, Shape } from '../layers/kind.js';
+import type { CrossStitchInit, CrossStitchMode, TrainingPlan } from '../runtime/plan.js';
+
+export interface CheckedModel {
+  /** Spec file as the user named it, and the sha256 of its text. */
+  readonly specFile: string;
+  readonly specHash: string;
+  /** PascalCase model name: the builder is `build${name}`. */
+  readonly name: string;
+  readonly description?: string;
+  readonly input: { readonly name: string; readonly shape: Shape };
+  /** In spec order; this is the order of the model's outputs. */
+  readonly towers: readonly Tower[];
+  /** In spec order. */
+  readonly junctions: readonly Junction[];
+  /** Training defaults from the spec's `training:` and `data:` sections. */
+  readonly training: TrainingPlan;
+}
+
+export interface Tower {
+  /** The task name (camelCase identifier); also the tfjs name of the head layer / output. */
+  readonly task: string;
+  readonly description?: string;
+  readonly layers: readonly LayerNode[];
+  /** The task's head: a dense layer named after the task. */
+  readonly head: LayerNode;
+  readonly loss: string;
+  readonly lossWeight: number;
+  readonly metrics: readonly string[];
+}
+
+export interface LayerNode {
+  /** The layer kind's `type`. */
+  readonly type: string;
+  /** Name in the spec, or a generated one (`${type}${index+1}`) unique in its tower. */
+  readonly name: string;
+  /** Unique tfjs layer name in the model: `${task}_${name}`; a head is named `${task}`. */
+  readonly layerName: string;
+  /** Position in the tower's `layers` (the head: `layers.length`). */
+  readonly index: number;
+  /** The layer's config as written (validated), passed to the kind's emitter. */
+  readonly config: LayerConfig;
+  readonly inputShape: Shape;
+  readonly outputShape: Shape;
+  readonly params: number;
+  /** JSON pointer of the layer in the spec (for diagnostics and tooling). */
+  readonly pointer: string;
+}
+
+export interface Junction {
+  /** From the spec, or `stitch${index+1}`. */
+  readonly name: string;
+  /** Unique tfjs layer name: `cross_stitch_${name}`. */
+  readonly layerName: string;
+  readonly index: number;
+  /** The stitched tasks, in tower (spec) order. */
+  readonly towers: readonly string[];
+  /** Per stitched task: the layer after which the unit sits, and its index in that tower. */
+  readonly after: { readonly [task: string]: { readonly layer: string; readonly index: number } };
+  readonly mode: CrossStitchMode;
+  readonly init: CrossStitchInit;
+  readonly trainable: boolean;
+  /** Per stitched task, the activation shape at the junction (output shapes equal inputs). */
+  readonly shapes: { readonly [task: string]: Shape };
+  readonly params: number;
+  readonly pointer: string;
+}
