@@ -4,3 +4,5 @@
  * The runtime never imports the compiler.
  */
 export type * from './plan.js';
+export { CrossStitch, crossStitch, crossStitchMix, registerCrossStitch, mixingMatrix, unitMatrix, DEFAULT_CROSS_STITCH_INIT } from './cross-stitch.js';
+export type { CrossStitchArgs } from './cross-stitch.js';

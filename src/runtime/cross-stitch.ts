@@ -1,0 +1,294 @@
+/**
+ * The cross-stitch unit (Misra et al., CVPR 2016) as a TensorFlow.js layer: N >= 2 inputs,
+ * N outputs, x̃_i = Σ_j α_ij · x_j (PRODUCT.md §1).
+ *
+ * Modes and the shape of the weight `alpha` (row i = output i, column j = input j):
+ * - `channel`: α [N, N, C], C the last axis; applied at every position (paper form).
+ * - `scalar`:  α [N, N], one mixing matrix for the whole activation.
+ * - `unit`:    rank-2 inputs [B, d_i] of any widths; α [D, D] with D = Σ d_i, applied to the
+ *              concatenation (x̃ = concat(x) · αᵀ) and split back at offsets d_0, d_0+d_1, ...
+ *
+ * Initialisation (`init`):
+ * - `{self, other}`: self on the diagonal, other/(N−1) off it (default {0.9, 0.1} for channel and
+ *   scalar). In unit mode the default is the identity, and `{self, other}` means blocks:
+ *   self·I on the diagonal block (i, i), and other/(N−1) on positions (k, k), k < min(d_i, d_j),
+ *   of the off-diagonal block (i, j) (a rectangular identity when widths differ).
+ * - `{matrix}`: an explicit N×N matrix (replicated per channel in channel mode; expanded into
+ *   blocks like `{self, other}` in unit mode), or in unit mode a full D×D matrix.
+ *
+ * Performance (see bench/NOTES.md): each mode is a handful of large kernels — one matMul per
+ * junction in forward and two in backward — and never `gather` (whose gradient needs
+ * UnsortedSegmentSum, absent on wasm).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { CrossStitchInit, CrossStitchMode } from './plan.js';
+
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+type Kwargs = Parameters<tf.layers.Layer['call']>[1];
+type Shape = (number | null)[];
+
+export interface CrossStitchArgs extends LayerArgs {
+  readonly mode: CrossStitchMode;
+  readonly init?: CrossStitchInit;
+}
+
+const MODES: readonly CrossStitchMode[] = ['channel', 'scalar', 'unit'];
+export const DEFAULT_CROSS_STITCH_INIT = { self: 0.9, other: 0.1 } as const;
+
+/** Marks our class so a second copy of this module recognises the registered one as its twin. */
+const MTLC_CROSS_STITCH = Symbol.for('mtlc.CrossStitch');
+
+function fmt(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => (d == null ? 'null' : String(d))).join(',')}]`;
+}
+
+function isShapeList(s: Shape | Shape[]): s is Shape[] {
+  return Array.isArray(s) && s.length > 0 && Array.isArray(s[0]);
+}
+
+function validateInit(init: unknown, where: string): CrossStitchInit | undefined {
+  if (init === undefined || init === null) return undefined;
+  if (typeof init !== 'object') throw new Error(`${where}: init must be {self, other} or {matrix}, got ${JSON.stringify(init)}`);
+  const o = init as Record<string, unknown>;
+  if ('matrix' in o) {
+    const m = o['matrix'];
+    if (
+      !Array.isArray(m) ||
+      m.length === 0 ||
+      !m.every((row) => Array.isArray(row) && row.length > 0 && row.every((v) => typeof v === 'number' && Number.isFinite(v)))
+    ) {
+      throw new Error(`${where}: init.matrix must be a non-empty array of rows of finite numbers`);
+    }
+    const rows = m as number[][];
+    if (rows.some((r) => r.length !== rows.length)) {
+      throw new Error(`${where}: init.matrix must be square, got rows of lengths ${rows.map((r) => r.length).join(', ')} for ${rows.length} rows`);
+    }
+    return { matrix: rows.map((r) => [...r]) };
+  }
+  const self = o['self'];
+  const other = o['other'];
+  if (typeof self !== 'number' || !Number.isFinite(self) || typeof other !== 'number' || !Number.isFinite(other)) {
+    throw new Error(`${where}: init must be {self: number, other: number} or {matrix: number[][]}, got ${JSON.stringify(init)}`);
+  }
+  return { self, other };
+}
+
+/** N×N mixing matrix from an init (self on the diagonal, other/(N−1) off it). */
+export function mixingMatrix(n: number, init: CrossStitchInit): number[][] {
+  if ('matrix' in init) {
+    if (init.matrix.length !== n) {
+      throw new Error(`init.matrix is ${init.matrix.length}×${init.matrix.length} but the junction stitches ${n} towers (expected ${n}×${n})`);
+    }
+    return init.matrix.map((r) => [...r]);
+  }
+  const off = init.other / (n - 1);
+  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? init.self : off)));
+}
+
+/** D×D unit-mode matrix (D = Σ widths): block (i, j) is a[i][j] times a (rectangular) identity. */
+export function unitMatrix(widths: readonly number[], init: CrossStitchInit | undefined): number[][] {
+  const d = widths.reduce((s, w) => s + w, 0);
+  if (init && 'matrix' in init && init.matrix.length === d && d !== widths.length) {
+    return init.matrix.map((r) => [...r]);
+  }
+  if (init && 'matrix' in init && init.matrix.length !== widths.length) {
+    throw new Error(
+      `init.matrix is ${init.matrix.length}×${init.matrix.length}; unit mode with widths [${widths.join(',')}] needs ${widths.length}×${widths.length} (per-tower blocks) or ${d}×${d} (full)`,
+    );
+  }
+  const a = init ? mixingMatrix(widths.length, init) : mixingMatrix(widths.length, { self: 1, other: 0 });
+  const out = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  const offsets = widths.map((_, i) => widths.slice(0, i).reduce((s, w) => s + w, 0));
+  widths.forEach((di, i) => {
+    widths.forEach((dj, j) => {
+      const v = a[i]![j]!;
+      for (let k = 0; k < Math.min(di, dj); k++) out[offsets[i]! + k]![offsets[j]! + k] = v;
+    });
+  });
+  return out;
+}
+
+export class CrossStitch extends tf.layers.Layer {
+  static className = 'CrossStitch';
+  static readonly [MTLC_CROSS_STITCH] = true;
+
+  readonly mode: CrossStitchMode;
+  readonly init: CrossStitchInit | undefined;
+  /** Input shapes seen at build time (batch axis included, possibly null). */
+  private builtShapes: Shape[] = [];
+  private alpha: tf.LayerVariable | null = null;
+
+  constructor(args: CrossStitchArgs) {
+    super(args);
+    const where = `CrossStitch${args?.name ? ` '${args.name}'` : ''}`;
+    if (!args || !MODES.includes(args.mode)) {
+      throw new Error(`${where}: mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(args?.mode)}`);
+    }
+    this.mode = args.mode;
+    this.init = validateInit(args.init, where);
+    this.supportsMasking = false;
+  }
+
+  private where(): string {
+    return `CrossStitch '${this.name}' (${this.mode} mode)`;
+  }
+
+  private checkShapes(shapes: Shape[]): void {
+    const w = this.where();
+    if (shapes.length < 2) throw new Error(`${w}: needs at least 2 inputs, got ${shapes.length}`);
+    const first = shapes[0]!;
+    if (this.mode === 'unit') {
+      shapes.forEach((s, i) => {
+        if (s.length !== 2) throw new Error(`${w}: every input must be rank 2 [batch, width]; input ${i} has shape ${fmt(s)} (input 0: ${fmt(first)})`);
+        if (s[1] == null || s[1] < 1) throw new Error(`${w}: input ${i} has shape ${fmt(s)} with an unknown or empty width`);
+      });
+      return;
+    }
+    if (first.length < 2) throw new Error(`${w}: inputs must have a batch axis and at least one more; input 0 has shape ${fmt(first)}`);
+    shapes.forEach((s, i) => {
+      const same = s.length === first.length && s.every((d, k) => k === 0 || d === first[k]);
+      if (!same) throw new Error(`${w}: input ${i} has shape ${fmt(s)} but input 0 has shape ${fmt(first)}; ${this.mode} mode needs equal shapes`);
+    });
+    const c = first[first.length - 1];
+    if (c == null || c < 1) throw new Error(`${w}: the channel (last) axis must be known and non-empty, got shape ${fmt(first)}`);
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    if (!isShapeList(inputShape)) {
+      throw new Error(`${this.where()}: needs a list of at least 2 inputs, got one input of shape ${fmt(inputShape)}`);
+    }
+    this.checkShapes(inputShape);
+    this.builtShapes = inputShape.map((s) => [...s]);
+    const n = inputShape.length;
+    let shape: number[];
+    let values: number[];
+    const w = this.where();
+    try {
+      if (this.mode === 'unit') {
+        const widths = inputShape.map((s) => s[1] as number);
+        const m = unitMatrix(widths, this.init);
+        const d = m.length;
+        shape = [d, d];
+        values = m.flat();
+      } else {
+        const a = mixingMatrix(n, this.init ?? DEFAULT_CROSS_STITCH_INIT);
+        if (this.mode === 'scalar') {
+          shape = [n, n];
+          values = a.flat();
+        } else {
+          const c = inputShape[0]![inputShape[0]!.length - 1] as number;
+          shape = [n, n, c];
+          values = a.flatMap((row) => row.flatMap((v) => new Array<number>(c).fill(v)));
+        }
+      }
+    } catch (e) {
+      throw new Error(`${w}: ${(e as Error).message}`);
+    }
+    if (this.alpha == null) {
+      this.alpha = this.addWeight('alpha', shape, 'float32', tf.initializers.zeros());
+      const initial = tf.tensor(values, shape, 'float32');
+      this.alpha.write(initial);
+      initial.dispose();
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape[] {
+    if (!isShapeList(inputShape)) {
+      throw new Error(`${this.where()}: needs a list of at least 2 inputs, got one input of shape ${fmt(inputShape)}`);
+    }
+    this.checkShapes(inputShape);
+    return inputShape.map((s) => [...s]);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor[] {
+    return tf.tidy(() => {
+      const xs = Array.isArray(inputs) ? inputs : [inputs];
+      this.checkShapes(xs.map((x) => x.shape));
+      this.checkAgainstBuilt(xs.map((x) => x.shape));
+      const alpha = this.alpha!.read();
+      return crossStitchMix(this.mode, xs, alpha);
+    });
+  }
+
+  private checkAgainstBuilt(shapes: Shape[]): void {
+    const built = this.builtShapes;
+    if (built.length === 0) return;
+    if (shapes.length !== built.length) {
+      throw new Error(`${this.where()}: was built for ${built.length} inputs, got ${shapes.length}`);
+    }
+    shapes.forEach((s, i) => {
+      const b = built[i]!;
+      const ok = s.length === b.length && s.every((d, k) => k === 0 || b[k] == null || d === b[k]);
+      if (!ok) throw new Error(`${this.where()}: input ${i} has shape ${fmt(s)} but the layer was built for ${fmt(b)}`);
+    });
+  }
+
+  /** The current α as nested arrays (for logs and reports). */
+  alphaValue(): number[] | number[][] | number[][][] {
+    if (this.alpha == null) throw new Error(`${this.where()}: not built yet`);
+    return this.alpha.read().arraySync() as number[][];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = { mode: this.mode };
+    if (this.init) {
+      config['init'] = 'matrix' in this.init ? { matrix: this.init.matrix.map((r) => [...r]) } : { self: this.init.self, other: this.init.other };
+    }
+    return { ...super.getConfig(), ...config };
+  }
+}
+
+/**
+ * The mixing itself, on plain tensors (inside the caller's tidy). `alpha` as in the layer.
+ *
+ * - scalar: stack to [N, K] (K = elements per input), α·X (one matMul), unstack.
+ * - channel: each input as [M, C] (M = positions), concat to [M, N·C], times the block matrix
+ *   W[(j,c),(i,c')] = α[i,j,c]·δ(c,c') (one matMul), split back. The gradient is one concat,
+ *   two matMuls and one split; W's own ops are tiny.
+ * - unit: concat to [B, D], times αᵀ (one matMul), split at the widths.
+ */
+export function crossStitchMix(mode: CrossStitchMode, xs: readonly tf.Tensor[], alpha: tf.Tensor): tf.Tensor[] {
+  const n = xs.length;
+  const shape0 = xs[0]!.shape;
+  if (mode === 'unit') {
+    const widths = xs.map((x) => x.shape[1]!);
+    const cat = tf.concat(xs as tf.Tensor2D[], 1);
+    const mixed = tf.matMul(cat, alpha as tf.Tensor2D, false, true);
+    return tf.split(mixed, widths, 1);
+  }
+  if (mode === 'scalar') {
+    const k = xs[0]!.size;
+    const stacked = tf.reshape(tf.stack(xs as tf.Tensor[], 0), [n, k]);
+    const mixed = tf.matMul(alpha as tf.Tensor2D, stacked);
+    return tf.unstack(mixed, 0).map((y) => tf.reshape(y, shape0));
+  }
+  const c = shape0[shape0.length - 1]!;
+  const m = xs[0]!.size / c;
+  const cat = tf.concat(xs.map((x) => tf.reshape(x, [m, c])), 1);
+  // W[j*C + c, i*C + c'] = α[i, j, c] δ(c, c'): α -> [j, c, i] -> [j, c, i, 1] ⊙ I[c, c'] -> [N·C, N·C].
+  const eye = tf.reshape(tf.eye(c), [1, c, 1, c]);
+  const w = tf.reshape(tf.mul(tf.reshape(tf.transpose(alpha, [1, 2, 0]), [n, c, n, 1]), eye), [n * c, n * c]);
+  const mixed = tf.matMul(cat, w);
+  return tf.split(mixed, n, 1).map((y) => tf.reshape(y, shape0));
+}
+
+/**
+ * Registers `CrossStitch` for (de)serialization. Idempotent: when a CrossStitch from this module
+ * (or a second copy of it, e.g. after a re-import) is already registered, it is kept and `false`
+ * is returned.
+ */
+export function registerCrossStitch(): boolean {
+  const map = tf.serialization.SerializationMap.getMap().classNameMap as Record<string, [unknown, unknown] | undefined>;
+  const existing = map[CrossStitch.className]?.[0] as Record<symbol, unknown> | undefined;
+  if (existing && existing[MTLC_CROSS_STITCH] === true) return false;
+  tf.serialization.registerClass(CrossStitch);
+  return true;
+}
+
+registerCrossStitch();
+
+/** Convenience factory in the style of `tf.layers.*`. */
+export function crossStitch(args: CrossStitchArgs): CrossStitch {
+  return new CrossStitch(args);
+}
