@@ -6,3 +6,5 @@
 export type * from './plan.js';
 export { CrossStitch, crossStitch, crossStitchMix, registerCrossStitch, mixingMatrix, unitMatrix, DEFAULT_CROSS_STITCH_INIT } from './cross-stitch.js';
 export type { CrossStitchArgs } from './cross-stitch.js';
+export { fileSystemHandler, registerFileSystemRouter, ModelFileError, MODEL_JSON, WEIGHTS_BIN } from './io/index.js';
+export type { FileSystemHandlerOptions, SaveStep } from './io/index.js';
