@@ -8,3 +8,14 @@ export { CrossStitch, crossStitch, crossStitchMix, registerCrossStitch, mixingMa
 export type { CrossStitchArgs } from './cross-stitch.js';
 export { fileSystemHandler, registerFileSystemRouter, ModelFileError, MODEL_JSON, WEIGHTS_BIN } from './io/index.js';
 export type { FileSystemHandlerOptions, SaveStep } from './io/index.js';
+export {
+  selectBackend,
+  parseBackendChoice,
+  classifyLoadError,
+  defaultModuleLoader,
+  BackendUnavailableError,
+  UnknownBackendError,
+  BACKEND_ORDER,
+  BACKEND_PACKAGES,
+} from './backend.js';
+export type { BackendSelection, SelectBackendOptions, SkippedBackend, ModuleLoader, BackendErrorCode } from './backend.js';
