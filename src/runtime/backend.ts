@@ -91,6 +91,11 @@ export interface SelectBackendOptions {
   readonly loader?: ModuleLoader;
   /** Where `MTLC_BACKEND` is read from when `choice` is undefined (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Used when `choice` is undefined and `MTLC_BACKEND` is unset: the spec's `training.backend`.
+   * Precedence: explicit choice (a --backend flag) > MTLC_BACKEND > defaultChoice > 'auto'.
+   */
+  readonly defaultChoice?: BackendChoice;
 }
 
 const CUDA_LIB = /\b(lib(?:cudart|cudnn|cublas|cublasLt|cufft|curand|cusolver|cusparse|nvinfer|cuda)\.so[.\d]*)/;
@@ -203,7 +208,8 @@ async function tryBackend(backend: BackendName, loader: ModuleLoader): Promise<v
 }
 
 /**
- * Selects and activates a backend. `choice` defaults to `MTLC_BACKEND`, else `auto`.
+ * Selects and activates a backend. `choice` defaults to `MTLC_BACKEND`, else
+ * `options.defaultChoice` (the spec's), else `auto`.
  * Calling it again (same or another backend) switches; it is safe to call many times.
  */
 export async function selectBackend(choice?: BackendChoice, options: SelectBackendOptions = {}): Promise<BackendSelection> {
@@ -214,7 +220,12 @@ export async function selectBackend(choice?: BackendChoice, options: SelectBacke
     requested = parseBackendChoice(choice, 'backend');
   } else {
     const fromEnv = env['MTLC_BACKEND'];
-    requested = fromEnv !== undefined && fromEnv.trim() !== '' ? parseBackendChoice(fromEnv, 'MTLC_BACKEND') : 'auto';
+    requested =
+      fromEnv !== undefined && fromEnv.trim() !== ''
+        ? parseBackendChoice(fromEnv, 'MTLC_BACKEND')
+        : options.defaultChoice !== undefined
+          ? parseBackendChoice(options.defaultChoice, 'training.backend')
+          : 'auto';
   }
   if (requested !== 'auto') {
     await tryBackend(requested, loader);

@@ -137,6 +137,12 @@ describe('choice from MTLC_BACKEND and switching', () => {
     expect(sel).toMatchObject({ name: 'cpu', requested: 'cpu', tfBackend: 'cpu' });
   });
 
+  it('MTLC_BACKEND wins over the spec default, which wins over auto', async () => {
+    expect((await selectBackend(undefined, { env: { MTLC_BACKEND: 'cpu' }, defaultChoice: 'gpu' })).name).toBe('cpu');
+    const err = (await selectBackend(undefined, { env: {}, defaultChoice: 'gpu' }).catch((e: unknown) => e)) as BackendUnavailableError;
+    expect(err.code).toBe('backend-not-installed');
+  });
+
   it('an explicit choice wins over MTLC_BACKEND', async () => {
     const sel = await selectBackend('cpu', { env: { MTLC_BACKEND: 'gpu' } });
     expect(sel.name).toBe('cpu');
