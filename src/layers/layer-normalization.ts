@@ -1,0 +1,40 @@
+/** `layerNormalization` (tfjs `tf.layers.layerNormalization`), over the last axis. */
+import { emitFactory, readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
+import { defineLayerKind, type LayerConfig } from './kind.js';
+
+const properties = {
+  epsilon: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    default: 0.001,
+    description: 'Small constant added to the variance to avoid dividing by zero.',
+  },
+  center: { type: 'boolean', default: true, description: 'Whether to learn an offset (beta).' },
+  scale: { type: 'boolean', default: true, description: 'Whether to learn a scale (gamma).' },
+};
+
+function read(config: LayerConfig) {
+  return {
+    epsilon: readNumber(config, properties, 'epsilon', { min: 0, minExclusive: true }),
+    center: readBoolean(config, properties, 'center'),
+    scale: readBoolean(config, properties, 'scale'),
+  };
+}
+
+export const layerNormalization = defineLayerKind({
+  type: 'layerNormalization',
+  description: 'Normalises each example over its last axis, with a learned scale and offset.',
+  properties,
+  outputShape: (config, input) =>
+    shapeRule(() => {
+      requireMinRank('layerNormalization', input, 1);
+      read(config);
+      return input;
+    }),
+  paramCount: (config, input) => {
+    const c = read(config);
+    const channels = input[input.length - 1] ?? 0;
+    return channels * ((c.center ? 1 : 0) + (c.scale ? 1 : 0));
+  },
+  emit: (config, ctx) => emitFactory(ctx, 'layerNormalization', { axis: -1, ...read(config) }),
+});
