@@ -242,36 +242,237 @@ export class CrossStitch extends tf.layers.Layer {
 /**
  * The mixing itself, on plain tensors (inside the caller's tidy). `alpha` as in the layer.
  *
- * - scalar: stack to [N, K] (K = elements per input), α·X (one matMul), unstack.
- * - channel: each input as [M, C] (M = positions), concat to [M, N·C], times the block matrix
- *   W[(j,c),(i,c')] = α[i,j,c]·δ(c,c') (one matMul), split back. The gradient is one concat,
- *   two matMuls and one split; W's own ops are tiny.
- * - unit: concat to [B, D], times αᵀ (one matMul), split at the widths.
+ * - channel and scalar: on the cpu and wasm backends, one fused kernel forward
+ *   (`MtlcCrossStitch`, N outputs) and one backward (`MtlcCrossStitchGrad`: all dx and dα in a
+ *   single pass). They are plain loops over the tensors' memory, registered below. Elsewhere
+ *   (tfjs-node, webgl) the same sum is composed of N² broadcast multiplies and adds, which those
+ *   backends run natively. See bench/NOTES.md for the measurements behind this choice.
+ * - unit: concat to [B, D], times αᵀ (one plain matMul; see `unitMatMul`), split at the widths.
  */
-export function crossStitchMix(mode: CrossStitchMode, xs: readonly tf.Tensor[], alpha: tf.Tensor): tf.Tensor[] {
+export function crossStitchMix(mode: CrossStitchMode, xs: readonly tf.Tensor[], alpha: tf.Tensor, allowFused = true): tf.Tensor[] {
   const n = xs.length;
-  const shape0 = xs[0]!.shape;
   if (mode === 'unit') {
     const widths = xs.map((x) => x.shape[1]!);
     const cat = tf.concat(xs as tf.Tensor2D[], 1);
-    const mixed = tf.matMul(cat, alpha as tf.Tensor2D, false, true);
-    return tf.split(mixed, widths, 1);
+    return tf.split(unitMatMul(cat, alpha as tf.Tensor2D), widths, 1);
   }
-  if (mode === 'scalar') {
-    const k = xs[0]!.size;
-    const stacked = tf.reshape(tf.stack(xs as tf.Tensor[], 0), [n, k]);
-    const mixed = tf.matMul(alpha as tf.Tensor2D, stacked);
-    return tf.unstack(mixed, 0).map((y) => tf.reshape(y, shape0));
+  const fused = allowFused && tf.getKernel(CROSS_STITCH_KERNEL, tf.getBackend()) != null && xs.every((x) => x.dtype === 'float32') && alpha.dtype === 'float32';
+  if (fused) {
+    return tf.engine().runKernel(CROSS_STITCH_KERNEL, [...xs, alpha] as unknown as tf.NamedTensorMap, { mode }) as unknown as tf.Tensor[];
   }
+  const shape0 = xs[0]!.shape;
   const c = shape0[shape0.length - 1]!;
-  const m = xs[0]!.size / c;
-  const cat = tf.concat(xs.map((x) => tf.reshape(x, [m, c])), 1);
-  // W[j*C + c, i*C + c'] = α[i, j, c] δ(c, c'): α -> [j, c, i] -> [j, c, i, 1] ⊙ I[c, c'] -> [N·C, N·C].
-  const eye = tf.reshape(tf.eye(c), [1, c, 1, c]);
-  const w = tf.reshape(tf.mul(tf.reshape(tf.transpose(alpha, [1, 2, 0]), [n, c, n, 1]), eye), [n * c, n * c]);
-  const mixed = tf.matMul(cat, w);
-  return tf.split(mixed, n, 1).map((y) => tf.reshape(y, shape0));
+  // α[i][j]: a scalar (scalar mode) or a [C] vector broadcast over the last axis (channel mode).
+  const a = tf.unstack(mode === 'scalar' ? tf.reshape(alpha, [n, n]) : tf.reshape(alpha, [n, n, c]), 0).map((row) => tf.unstack(row, 0));
+  return Array.from({ length: n }, (_, i) => tf.addN(xs.map((x, j) => tf.mul(x, a[i]![j]!))));
 }
+
+/**
+ * y = cat · αᵀ with explicit transposes and plain matMuls in forward and backward: on wasm a
+ * matMul with transposeA/transposeB set costs ~5× an explicit transpose plus a plain matMul at
+ * these sizes (bench/NOTES.md). Backward: d cat = dy · α, dα = dyᵀ · cat.
+ */
+const unitMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [cat, alpha, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([cat, alpha]);
+  return {
+    value: tf.matMul(cat, tf.transpose(alpha)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [c, a] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, a), tf.matMul(tf.transpose(dy as tf.Tensor2D), c)];
+    },
+  };
+}) as unknown as (cat: tf.Tensor2D, alpha: tf.Tensor2D) => tf.Tensor2D;
+
+// ---------------------------------------------------------------------------------------------
+// Fused kernels for cpu and wasm.
+
+export const CROSS_STITCH_KERNEL = 'MtlcCrossStitch';
+export const CROSS_STITCH_GRAD_KERNEL = 'MtlcCrossStitchGrad';
+
+interface TensorInfoLike {
+  readonly dataId: object;
+  readonly shape: number[];
+  readonly dtype: tf.DataType;
+}
+interface KernelBackend {
+  typedArrayFromHeap?: (t: TensorInfoLike) => Float32Array;
+  makeOutput?: (shape: number[], dtype: tf.DataType) => TensorInfoLike;
+  makeTensorInfo?: (shape: number[], dtype: tf.DataType, values: Float32Array) => TensorInfoLike;
+  readSync: (dataId: object) => unknown;
+}
+
+function readF32(backend: KernelBackend, t: TensorInfoLike): Float32Array {
+  if (backend.typedArrayFromHeap) return backend.typedArrayFromHeap(t);
+  return backend.readSync(t.dataId) as Float32Array;
+}
+
+/**
+ * Allocates outputs, then returns views of inputs and outputs. On wasm the outputs live in its
+ * heap and are written in place; views are taken only after every allocation, since one may
+ * grow (and detach) the heap. On cpu the outputs are fresh arrays adopted by `finish()`.
+ */
+function prepare(
+  backend: KernelBackend,
+  inputs: readonly TensorInfoLike[],
+  outShapes: readonly number[][],
+): { ins: Float32Array[]; outs: Float32Array[]; finish: () => TensorInfoLike[] } {
+  if (backend.makeOutput && backend.typedArrayFromHeap) {
+    const infos = outShapes.map((shape) => backend.makeOutput!(shape, 'float32'));
+    const ins = inputs.map((t) => backend.typedArrayFromHeap!(t));
+    const outs = infos.map((t) => backend.typedArrayFromHeap!(t));
+    return { ins, outs, finish: () => infos };
+  }
+  const ins = inputs.map((t) => readF32(backend, t));
+  const outs = outShapes.map((shape) => new Float32Array(shape.reduce((p, d) => p * d, 1)));
+  return { ins, outs, finish: () => outs.map((o, k) => backend.makeTensorInfo!(outShapes[k]!, 'float32', o)) };
+}
+
+/** α as A[(i*N + j)*C + k] for every channel k (scalar mode: replicated over k). */
+function expandAlpha(a: Float32Array, n: number, c: number, perChannel: boolean): Float64Array {
+  const out = new Float64Array(n * n * c);
+  for (let ij = 0; ij < n * n; ij++) for (let k = 0; k < c; k++) out[ij * c + k] = perChannel ? a[ij * c + k]! : a[ij]!;
+  return out;
+}
+
+/** inputs: x_0..x_{N-1}, alpha -> outputs: y_0..y_{N-1}, y_i = Σ_j α_ij ⊙ x_j. */
+function crossStitchForward(args: { inputs: unknown; backend: unknown; attrs?: unknown }): TensorInfoLike[] {
+  const backend = args.backend as KernelBackend;
+  const inputs = args.inputs as TensorInfoLike[];
+  const perChannel = (args.attrs as { mode: string }).mode === 'channel';
+  const n = inputs.length - 1;
+  const shape = inputs[0]!.shape;
+  const c = shape[shape.length - 1]!;
+  const size = shape.reduce((p, d) => p * d, 1);
+  const { ins, outs, finish } = prepare(backend, inputs, Array.from({ length: n }, () => [...shape]));
+  const A = expandAlpha(ins[n]!, n, c, perChannel);
+  if (n === 2) {
+    const [x0, x1] = ins as [Float32Array, Float32Array];
+    const [y0, y1] = outs as [Float32Array, Float32Array];
+    for (let e0 = 0; e0 < size; e0 += c) {
+      for (let k = 0; k < c; k++) {
+        const e = e0 + k;
+        const u = x0[e]!;
+        const v = x1[e]!;
+        y0[e] = A[k]! * u + A[c + k]! * v;
+        y1[e] = A[2 * c + k]! * u + A[3 * c + k]! * v;
+      }
+    }
+    return finish();
+  }
+  for (let i = 0; i < n; i++) {
+    const y = outs[i]!;
+    for (let j = 0; j < n; j++) {
+      const x = ins[j]!;
+      const off = (i * n + j) * c;
+      if (j === 0) {
+        for (let e0 = 0; e0 < size; e0 += c) for (let k = 0; k < c; k++) y[e0 + k] = A[off + k]! * x[e0 + k]!;
+      } else {
+        for (let e0 = 0; e0 < size; e0 += c) for (let k = 0; k < c; k++) y[e0 + k]! += A[off + k]! * x[e0 + k]!;
+      }
+    }
+  }
+  return finish();
+}
+
+/**
+ * inputs: dy_0..dy_{N-1}, x_0..x_{N-1}, alpha -> outputs: dx_0..dx_{N-1}, dalpha, with
+ * dx_j = Σ_i α_ij ⊙ dy_i and dα_ij = Σ_positions dy_i ⊙ x_j (summed in float64).
+ */
+function crossStitchBackward(args: { inputs: unknown; backend: unknown; attrs?: unknown }): TensorInfoLike[] {
+  const backend = args.backend as KernelBackend;
+  const inputs = args.inputs as TensorInfoLike[];
+  const perChannel = (args.attrs as { mode: string }).mode === 'channel';
+  const n = (inputs.length - 1) / 2;
+  const shape = inputs[0]!.shape;
+  const alphaShape = inputs[2 * n]!.shape;
+  const c = shape[shape.length - 1]!;
+  const size = shape.reduce((p, d) => p * d, 1);
+  const outShapes = [...Array.from({ length: n }, () => [...shape]), [...alphaShape]];
+  const { ins, outs, finish } = prepare(backend, inputs, outShapes);
+  const A = expandAlpha(ins[2 * n]!, n, c, perChannel);
+  const S = new Float64Array(n * n * c); // S[(i*N+j)*C + k] = Σ dy_i x_j over positions
+  if (n === 2) {
+    const [g0a, g1a, x0, x1] = ins as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const [d0, d1] = outs as [Float32Array, Float32Array];
+    for (let e0 = 0; e0 < size; e0 += c) {
+      for (let k = 0; k < c; k++) {
+        const e = e0 + k;
+        const g0 = g0a[e]!;
+        const g1 = g1a[e]!;
+        const u = x0[e]!;
+        const v = x1[e]!;
+        d0[e] = A[k]! * g0 + A[2 * c + k]! * g1;
+        d1[e] = A[c + k]! * g0 + A[3 * c + k]! * g1;
+        S[k]! += g0 * u;
+        S[c + k]! += g0 * v;
+        S[2 * c + k]! += g1 * u;
+        S[3 * c + k]! += g1 * v;
+      }
+    }
+  } else {
+    for (let j = 0; j < n; j++) {
+      const dx = outs[j]!;
+      for (let i = 0; i < n; i++) {
+        const dy = ins[i]!;
+        const off = (i * n + j) * c;
+        if (i === 0) {
+          for (let e0 = 0; e0 < size; e0 += c) for (let k = 0; k < c; k++) dx[e0 + k] = A[off + k]! * dy[e0 + k]!;
+        } else {
+          for (let e0 = 0; e0 < size; e0 += c) for (let k = 0; k < c; k++) dx[e0 + k]! += A[off + k]! * dy[e0 + k]!;
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const dy = ins[i]!;
+      for (let j = 0; j < n; j++) {
+        const x = ins[n + j]!;
+        const off = (i * n + j) * c;
+        for (let e0 = 0; e0 < size; e0 += c) for (let k = 0; k < c; k++) S[off + k]! += dy[e0 + k]! * x[e0 + k]!;
+      }
+    }
+  }
+  const da = outs[n]!;
+  for (let ij = 0; ij < n * n; ij++) {
+    if (perChannel) {
+      for (let k = 0; k < c; k++) da[ij * c + k] = S[ij * c + k]!;
+    } else {
+      let total = 0;
+      for (let k = 0; k < c; k++) total += S[ij * c + k]!;
+      da[ij] = total;
+    }
+  }
+  return finish();
+}
+
+/** Registers the fused kernels (cpu, wasm) and the gradient, once per process. */
+export function registerCrossStitchKernels(): void {
+  for (const backendName of ['cpu', 'wasm']) {
+    if (tf.getKernel(CROSS_STITCH_KERNEL, backendName) == null) {
+      tf.registerKernel({ kernelName: CROSS_STITCH_KERNEL, backendName, kernelFunc: crossStitchForward as unknown as tf.KernelFunc });
+    }
+    if (tf.getKernel(CROSS_STITCH_GRAD_KERNEL, backendName) == null) {
+      tf.registerKernel({ kernelName: CROSS_STITCH_GRAD_KERNEL, backendName, kernelFunc: crossStitchBackward as unknown as tf.KernelFunc });
+    }
+  }
+  if (tf.getGradient(CROSS_STITCH_KERNEL) == null) {
+    tf.registerGradient({
+      kernelName: CROSS_STITCH_KERNEL,
+      saveAllInputs: true,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+        const dys = Array.isArray(dy) ? dy : [dy];
+        // One backward kernel computes every input's gradient; computed here, outside the
+        // per-input tidy of the tape, so all of them stay alive until the tape is done.
+        const grads = tf.engine().runKernel(CROSS_STITCH_GRAD_KERNEL, [...dys, ...saved] as unknown as tf.NamedTensorMap, attrs) as unknown as tf.Tensor[];
+        const out: Record<string, () => tf.Tensor> = {};
+        grads.forEach((g, k) => (out[String(k)] = () => g));
+        return out;
+      },
+    });
+  }
+}
+
+registerCrossStitchKernels();
 
 /**
  * Registers `CrossStitch` for (de)serialization. Idempotent: when a CrossStitch from this module

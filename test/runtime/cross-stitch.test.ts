@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { CrossStitch, mixingMatrix, registerCrossStitch, unitMatrix } from '../../src/runtime/cross-stitch.js';
+import { CrossStitch, crossStitchMix, mixingMatrix, registerCrossStitch, unitMatrix } from '../../src/runtime/cross-stitch.js';
 import type { CrossStitchInit, CrossStitchMode } from '../../src/runtime/plan.js';
 
 beforeAll(async () => {
@@ -284,4 +284,42 @@ describe('CrossStitch registration', () => {
     const registered = tf2.serialization.SerializationMap.getMap().classNameMap['CrossStitch']![0];
     expect(registered === CrossStitch || registered === again.CrossStitch).toBe(true);
   });
+});
+
+describe('fused kernels (cpu, wasm) agree with the composed ops and leak nothing', () => {
+  const fusedCases: Case[] = cases.filter((c) => c.mode !== 'unit');
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const c of fusedCases) {
+      it(`backend=${backend}; mode=${c.mode}; shapes=${JSON.stringify(c.shapes)}`, async () => {
+        if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+        await tf.setBackend(backend);
+        try {
+          const xs = c.shapes.map((s, i) => tf.tensor(rand(s.reduce((a, d) => a * d, 1), 400 + i), s));
+          const n = c.shapes.length;
+          const last = c.shapes[0]![c.shapes[0]!.length - 1]!;
+          const alpha = tf.tensor(rand(c.mode === 'channel' ? n * n * last : n * n, 9), c.mode === 'channel' ? [n, n, last] : [n, n]);
+          const rs = c.shapes.map((s, i) => tf.tensor(rand(s.reduce((a, d) => a * d, 1), 500 + i), s));
+          const run = (fused: boolean) => {
+            const f = (...args: tf.Tensor[]) => {
+              const ys = crossStitchMix(c.mode, args.slice(0, n), args[n]!, fused);
+              return tf.addN(ys.map((y, i) => tf.sum(tf.mul(y, rs[i]!)))) as tf.Scalar;
+            };
+            const ys = crossStitchMix(c.mode, xs, alpha, fused).map((y) => Array.from(y.dataSync()));
+            const gs = tf.grads(f)([...xs, alpha]).map((g) => Array.from(g.dataSync()));
+            return { ys, gs };
+          };
+          const fused = run(true);
+          const composed = run(false);
+          fused.ys.forEach((y, i) => y.forEach((v, k) => expect(v).toBeCloseTo(composed.ys[i]![k]!, 4)));
+          fused.gs.forEach((g, i) => g.forEach((v, k) => expect(v).toBeCloseTo(composed.gs[i]![k]!, 4)));
+          // A training-like step inside tidy leaves no tensors behind.
+          const before = tf.memory().numTensors;
+          tf.dispose(tf.tidy(() => tf.grads((...args: tf.Tensor[]) => tf.sum(crossStitchMix(c.mode, args.slice(0, n), args[n]!)[n - 1]!))([...xs, alpha])));
+          expect(tf.memory().numTensors).toBe(before);
+        } finally {
+          await tf.setBackend('cpu');
+        }
+      });
+    }
+  }
 });

@@ -1,0 +1,231 @@
+/**
+ * Cost of cross-stitch junctions on the wasm backend (issue 3 item 1 / issue 6).
+ *
+ *   node --import tsx bench/cross-stitch.ts [--steps 30] [--backend wasm]
+ *
+ * Part 1: forward+backward of three junctions at LeNet-pair shapes ([64,12,12,10],
+ * [64,4,4,20], [64,50]), for several formulations of the channel-mode mix.
+ * Part 2: one SGD step of a LeNet pair (conv1-pool-relu-conv2-pool-flatten-fc1-head per task)
+ * with and without three CrossStitch junctions (the runtime layer), as a ratio.
+ * Without wasm filter-gradient kernels the conv kernels are frozen in both models and the input
+ * is trained instead, so both backprop through every layer (the ratio is then conservative: the
+ * denominator lacks the filter gradients).
+ * Results go to stdout; bench/NOTES.md records them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { CrossStitch, crossStitchMix } from '../src/runtime/cross-stitch.js';
+import { registerWasmTrainingKernels } from '../src/runtime/wasm-kernels/index.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
+};
+const STEPS = Number(arg('steps', '30'));
+const BACKEND = arg('backend', 'wasm');
+
+type Mix = (xs: tf.Tensor[], alpha: tf.Tensor) => tf.Tensor[];
+
+/** The naive form the issue measured: stack, broadcast-multiply by α, sum over j. */
+const naive: Mix = (xs, alpha) => {
+  const n = xs.length;
+  const shape = xs[0]!.shape;
+  const c = shape[shape.length - 1]!;
+  const x = tf.stack(xs, 0); // [N, ..., C]
+  const rank = shape.length;
+  const a = tf.reshape(alpha, [n, n, ...new Array<number>(rank - 1).fill(1), c]); // [N,N,1..,C]
+  const y = tf.sum(tf.mul(a, tf.expandDims(x, 0)), 1); // [N, ..., C]
+  return tf.unstack(y, 0);
+};
+
+/** Per output: Σ_j α_ij ⊙ x_j with N² broadcast multiplies and adds. */
+const pairwise: Mix = (xs, alpha) => {
+  const n = xs.length;
+  const rows = tf.unstack(alpha, 0).map((r) => tf.unstack(r, 0)); // α[i][j] : [C]
+  return Array.from({ length: n }, (_, i) => tf.addN(xs.map((x, j) => tf.mul(x, rows[i]![j]!))));
+};
+
+/** Transpose to [C, N, M], batched matMul with α as [C, N, N], transpose back. */
+const batched: Mix = (xs, alpha) => {
+  const n = xs.length;
+  const shape = xs[0]!.shape;
+  const c = shape[shape.length - 1]!;
+  const m = xs[0]!.size / c;
+  const x = tf.transpose(tf.reshape(tf.stack(xs, 0), [n, m, c]), [2, 0, 1]); // [C, N, M]
+  const a = tf.transpose(alpha, [2, 0, 1]) as tf.Tensor3D; // [C, N(i), N(j)]
+  const y = tf.transpose(tf.matMul(a, x as tf.Tensor3D), [1, 2, 0]); // [N, M, C]
+  return tf.unstack(y, 0).map((t) => tf.reshape(t, shape));
+};
+
+/** The runtime's formulation (block matrix, one matMul). */
+const runtime: Mix = (xs, alpha) => crossStitchMix('channel', xs, alpha);
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(fn: () => void, steps = STEPS, warmup = 5): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const t: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  return median(t);
+}
+
+const B = 64;
+const junctionShapes = [
+  [B, 12, 12, 10],
+  [B, 4, 4, 20],
+  [B, 50],
+];
+
+function junctionBench(mix: Mix): number {
+  // Inputs are variables too: mid-network junctions need dx as well as dα.
+  const inputs = junctionShapes.map((s) => [tf.variable(tf.randomNormal(s)), tf.variable(tf.randomNormal(s))]);
+  const alphas = junctionShapes.map((s) => tf.variable(tf.randomNormal([2, 2, s[s.length - 1]!])));
+  const ms = time(() => {
+    tf.tidy(() => {
+      const f = () =>
+        tf.addN(
+          inputs.map((xs, k) => {
+            const ys = mix(xs, alphas[k]!);
+            return tf.add(tf.sum(ys[0]!), tf.sum(tf.mul(ys[1]!, 0.5)));
+          }),
+        ) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(f, [...alphas, ...inputs.flat()]);
+      value.dataSync();
+      Object.values(grads).forEach((g) => g.dataSync());
+    });
+  });
+  tf.dispose([...inputs.flat(), ...alphas]);
+  return ms;
+}
+
+/** One junction type alone, to see where the time goes. */
+function singleJunction(mix: Mix, shape: number[], alphaShape = [2, 2, shape[shape.length - 1]!]): number {
+  const xs = [tf.variable(tf.randomNormal(shape)), tf.variable(tf.randomNormal(shape))];
+  const alpha = tf.variable(tf.randomNormal(alphaShape));
+  const ms = time(() =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const ys = mix(xs, alpha);
+        return tf.add(tf.sum(ys[0]!), tf.sum(tf.mul(ys[1]!, 0.5))) as tf.Scalar;
+      }, [alpha, ...xs]);
+      value.dataSync();
+      Object.values(grads).forEach((g) => g.dataSync());
+    }),
+  );
+  tf.dispose([...xs, alpha]);
+  return ms;
+}
+
+/** CrossStitch with another mix formulation (for channel and scalar junctions). */
+function withMix(mix: Mix | null) {
+  if (mix == null) return CrossStitch;
+  return class extends CrossStitch {
+    override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+      return tf.tidy(() => {
+        const xs = inputs as tf.Tensor[];
+        const alpha = this.weights[0]!.read();
+        if (this.mode === 'unit') return crossStitchMix('unit', xs, alpha);
+        return mix(xs, alpha);
+      });
+    }
+  };
+}
+
+function lenetPair(stitched: boolean, trainableConv: boolean, fcMode: 'channel' | 'unit', mix: Mix | null = null): tf.LayersModel {
+  const Stitch = withMix(mix);
+  const input = tf.input({ shape: [28, 28, 1] });
+  const tower = (t: string) => ({
+    // Frozen convs get a fused relu so tfjs takes the unfused path in backprop (the fused conv
+    // gradient computes the filter gradient even for frozen filters, absent on wasm 4.22).
+    conv1: tf.layers.conv2d({ filters: 10, kernelSize: 5, name: `${t}_conv1`, trainable: trainableConv, activation: trainableConv ? 'linear' : 'relu' }),
+    pool1: tf.layers.maxPooling2d({ poolSize: 2, name: `${t}_pool1` }),
+    relu: tf.layers.activation({ activation: 'relu', name: `${t}_relu` }),
+    conv2: tf.layers.conv2d({ filters: 20, kernelSize: 5, name: `${t}_conv2`, trainable: trainableConv, activation: trainableConv ? 'linear' : 'relu' }),
+    pool2: tf.layers.maxPooling2d({ poolSize: 2, name: `${t}_pool2` }),
+    flat: tf.layers.flatten({ name: `${t}_flat` }),
+    fc1: tf.layers.dense({ units: 50, activation: 'relu', name: `${t}_fc1` }),
+    head: tf.layers.dense({ units: 10, activation: 'softmax', name: t }),
+  });
+  const L = tower('left');
+  const R = tower('right');
+  const ap = (l: tf.layers.Layer, x: tf.SymbolicTensor) => l.apply(x) as tf.SymbolicTensor;
+  const stitch = (name: string, mode: 'channel' | 'unit', a: tf.SymbolicTensor, b: tf.SymbolicTensor): [tf.SymbolicTensor, tf.SymbolicTensor] =>
+    stitched ? (new Stitch({ mode, name }).apply([a, b]) as [tf.SymbolicTensor, tf.SymbolicTensor]) : [a, b];
+  let [l, r] = stitch('cs_pool1', 'channel', ap(L.pool1, ap(L.conv1, input)), ap(R.pool1, ap(R.conv1, input)));
+  [l, r] = stitch('cs_pool2', 'channel', ap(L.pool2, ap(L.conv2, ap(L.relu, l))), ap(R.pool2, ap(R.conv2, ap(R.relu, r))));
+  [l, r] = stitch('cs_fc1', fcMode, ap(L.fc1, ap(L.flat, l)), ap(R.fc1, ap(R.flat, r)));
+  return tf.model({ inputs: input, outputs: [ap(L.head, l), ap(R.head, r)] });
+}
+
+function stepBench(model: tf.LayersModel): number {
+  // With frozen convs, x is trained too so both models backprop through every layer (otherwise
+  // the unstitched step would stop at fc1 while the stitched one must reach the pool1 junction).
+  const x = tf.variable(tf.randomUniform([B, 28, 28, 1]));
+  const y1 = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32'), 10);
+  const y2 = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32'), 10);
+  const opt = tf.train.sgd(0.01);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  if (!model.getLayer('left_conv1').trainable) vars.push(x);
+  const ms = time(() => {
+    const loss = opt.minimize(
+      () => {
+        const [p1, p2] = model.apply(x, { training: true }) as tf.Tensor[];
+        return tf.add(tf.losses.softmaxCrossEntropy(y1, p1!), tf.losses.softmaxCrossEntropy(y2, p2!)) as tf.Scalar;
+      },
+      true,
+      vars,
+    );
+    loss!.dataSync();
+    loss!.dispose();
+  });
+  tf.dispose([x, y1, y2]);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  if (BACKEND === 'wasm') registerWasmTrainingKernels();
+  await tf.setBackend(BACKEND);
+  await tf.ready();
+  const hasFilterGrad = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) != null;
+  console.log(`backend ${tf.getBackend()}, steps ${STEPS} (median ms), Conv2DBackpropFilter ${hasFilterGrad ? 'present' : 'absent'}`);
+
+  console.log('\n# three junctions (channel mode at all three), forward+backward');
+  const variants: [string, Mix][] = [
+    ['naive stack-mul-sum', naive],
+    ['pairwise mul+addN', pairwise],
+    ['transpose + batched matMul', batched],
+    ['runtime (block matMul)', runtime],
+  ];
+  for (const [name, mix] of variants) {
+    const all = junctionBench(mix);
+    const parts = junctionShapes.map((s) => singleJunction(mix, s).toFixed(2));
+    console.log(`${name.padEnd(28)} ${all.toFixed(2)} ms   (per junction ${parts.join(' / ')})`);
+  }
+
+  const unit: Mix = (xs, alpha) => crossStitchMix('unit', xs, alpha);
+  console.log(`unit mode [64,50] x2 alone      ${singleJunction(unit, [B, 50], [100, 100]).toFixed(2)} ms`);
+
+  console.log('\n# LeNet pair SGD step, batch 64');
+  const base = stepBench(lenetPair(false, hasFilterGrad, 'channel'));
+  for (const [name, mix] of variants.slice(0, 3)) {
+    const st = stepBench(lenetPair(true, hasFilterGrad, 'channel', mix));
+    console.log(`${name.padEnd(28)} all-channel junctions: unstitched ${base.toFixed(2)} ms, stitched ${st.toFixed(2)} ms, ratio ${(st / base).toFixed(3)}`);
+  }
+  for (const fcMode of ['channel', 'unit'] as const) {
+    const plain = stepBench(lenetPair(false, hasFilterGrad, fcMode));
+    const stitched = stepBench(lenetPair(true, hasFilterGrad, fcMode));
+    console.log(
+      `fc1 junction ${fcMode.padEnd(7)} conv ${hasFilterGrad ? 'trainable' : 'frozen'}: unstitched ${plain.toFixed(2)} ms, stitched ${stitched.toFixed(2)} ms, ratio ${(stitched / plain).toFixed(3)}`,
+    );
+  }
+}
+
+await main();
