@@ -5,10 +5,9 @@ import { defineLayerKind, type LayerConfig } from './kind.js';
 const properties = {
   targetShape: {
     type: 'array',
-    items: { type: 'integer', minimum: -1, not: { const: 0 } },
+    items: { type: 'integer', minimum: 1 },
     minItems: 1,
-    description:
-      'The new shape without the batch axis; it must hold as many elements as the input. One entry may be -1: it is inferred.',
+    description: 'The new shape without the batch axis; it must hold as many elements as the input.',
   },
 };
 
@@ -18,7 +17,7 @@ function readTarget(config: LayerConfig): number[] {
     fail({
       code: 'invalid-property',
       property: 'targetShape',
-      message: `targetShape must be a non-empty list of positive integers (one may be -1), got ${JSON.stringify(value)}`,
+      message: `targetShape must be a non-empty list of positive integers, got ${JSON.stringify(value)}`,
     });
   }
   return value as number[];
@@ -34,19 +33,19 @@ export const reshape = defineLayerKind({
       const target = readTarget(config);
       const total = product(input);
       const unknown = target.filter((d) => d === -1).length;
-      if (unknown > 1) {
-        fail({ code: 'invalid-property', property: 'targetShape', message: `targetShape may contain -1 only once, got ${formatShape(target)}` });
-      }
       const known = product(target.filter((d) => d !== -1));
-      if (unknown === 1) {
-        if (total % known !== 0) {
-          fail({
-            code: 'reshape-size-mismatch',
-            property: 'targetShape',
-            message: `cannot reshape ${formatShape(input)} (${total} elements) to ${formatShape(target)}: ${total} is not a multiple of ${known}`,
-          });
-        }
-        return target.map((d) => (d === -1 ? total / known : d));
+      if (unknown > 0) {
+        // tfjs 4.22 leaves a -1 axis unknown in a model (Reshape.computeOutputShape gives up when
+        // the batch axis is unknown), so the layers after it could not be built: ask for the value.
+        const inferred = unknown === 1 && total % known === 0 ? target.map((d) => (d === -1 ? total / known : d)) : undefined;
+        fail({
+          code: inferred ? 'reshape-unknown-dimension' : 'reshape-size-mismatch',
+          property: 'targetShape',
+          message: inferred
+            ? `targetShape ${formatShape(target)}: TensorFlow.js leaves a -1 axis unknown inside a model, so the next layers cannot be built`
+            : `cannot reshape ${formatShape(input)} (${total} elements) to ${formatShape(target)}`,
+          ...(inferred ? { hint: `write targetShape: ${formatShape(inferred)}` } : {}),
+        });
       }
       if (known !== total) {
         fail({
