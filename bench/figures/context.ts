@@ -1,0 +1,67 @@
+/** What every figure gets: options, repetition counts, the peers found, and where to report. */
+import type { BenchOptions } from '../lib/args.js';
+import type { TorchPython } from '../lib/python.js';
+import type { CrossStitchCtor, GeneratedModule } from '../lib/optional.js';
+import type { Row } from '../lib/table.js';
+import { summarize, type Summary } from '../lib/stats.js';
+
+export interface Counts {
+  /** Interleaved repetitions (pairs) per comparison. */
+  reps: number;
+  /** Steps per repetition. */
+  steps: number;
+  /** Untimed steps before the first repetition. */
+  warmup: number;
+}
+
+export interface BenchContext {
+  options: BenchOptions;
+  wasm: Counts;
+  cpu: Counts;
+  torch: TorchPython | undefined;
+  torchMissing: string | undefined;
+  crossStitch: CrossStitchCtor | undefined;
+  generated: GeneratedModule | { missing: string };
+  log(line: string): void;
+  row(row: Row): void;
+  record(key: string, value: unknown): void;
+}
+
+export function countsFor(quick: boolean): { wasm: Counts; cpu: Counts } {
+  return quick
+    ? { wasm: { reps: 3, steps: 3, warmup: 2 }, cpu: { reps: 1, steps: 1, warmup: 1 } }
+    : { wasm: { reps: 7, steps: 10, warmup: 5 }, cpu: { reps: 3, steps: 1, warmup: 1 } };
+}
+
+/** Runs A and B alternately (A B A B ...), `reps` times each; returns both series in ns. */
+export async function interleave(
+  reps: number,
+  a: () => Promise<bigint>,
+  b: () => Promise<bigint>,
+): Promise<{ a: number[]; b: number[] }> {
+  const out = { a: [] as number[], b: [] as number[] };
+  for (let i = 0; i < reps; i++) {
+    out.a.push(Number(await a()));
+    out.b.push(Number(await b()));
+  }
+  return out;
+}
+
+export interface Series {
+  label: string;
+  ns: number[];
+  /** Examples per second per repetition, when the series is training steps. */
+  throughput?: Summary;
+  time: Summary;
+}
+
+export function series(label: string, ns: number[], steps?: number, batch?: number): Series {
+  const s: Series = { label, ns, time: summarize(ns.map((v) => v / 1e6)) };
+  if (steps && batch) s.throughput = summarize(ns.map((v) => (steps * batch) / (v / 1e9)));
+  return s;
+}
+
+export function status(measured: number, target: number, better: 'higher' | 'lower'): string {
+  if (!Number.isFinite(measured)) return 'n/a';
+  return (better === 'higher' ? measured >= target : measured <= target) ? 'met' : 'unmet';
+}

@@ -1,0 +1,185 @@
+/**
+ * Training-step figures: generated net vs PyTorch (wasm, cpu), cross-stitch overhead (wasm and
+ * PyTorch), generated vs hand-written tfjs. Every comparison interleaves its two sides.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { useBackend, type BenchBackend } from '../lib/tf-setup.js';
+import { makeTrainer, DEFAULT_STEP, type Trainer } from '../lib/train-step.js';
+import { TorchPeer } from '../lib/python.js';
+import { pairedRatio } from '../lib/stats.js';
+import { fmtMedian, fmtRatio } from '../lib/table.js';
+import { firstLine } from '../lib/optional.js';
+import { buildHandWritten, JUNCTION_POSITIONS } from '../peers/hand-written.js';
+import { interleave, series, status, type BenchContext, type Counts } from './context.js';
+
+const BATCH = DEFAULT_STEP.batch;
+
+/** The generated MultiMNIST model, or the hand-written one standing in (with the reason). */
+function stitchedModel(ctx: BenchContext): { model: tf.LayersModel; label: string; standIn?: string } {
+  if ('build' in ctx.generated) return { model: ctx.generated.build().model, label: 'generated' };
+  if (!ctx.crossStitch) throw new Error('neither the generated model nor the runtime CrossStitch exists yet');
+  return {
+    model: buildHandWritten({ crossStitch: ctx.crossStitch }).model,
+    label: 'hand-written',
+    standIn: `generated model not yet (${ctx.generated.missing}); the hand-written tfjs model stands in`,
+  };
+}
+
+async function warm(t: Trainer, c: Counts): Promise<void> {
+  if (c.warmup > 0) await t.run(c.warmup);
+}
+
+async function startPeer(ctx: BenchContext, junctions: readonly string[]): Promise<TorchPeer> {
+  const peer = new TorchPeer(ctx.torch!.python, { junctions, batch: BATCH, threads: 2 });
+  await peer.ready();
+  return peer;
+}
+
+/** Figure: throughput of the stitched net on `backend` against PyTorch. */
+export async function trainVsTorch(ctx: BenchContext, backend: BenchBackend): Promise<void> {
+  const c = backend === 'wasm' ? ctx.wasm : ctx.cpu;
+  const figure = `train ${backend} vs PyTorch`;
+  const target = backend === 'wasm' ? '≥ 0.33×' : '—';
+  const info = await useBackend(backend);
+  const { model, label, standIn } = stitchedModel(ctx);
+  const trainer = makeTrainer(model);
+  ctx.log(`${figure}: ${label} model (${trainer.params} params), ${c.reps}×${c.steps} steps after ${c.warmup} warm-up`);
+  await warm(trainer, c);
+  const notes = [standIn, backend === 'wasm' ? `wasm training kernels: ${info.trainingKernels}; threads: ${info.threads ? 'yes' : 'no (1 core)'}` : undefined];
+  if (!ctx.torch) {
+    const ns = [];
+    for (let i = 0; i < c.reps; i++) ns.push(Number(await trainer.run(c.steps)));
+    const a = series(`tfjs ${backend} (${label})`, ns, c.steps, BATCH);
+    ctx.record(`train.${backend}`, { backend: info, a, peer: ctx.torchMissing });
+    ctx.row({ figure, a: fmtMedian(a.throughput!.median, a.throughput!.spread, 'ex/s'), b: 'skipped', ratio: 'n/a', target, status: 'skipped', note: [ctx.torchMissing, ...notes].filter(Boolean).join('; ') });
+  } else {
+    const peer = await startPeer(ctx, JUNCTION_POSITIONS);
+    try {
+      const r = await interleave(c.reps, () => trainer.run(c.steps), () => peer.run(c.steps));
+      const a = series(`tfjs ${backend} (${label})`, r.a, c.steps, BATCH);
+      const b = series(`PyTorch ${peer.info?.torch} (2 threads)`, r.b, c.steps, BATCH);
+      const ratio = pairedRatio(r.b, r.a); // throughput A / throughput B = time B / time A
+      if (peer.info && peer.info.params !== trainer.params) notes.push(`parameter counts differ: tfjs ${trainer.params}, PyTorch ${peer.info.params}`);
+      ctx.record(`train.${backend}`, { backend: info, a, b, ratio, peer: peer.info });
+      ctx.row({
+        figure,
+        a: fmtMedian(a.throughput!.median, a.throughput!.spread, 'ex/s'),
+        b: fmtMedian(b.throughput!.median, b.throughput!.spread, 'ex/s'),
+        ratio: `${fmtRatio(ratio.median)} ±${Math.round(ratio.spread * 50)}%`,
+        target,
+        status: backend === 'wasm' ? status(ratio.median, 0.33, 'higher') : 'info',
+        note: notes.filter(Boolean).join('; ') || undefined,
+      });
+    } finally {
+      peer.close();
+    }
+  }
+  trainer.dispose();
+  model.dispose();
+}
+
+/** Figure: stitched / unstitched step time, on wasm (hand-written towers) and in PyTorch. */
+export async function crossStitchOverhead(ctx: BenchContext): Promise<void> {
+  const c = ctx.wasm;
+  const figure = 'cross-stitch overhead (wasm)';
+  if (!ctx.crossStitch) {
+    ctx.row({ figure, a: 'not yet', b: 'not yet', ratio: 'n/a', target: '≤ 1.10×', status: 'not yet', note: 'runtime CrossStitch not exported yet' });
+    return;
+  }
+  await useBackend('wasm');
+  const stitched = buildHandWritten({ crossStitch: ctx.crossStitch });
+  const bare = buildHandWritten({ junctions: [] });
+  const ts = makeTrainer(stitched.model);
+  const tb = makeTrainer(bare.model);
+  await warm(ts, c);
+  await warm(tb, c);
+  ctx.log(`${figure}: ${c.reps}×${c.steps} steps each`);
+  const r = await interleave(c.reps, () => ts.run(c.steps), () => tb.run(c.steps));
+  const a = series('stitched (3 junctions)', r.a, c.steps, BATCH);
+  const b = series('towers only', r.b, c.steps, BATCH);
+  const ratio = pairedRatio(r.a, r.b);
+  ctx.record('overhead.wasm', { a, b, ratio });
+  ctx.row({
+    figure,
+    a: fmtMedian(a.time.median / c.steps, a.time.spread, 'ms/step', 1),
+    b: fmtMedian(b.time.median / c.steps, b.time.spread, 'ms/step', 1),
+    ratio: `${fmtRatio(ratio.median, 3)} ±${Math.round(ratio.spread * 50)}%`,
+    target: '≤ 1.10×',
+    status: status(ratio.median, 1.1, 'lower'),
+  });
+  for (const t of [ts, tb]) t.dispose();
+  stitched.model.dispose();
+  bare.model.dispose();
+
+  const pfigure = 'cross-stitch overhead (PyTorch)';
+  if (!ctx.torch) {
+    ctx.row({ figure: pfigure, a: 'skipped', b: 'skipped', ratio: 'n/a', target: 'reference', status: 'skipped', note: ctx.torchMissing });
+    return;
+  }
+  const ps = await startPeer(ctx, JUNCTION_POSITIONS);
+  const pb = await startPeer(ctx, []);
+  try {
+    const pr = await interleave(c.reps, () => ps.run(c.steps), () => pb.run(c.steps));
+    const pa = series('PyTorch stitched', pr.a, c.steps, BATCH);
+    const pbs = series('PyTorch towers only', pr.b, c.steps, BATCH);
+    const pratio = pairedRatio(pr.a, pr.b);
+    ctx.record('overhead.torch', { a: pa, b: pbs, ratio: pratio });
+    ctx.row({
+      figure: pfigure,
+      a: fmtMedian(pa.time.median / c.steps, pa.time.spread, 'ms/step', 1),
+      b: fmtMedian(pbs.time.median / c.steps, pbs.time.spread, 'ms/step', 1),
+      ratio: `${fmtRatio(pratio.median, 3)} ±${Math.round(pratio.spread * 50)}%`,
+      target: 'reference',
+      status: 'info',
+    });
+  } finally {
+    ps.close();
+    pb.close();
+  }
+}
+
+/** Figure: generated model step time / hand-written model step time, on wasm. */
+export async function generatedVsHand(ctx: BenchContext): Promise<void> {
+  const figure = 'generated vs hand-written (wasm)';
+  if (!('build' in ctx.generated) || !ctx.crossStitch) {
+    const why = 'build' in ctx.generated ? 'runtime CrossStitch not exported yet' : ctx.generated.missing;
+    ctx.row({ figure, a: 'not yet', b: 'not yet', ratio: 'n/a', target: '≤ 1.02×', status: 'not yet', note: why });
+    return;
+  }
+  await useBackend('wasm');
+  // More pairs than the other figures: the ratio sits near 1 and the machine is shared.
+  const c = { ...ctx.wasm, reps: ctx.wasm.reps * 2 - 1 };
+  let gen: tf.LayersModel;
+  try {
+    gen = ctx.generated.build().model;
+  } catch (error) {
+    ctx.row({ figure, a: 'error', b: 'n/a', ratio: 'n/a', target: '≤ 1.02×', status: 'not yet', note: `buildMultiMnist() failed: ${firstLine(error)}` });
+    return;
+  }
+  const hand = buildHandWritten({ crossStitch: ctx.crossStitch }).model;
+  const tg = makeTrainer(gen);
+  const th = makeTrainer(hand);
+  const notes: string[] = [];
+  if (tg.params !== th.params) notes.push(`parameter counts differ: generated ${tg.params}, hand-written ${th.params}`);
+  await warm(tg, c);
+  await warm(th, c);
+  ctx.log(`${figure}: ${c.reps}×${c.steps} steps each`);
+  const r = await interleave(c.reps, () => tg.run(c.steps), () => th.run(c.steps));
+  const a = series('generated', r.a, c.steps, BATCH);
+  const b = series('hand-written', r.b, c.steps, BATCH);
+  const ratio = pairedRatio(r.a, r.b);
+  ctx.record('generated.wasm', { a, b, ratio, layers: { generated: gen.layers.length, hand: hand.layers.length } });
+  ctx.row({
+    figure,
+    a: fmtMedian(a.time.median / c.steps, a.time.spread, 'ms/step', 1),
+    b: fmtMedian(b.time.median / c.steps, b.time.spread, 'ms/step', 1),
+    ratio: `${fmtRatio(ratio.median, 3)} ±${Math.round(ratio.spread * 50)}%`,
+    target: '≤ 1.02×',
+    status: status(ratio.median, 1.02, 'lower'),
+    note: notes.join('; ') || undefined,
+  });
+  tg.dispose();
+  th.dispose();
+  gen.dispose();
+  hand.dispose();
+}

@@ -1,0 +1,141 @@
+/**
+ * The PyTorch peer: finds a Python with torch (python3 on PATH, then /usr/bin/python3, or
+ * MTLC_BENCH_PYTHON), installs Debian's python3-torch only when asked (--install-peers), and
+ * runs bench/peers/lenet_pair.py as a long-lived process answering "run N", so its repetitions
+ * interleave with tfjs's in one bench run. Never throws for a missing peer: says why instead.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+import { repoPath } from './optional.js';
+
+export interface TorchPython {
+  python: string;
+  version: string;
+}
+
+export const PEER_SCRIPT = repoPath('bench/peers/lenet_pair.py');
+export const INSTALL_HINT =
+  'install it with `sudo apt-get install -y python3-torch` (Debian/Ubuntu), or run `npm run bench -- --install-peers` as root';
+
+export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const list = [env.MTLC_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => Boolean(p));
+  return [...new Set(list)];
+}
+
+export function findTorchPython(candidates = pythonCandidates()): TorchPython | undefined {
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+  }
+  return undefined;
+}
+
+/** Finds PyTorch; with `install`, tries apt-get once. Returns the python or the reason it is absent. */
+export function ensureTorch(install: boolean, log: (line: string) => void): TorchPython | { missing: string } {
+  const found = findTorchPython();
+  if (found) return found;
+  if (!install) return { missing: `PyTorch not found (tried ${pythonCandidates().join(', ')}); ${INSTALL_HINT}` };
+  log('PyTorch not found; running apt-get install -y python3-torch ...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', 'python3-torch'], { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    r = spawnSync('apt-get', ['install', '-y', 'python3-torch'], { stdio: 'inherit', env });
+  }
+  const after = findTorchPython();
+  if (after) return after;
+  const why = r.error ? r.error.message : `apt-get exited with ${r.status}`;
+  return { missing: `installing python3-torch failed (${why}); ${INSTALL_HINT}` };
+}
+
+export interface PeerConfig {
+  junctions: readonly string[];
+  batch?: number;
+  threads?: number;
+  warmup?: number;
+  mode?: 'channel' | 'scalar';
+}
+
+/** Arguments of lenet_pair.py for a configuration. */
+export function peerArgs(c: PeerConfig): string[] {
+  return [
+    '--junctions', c.junctions.length ? c.junctions.join(',') : 'none',
+    '--mode', c.mode ?? 'channel',
+    '--batch', String(c.batch ?? 64),
+    '--threads', String(c.threads ?? 2),
+    '--warmup', String(c.warmup ?? 5),
+  ];
+}
+
+export interface PeerInfo {
+  torch: string;
+  threads: number;
+  params: number;
+}
+
+/** A running lenet_pair.py --serve. */
+export class TorchPeer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: Interface;
+  private readonly queue: string[] = [];
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private closed = false;
+  private stderr = '';
+  info: PeerInfo | undefined;
+
+  constructor(python: string, config: PeerConfig) {
+    this.child = spawn(python, [PEER_SCRIPT, '--serve', ...peerArgs(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    this.lines = createInterface({ input: this.child.stdout });
+    this.lines.on('line', (line) => {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(line);
+      } else this.queue.push(line);
+    });
+    this.lines.on('close', () => {
+      this.closed = true;
+      this.waiting?.(undefined);
+      this.waiting = undefined;
+    });
+  }
+
+  private next(): Promise<string> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.closed) return Promise.reject(new Error(`PyTorch peer exited: ${this.lastError()}`));
+    return new Promise((resolve, reject) => {
+      this.waiting = (line) => (line === undefined ? reject(new Error(`PyTorch peer exited: ${this.lastError()}`)) : resolve(line));
+    });
+  }
+
+  private lastError(): string {
+    const lines = this.stderr.trim().split('\n');
+    return lines[lines.length - 1] || 'no output';
+  }
+
+  /** Waits for the peer to build its net and warm up. */
+  async ready(): Promise<PeerInfo> {
+    const msg = JSON.parse(await this.next()) as PeerInfo & { ready?: boolean };
+    if (!msg.ready) throw new Error(`PyTorch peer: unexpected first line ${JSON.stringify(msg)}`);
+    this.info = { torch: msg.torch, threads: msg.threads, params: msg.params };
+    return this.info;
+  }
+
+  /** Runs `steps` training steps in the peer; resolves to their elapsed nanoseconds. */
+  async run(steps: number): Promise<bigint> {
+    this.child.stdin.write(`run ${steps}\n`);
+    const msg = JSON.parse(await this.next()) as { ns?: number; error?: string };
+    if (msg.error || typeof msg.ns !== 'number') throw new Error(`PyTorch peer: ${msg.error ?? 'no timing'}`);
+    return BigInt(msg.ns);
+  }
+
+  close(): void {
+    if (!this.closed) {
+      this.child.stdin.end('quit\n');
+    }
+  }
+}

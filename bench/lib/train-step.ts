@@ -1,0 +1,87 @@
+/**
+ * One training step, the same code for every tfjs model measured (generated, hand-written,
+ * with or without junctions), so ratios isolate the model: forward in training mode,
+ * categorical cross-entropy per task (summed), gradients of every trainable variable,
+ * SGD with momentum; the cross-stitch α in their own optimizer with the learning rate
+ * multiplied (as PRODUCT.md asks and the PyTorch peer does with a parameter group).
+ * Each step ends by awaiting the loss value, so a timed step is a finished step.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface StepConfig {
+  batch: number;
+  learningRate: number;
+  momentum: number;
+  alphaMultiplier: number;
+  seed: number;
+}
+
+export const DEFAULT_STEP: StepConfig = { batch: 64, learningRate: 0.01, momentum: 0.9, alphaMultiplier: 100, seed: 0 };
+
+export interface Trainer {
+  /** Runs `steps` steps; resolves to the elapsed nanoseconds. */
+  run(steps: number): Promise<bigint>;
+  params: number;
+  alphaVariables: number;
+  dispose(): void;
+}
+
+export function makeTrainer(model: tf.LayersModel, config: StepConfig = DEFAULT_STEP): Trainer {
+  const inputShape = model.inputs[0]!.shape.slice(1) as number[];
+  const x = tf.randomUniform([config.batch, ...inputShape], 0, 1, 'float32', config.seed);
+  const ys = model.outputs.map((o, i) => {
+    const classes = o.shape[o.shape.length - 1] as number;
+    const labels = tf.randomUniform([config.batch], 0, classes, 'int32', config.seed + 1 + i);
+    const y = tf.oneHot(labels, classes).toFloat();
+    labels.dispose();
+    return y;
+  });
+  const alphaNames = new Set<string>();
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'CrossStitch') for (const w of layer.trainableWeights) alphaNames.add((w.read() as tf.Variable).name);
+  }
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const towerOpt = tf.train.momentum(config.learningRate, config.momentum);
+  const alphaOpt = tf.train.momentum(config.learningRate * config.alphaMultiplier, config.momentum);
+  const eps = 1e-7;
+
+  const step = (): tf.Scalar =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.apply(x, { training: true });
+        const outs = Array.isArray(out) ? out : [out as tf.Tensor];
+        let loss = tf.scalar(0);
+        outs.forEach((p, i) => {
+          const l = tf.neg(tf.mean(tf.sum(tf.mul(ys[i]!, tf.log(tf.clipByValue(p as tf.Tensor, eps, 1 - eps))), -1)));
+          loss = tf.add(loss, l);
+        });
+        return loss as tf.Scalar;
+      }, vars);
+      const towerGrads: Record<string, tf.Tensor> = {};
+      const alphaGrads: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(grads)) (alphaNames.has(name) ? alphaGrads : towerGrads)[name] = g;
+      towerOpt.applyGradients(towerGrads as unknown as Parameters<typeof towerOpt.applyGradients>[0]);
+      if (alphaNames.size > 0) alphaOpt.applyGradients(alphaGrads as unknown as Parameters<typeof towerOpt.applyGradients>[0]);
+      return value;
+    });
+
+  return {
+    params: model.countParams(),
+    alphaVariables: alphaNames.size,
+    async run(steps: number): Promise<bigint> {
+      const t0 = process.hrtime.bigint();
+      for (let s = 0; s < steps; s++) {
+        const loss = step();
+        await loss.data();
+        loss.dispose();
+      }
+      return process.hrtime.bigint() - t0;
+    },
+    dispose() {
+      x.dispose();
+      ys.forEach((y) => y.dispose());
+      towerOpt.dispose();
+      alphaOpt.dispose();
+    },
+  };
+}
