@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { registerSchema } from './schema.js';
 
 /**
  * A command module adds its subcommand to the program. `setExit` records the exit code (the
@@ -8,4 +9,4 @@ import type { CliIO } from '../io.js';
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
 // Each command lives in its own module; add it here in the order `--help` should list it.
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerSchema];

@@ -1,0 +1,416 @@
+/**
+ * The JSON Schema (2020-12) of a spec, assembled from a layer registry: the spec language's own
+ * sections (input, towers, crossStitch, training, data) plus one object schema per layer kind.
+ * `schemas/mtl-spec.schema.json` is this function's output for the built-in kinds (a test fails
+ * when the two drift; regenerate with `npx mtlc schema > schemas/mtl-spec.schema.json`).
+ *
+ * Layers are a `oneOf` with an ajv `discriminator` on `type`: ajv validates only the branch the
+ * `type` names, so a mistake inside a layer gives that layer's errors and nothing else, and an
+ * unknown `type` gives one error that src/spec/validate-schema.ts turns into "did you mean".
+ */
+import { ACTIVATIONS, LOSSES, METRICS } from '../layers/activations.js';
+import type { JsonSchema, LayerKind, LayerRegistry } from '../layers/kind.js';
+
+export const SCHEMA_ID = 'https://mtlc.dev/schemas/mtl-spec.schema.json';
+
+/** Identifier patterns, shared with the messages of validate-schema.ts. */
+export const PATTERNS = {
+  /** Model name: the builder becomes `build${name}`. */
+  pascalCase: '^[A-Z][A-Za-z0-9]*$',
+  /** Task names: object keys of the model's outputs and TypeScript property names. */
+  camelCase: '^[a-z][A-Za-z0-9]*$',
+  /** Layer, junction and input names. */
+  identifier: '^[A-Za-z_][A-Za-z0-9_]*$',
+} as const;
+
+export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad', 'adamax', 'adadelta'] as const;
+export const BACKENDS = ['gpu', 'node', 'wasm', 'cpu', 'auto'] as const;
+export const CROSS_STITCH_MODES = ['channel', 'scalar', 'unit'] as const;
+export const TASK_WEIGHTINGS = ['fixed', 'uncertainty', 'dwa'] as const;
+export const DATA_FORMATS = ['multimnist', 'jsonl', 'csv'] as const;
+
+/** `$defs` name of a layer kind's object schema, e.g. `Conv2dLayer`. */
+export const layerDefName = (type: string): string => `${type[0]!.toUpperCase()}${type.slice(1)}Layer`;
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/$defs/${name}` });
+
+const taskName: JsonSchema = {
+  type: 'string',
+  pattern: PATTERNS.camelCase,
+  description: 'A task name (a key of `towers`): camelCase identifier.',
+};
+
+const layerName: JsonSchema = {
+  type: 'string',
+  pattern: PATTERNS.identifier,
+  description: 'A layer name: identifier, unique within its tower.',
+};
+
+function layerSchema(kind: LayerKind): JsonSchema {
+  return {
+    title: layerDefName(kind.type),
+    type: 'object',
+    description: kind.description,
+    properties: {
+      type: { const: kind.type, description: `The layer kind: ${kind.type}.` },
+      name: {
+        ...layerName,
+        description:
+          'Name of the layer, unique within its tower (an identifier); junctions refer to it in `after`. Default: the type and the position, e.g. `conv2d3`.',
+      },
+      ...kind.properties,
+    },
+    required: ['type', ...(kind.required ?? [])],
+    additionalProperties: false,
+  };
+}
+
+/** The schema of a spec for the layer kinds of `registry` (deterministic: registration order). */
+export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
+  const kinds = registry.list();
+  const layerDefs: Record<string, JsonSchema> = {};
+  for (const kind of kinds) layerDefs[layerDefName(kind.type)] = layerSchema(kind);
+
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: SCHEMA_ID,
+    title: 'MtlSpec',
+    description:
+      'A multi-task network with cross-stitch units (Misra et al., CVPR 2016), compiled by mtlc to TensorFlow.js code.',
+    type: 'object',
+    properties: {
+      version: { const: 1, description: 'Version of the spec language; this schema describes version 1.' },
+      name: {
+        type: 'string',
+        pattern: PATTERNS.pascalCase,
+        description: 'Name of the model in PascalCase; the generated builder is `build<Name>()`.',
+      },
+      description: { type: 'string', description: 'What the model does, in a sentence; copied into the generated code as a comment.' },
+      input: ref('Input'),
+      towers: {
+        type: 'object',
+        description:
+          'One tower per task, keyed by the task name (camelCase identifier). The order is kept: it is the order of the model outputs.',
+        propertyNames: taskName,
+        additionalProperties: ref('Tower'),
+        minProperties: 1,
+      },
+      crossStitch: {
+        type: 'array',
+        description: 'Cross-stitch junctions, each mixing the activations of two or more towers after a layer.',
+        items: ref('CrossStitch'),
+        default: [],
+      },
+      training: ref('Training'),
+      data: ref('Data'),
+    },
+    required: ['version', 'name', 'input', 'towers'],
+    additionalProperties: false,
+    $defs: {
+      Input: {
+        title: 'Input',
+        type: 'object',
+        description: 'The model input, shared by every tower.',
+        properties: {
+          name: { type: 'string', pattern: PATTERNS.identifier, default: 'input', description: 'Name of the input (an identifier).' },
+          shape: {
+            type: 'array',
+            description: 'Shape of one example, without the batch axis, e.g. [28, 28, 1] for an image or [24] for features.',
+            items: { type: 'integer', minimum: 1 },
+            minItems: 1,
+            maxItems: 4,
+          },
+        },
+        required: ['shape'],
+        additionalProperties: false,
+      },
+      Tower: {
+        title: 'Tower',
+        type: 'object',
+        description: "A task's tower: a stack of layers, then a dense head whose output is the task's prediction.",
+        properties: {
+          description: { type: 'string', description: 'What the task predicts.' },
+          layers: {
+            type: 'array',
+            description: 'The layers of the tower, applied in order to the model input.',
+            items: ref('Layer'),
+            minItems: 1,
+          },
+          head: ref('Head'),
+          loss: {
+            type: 'string',
+            enum: [...LOSSES],
+            description: 'The loss of the task, by its TensorFlow.js name (e.g. categoricalCrossentropy, meanSquaredError).',
+          },
+          lossWeight: {
+            type: 'number',
+            minimum: 0,
+            default: 1,
+            description: 'Weight of the task loss in the total loss (with taskWeighting fixed).',
+          },
+          metrics: {
+            type: 'array',
+            description: 'Metrics reported for the task, by their TensorFlow.js names.',
+            items: { type: 'string', enum: [...METRICS] },
+            uniqueItems: true,
+            default: [],
+          },
+        },
+        required: ['layers', 'head', 'loss'],
+        additionalProperties: false,
+      },
+      Head: {
+        title: 'Head',
+        type: 'object',
+        description: "The task's output layer: a dense layer named after the task.",
+        properties: {
+          units: { type: 'integer', minimum: 1, description: 'Width of the output (e.g. the number of classes).' },
+          activation: {
+            type: 'string',
+            enum: [...ACTIVATIONS],
+            default: 'linear',
+            description: 'Activation of the output, e.g. softmax for classes, sigmoid for a probability, linear for regression.',
+          },
+          useBias: { type: 'boolean', default: true, description: 'Whether the head adds a learned bias vector.' },
+        },
+        required: ['units'],
+        additionalProperties: false,
+      },
+      Layer: {
+        title: 'Layer',
+        description: `A layer, chosen by its \`type\`: ${kinds.map((k) => k.type).join(', ')}.`,
+        type: 'object',
+        discriminator: { propertyName: 'type' },
+        oneOf: kinds.map((k) => ref(layerDefName(k.type))),
+      },
+      ...layerDefs,
+      CrossStitch: {
+        title: 'CrossStitch',
+        type: 'object',
+        description: 'A cross-stitch junction: after the given layers, each stitched tower gets a learned mix of all stitched activations.',
+        properties: {
+          name: {
+            type: 'string',
+            pattern: PATTERNS.identifier,
+            description: 'Name of the junction (an identifier). Default: stitch1, stitch2, ... by position.',
+          },
+          after: {
+            description:
+              'Where the junction sits: a layer name found in every stitched tower, or one layer name per tower ({ task: layer }).',
+            anyOf: [
+              { ...layerName, description: 'A layer name present in every stitched tower.' },
+              {
+                type: 'object',
+                description: 'The layer after which the junction sits, per task.',
+                propertyNames: taskName,
+                additionalProperties: layerName,
+                minProperties: 2,
+              },
+            ],
+          },
+          towers: {
+            type: 'array',
+            description: 'The stitched tasks (at least two). Default: the keys of `after` when it is a map, else every tower.',
+            items: taskName,
+            minItems: 2,
+            uniqueItems: true,
+          },
+          mode: {
+            type: 'string',
+            enum: [...CROSS_STITCH_MODES],
+            default: 'channel',
+            description:
+              'channel: one α matrix per channel (the paper); scalar: one N×N matrix for the layer; unit: rank-2 activations concatenated and mixed by one (Σd)×(Σd) matrix.',
+          },
+          init: ref('CrossStitchInit'),
+          trainable: { type: 'boolean', default: true, description: 'Whether α is learned (false keeps it at its initial value).' },
+        },
+        required: ['after'],
+        additionalProperties: false,
+      },
+      CrossStitchInit: {
+        title: 'CrossStitchInit',
+        description:
+          'Initial α: self weight on the diagonal and other/(N−1) off it (rows are convex combinations), or an explicit N×N matrix (towers in spec order). Default { self: 0.9, other: 0.1 }; unit mode starts from the identity.',
+        default: { self: 0.9, other: 0.1 },
+        oneOf: [
+          {
+            title: 'CrossStitchConvexInit',
+            type: 'object',
+            description: 'Self and other weights.',
+            properties: {
+              self: { type: 'number', minimum: 0, maximum: 1, default: 0.9, description: 'α_S: weight of a tower on its own activation.' },
+              other: {
+                type: 'number',
+                minimum: 0,
+                maximum: 1,
+                default: 0.1,
+                description: 'α_D: total weight on the other towers, shared equally among them.',
+              },
+            },
+            additionalProperties: false,
+          },
+          {
+            title: 'CrossStitchMatrixInit',
+            type: 'object',
+            description: 'An explicit α matrix: row i holds the weights tower i gives to each stitched tower.',
+            properties: {
+              matrix: {
+                type: 'array',
+                description: 'N rows of N numbers, towers in spec order.',
+                items: { type: 'array', items: { type: 'number' }, minItems: 2 },
+                minItems: 2,
+              },
+            },
+            required: ['matrix'],
+            additionalProperties: false,
+          },
+        ],
+      },
+      Training: {
+        title: 'Training',
+        type: 'object',
+        description: 'Training defaults; the CLI and the generated train entrypoint can override them.',
+        properties: {
+          backend: {
+            type: 'string',
+            enum: [...BACKENDS],
+            default: 'auto',
+            description:
+              'gpu: @tensorflow/tfjs-node-gpu; node: @tensorflow/tfjs-node; wasm: @tensorflow/tfjs-backend-wasm; cpu: plain JavaScript; auto: the first of those that loads.',
+          },
+          optimizer: ref('Optimizer'),
+          crossStitchLearningRateMultiplier: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            default: 100,
+            description:
+              "Learning rate of the cross-stitch α relative to the towers' (the paper uses 10²–10³); α has its own optimizer state, so this holds for every optimizer.",
+          },
+          batchSize: { type: 'integer', minimum: 1, default: 32, description: 'Examples per training step.' },
+          epochs: { type: 'integer', minimum: 1, default: 10, description: 'Passes over the training data.' },
+          validationSplit: {
+            type: 'number',
+            minimum: 0,
+            exclusiveMaximum: 1,
+            default: 0,
+            description: 'Fraction of the training data held out for validation, in [0, 1).',
+          },
+          seed: { type: 'integer', minimum: 0, default: 42, description: 'Seed of weight initialisation, shuffling and demo data.' },
+          taskWeighting: ref('TaskWeighting'),
+        },
+        additionalProperties: false,
+      },
+      Optimizer: {
+        title: 'Optimizer',
+        type: 'object',
+        description: 'The optimizer of the tower weights (α uses the same kind, with its own learning rate and state).',
+        properties: {
+          type: {
+            type: 'string',
+            enum: [...OPTIMIZERS],
+            default: 'adam',
+            description: 'The TensorFlow.js optimizer; sgd with momentum > 0 becomes momentum.',
+          },
+          learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'Learning rate of the tower weights.' },
+          momentum: {
+            type: 'number',
+            minimum: 0,
+            exclusiveMaximum: 1,
+            default: 0,
+            description: 'Momentum (sgd, momentum, rmsprop), in [0, 1).',
+          },
+          beta1: {
+            type: 'number',
+            minimum: 0,
+            exclusiveMaximum: 1,
+            default: 0.9,
+            description: 'Decay of the first moment estimate (adam, adamax), in [0, 1).',
+          },
+          beta2: {
+            type: 'number',
+            minimum: 0,
+            exclusiveMaximum: 1,
+            default: 0.999,
+            description: 'Decay of the second moment estimate (adam, adamax), in [0, 1).',
+          },
+          epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-7, description: 'Small constant for numerical stability.' },
+          rho: {
+            type: 'number',
+            minimum: 0,
+            exclusiveMaximum: 1,
+            default: 0.9,
+            description: 'Decay of the squared-gradient average (rmsprop: 0.9, adadelta: 0.95 in tfjs), in [0, 1).',
+          },
+          decay: { type: 'number', minimum: 0, default: 0, description: 'Learning-rate decay per step (adamax), ≥ 0.' },
+        },
+        additionalProperties: false,
+      },
+      TaskWeighting: {
+        title: 'TaskWeighting',
+        type: 'object',
+        description: 'How task losses are combined into the total loss.',
+        properties: {
+          type: {
+            type: 'string',
+            enum: [...TASK_WEIGHTINGS],
+            default: 'fixed',
+            description:
+              'fixed: each task loss times its lossWeight; uncertainty: learned homoscedastic uncertainty weights (Kendall et al. 2018); dwa: dynamic weight average (Liu et al. 2019).',
+          },
+          temperature: { type: 'number', exclusiveMinimum: 0, default: 2, description: 'Temperature T of dwa.' },
+        },
+        additionalProperties: false,
+      },
+      Data: {
+        title: 'Data',
+        type: 'object',
+        description: 'Where the training data comes from: the built-in MultiMNIST demo, or a JSON Lines / CSV file.',
+        discriminator: { propertyName: 'format' },
+        oneOf: [ref('MultiMnistData'), ref('JsonlData'), ref('CsvData')],
+      },
+      MultiMnistData: {
+        title: 'MultiMnistData',
+        type: 'object',
+        description: 'Built-in demo data: two MNIST digits overlaid on one 28×28 image, one task per digit (left, right).',
+        properties: {
+          format: { const: 'multimnist', description: 'The built-in MultiMNIST demo data.' },
+          trainSize: { type: 'integer', minimum: 1, default: 6000, description: 'Training examples to draw.' },
+          testSize: { type: 'integer', minimum: 1, default: 1000, description: 'Test examples to draw (from digits not used for training).' },
+        },
+        required: ['format'],
+        additionalProperties: false,
+      },
+      JsonlData: fileData('jsonl', 'JsonlData', 'JSON Lines: one object per line, with the input field(s) and a field per task.'),
+      CsvData: fileData('csv', 'CsvData', 'CSV with a header row: the input column(s) and a column per task.'),
+    },
+  };
+}
+
+function fileData(format: 'jsonl' | 'csv', title: string, description: string): JsonSchema {
+  return {
+    title,
+    type: 'object',
+    description,
+    properties: {
+      format: { const: format, description },
+      path: { type: 'string', minLength: 1, description: 'Training data file, relative to the spec file.' },
+      input: {
+        description: 'The field holding the input (an array of numbers), or one field per input value, in order.',
+        anyOf: [
+          { type: 'string', minLength: 1, description: 'One field holding the whole input.' },
+          { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'One field per input value.' },
+        ],
+      },
+      targets: {
+        type: 'object',
+        description: 'For each task, the field holding its target.',
+        propertyNames: taskName,
+        additionalProperties: { type: 'string', minLength: 1, description: 'Field name.' },
+      },
+      testPath: { type: 'string', minLength: 1, description: 'Test data file in the same format, relative to the spec file.' },
+    },
+    required: ['format', 'path', 'input', 'targets'],
+    additionalProperties: false,
+  };
+}
