@@ -1,7 +1,7 @@
 /**
  * Cost of cross-stitch junctions on the wasm backend (issue 3 item 1 / issue 6).
  *
- *   node --import tsx bench/cross-stitch.ts [--steps 30] [--backend wasm]
+ *   node --import tsx bench/cross-stitch.ts [--steps 30] [--backend wasm] [--junctions-only]
  *
  * Part 1: forward+backward of three junctions at LeNet-pair shapes ([64,12,12,10],
  * [64,4,4,20], [64,50]), for several formulations of the channel-mode mix.
@@ -58,7 +58,19 @@ const batched: Mix = (xs, alpha) => {
   return tf.unstack(y, 0).map((t) => tf.reshape(t, shape));
 };
 
-/** The runtime's formulation (block matrix, one matMul). */
+/** Concat to [M, N·C], one matMul by the block matrix W[(j,c),(i,c')] = α[i,j,c]·δ(c,c'), split. */
+const blockMatMul: Mix = (xs, alpha) => {
+  const n = xs.length;
+  const shape = xs[0]!.shape;
+  const c = shape[shape.length - 1]!;
+  const m = xs[0]!.size / c;
+  const cat = tf.concat(xs.map((x) => tf.reshape(x, [m, c])), 1);
+  const eye = tf.reshape(tf.eye(c), [1, c, 1, c]);
+  const w = tf.reshape(tf.mul(tf.reshape(tf.transpose(alpha, [1, 2, 0]), [n, c, n, 1]), eye), [n * c, n * c]);
+  return tf.split(tf.matMul(cat, w), n, 1).map((y) => tf.reshape(y, shape));
+};
+
+/** The runtime's formulation (fused kernels on cpu/wasm). */
 const runtime: Mix = (xs, alpha) => crossStitchMix('channel', xs, alpha);
 
 function median(v: number[]): number {
@@ -67,6 +79,7 @@ function median(v: number[]): number {
 }
 
 function time(fn: () => void, steps = STEPS, warmup = 5): number {
+  // (isolated junction timings only; model steps use compareSteps)
   for (let i = 0; i < warmup; i++) fn();
   const t: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -165,16 +178,16 @@ function lenetPair(stitched: boolean, trainableConv: boolean, fcMode: 'channel' 
   return tf.model({ inputs: input, outputs: [ap(L.head, l), ap(R.head, r)] });
 }
 
-function stepBench(model: tf.LayersModel): number {
+function makeStep(model: tf.LayersModel): () => void {
   // With frozen convs, x is trained too so both models backprop through every layer (otherwise
   // the unstitched step would stop at fc1 while the stitched one must reach the pool1 junction).
-  const x = tf.variable(tf.randomUniform([B, 28, 28, 1]));
-  const y1 = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32'), 10);
-  const y2 = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32'), 10);
+  const x = tf.variable(tf.randomUniform([B, 28, 28, 1], 0, 1, 'float32', 1));
+  const y1 = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32', 2), 10);
+  const y2 = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32', 3), 10);
   const opt = tf.train.sgd(0.01);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (!model.getLayer('left_conv1').trainable) vars.push(x);
-  const ms = time(() => {
+  return () => {
     const loss = opt.minimize(
       () => {
         const [p1, p2] = model.apply(x, { training: true }) as tf.Tensor[];
@@ -185,15 +198,56 @@ function stepBench(model: tf.LayersModel): number {
     );
     loss!.dataSync();
     loss!.dispose();
-  });
-  tf.dispose([x, y1, y2]);
-  return ms;
+  };
+}
+
+/**
+ * Interleaved A/B: steps of the two models alternate, so load from other processes on this
+ * shared machine hits both alike. Returns medians and the median of per-pair ratios.
+ */
+function compareSteps(a: tf.LayersModel, b: tf.LayersModel, steps = STEPS): { a: number; b: number; ratio: number } {
+  const sa = makeStep(a);
+  const sb = makeStep(b);
+  for (let i = 0; i < 5; i++) {
+    sa();
+    sb();
+  }
+  const ta: number[] = [];
+  const tb: number[] = [];
+  const r: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const first = i % 2 === 0;
+    const t0 = performance.now();
+    (first ? sa : sb)();
+    const t1 = performance.now();
+    (first ? sb : sa)();
+    const t2 = performance.now();
+    const da = first ? t1 - t0 : t2 - t1;
+    const db = first ? t2 - t1 : t1 - t0;
+    ta.push(da);
+    tb.push(db);
+    r.push(db / da);
+  }
+  return { a: median(ta), b: median(tb), ratio: median(r) };
 }
 
 async function main(): Promise<void> {
   if (BACKEND === 'wasm') registerWasmTrainingKernels();
   await tf.setBackend(BACKEND);
   await tf.ready();
+  let filterGradSource = 'runtime';
+  if (tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) == null && BACKEND === 'wasm') {
+    // The benchmark harness's composed fallback (bench/lib/tf-setup.ts), when present.
+    try {
+      const setup = (await import('./lib/tf-setup.js' as string)) as { fallbackFilterGrad?: tf.KernelFunc };
+      if (setup.fallbackFilterGrad) {
+        tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: setup.fallbackFilterGrad });
+        filterGradSource = 'bench/lib/tf-setup.ts fallback';
+      }
+    } catch {
+      // absent: convs are frozen below
+    }
+  }
   const hasFilterGrad = tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) != null;
   console.log(`backend ${tf.getBackend()}, steps ${STEPS} (median ms), Conv2DBackpropFilter ${hasFilterGrad ? 'present' : 'absent'}`);
 
@@ -202,7 +256,8 @@ async function main(): Promise<void> {
     ['naive stack-mul-sum', naive],
     ['pairwise mul+addN', pairwise],
     ['transpose + batched matMul', batched],
-    ['runtime (block matMul)', runtime],
+    ['concat + block matMul + split', blockMatMul],
+    ['runtime (fused kernels)', runtime],
   ];
   for (const [name, mix] of variants) {
     const all = junctionBench(mix);
@@ -210,21 +265,17 @@ async function main(): Promise<void> {
     console.log(`${name.padEnd(28)} ${all.toFixed(2)} ms   (per junction ${parts.join(' / ')})`);
   }
 
+  if (argv.includes('--junctions-only')) return;
   const unit: Mix = (xs, alpha) => crossStitchMix('unit', xs, alpha);
   console.log(`unit mode [64,50] x2 alone      ${singleJunction(unit, [B, 50], [100, 100]).toFixed(2)} ms`);
 
-  console.log('\n# LeNet pair SGD step, batch 64');
-  const base = stepBench(lenetPair(false, hasFilterGrad, 'channel'));
+  console.log(`\n# LeNet pair SGD step, batch 64, conv ${hasFilterGrad ? `trainable (Conv2DBackpropFilter: ${filterGradSource})` : 'frozen, input trained'}; interleaved, median of ${STEPS} pairs`);
+  const row = (label: string, r: { a: number; b: number; ratio: number }) =>
+    console.log(`${label.padEnd(44)} unstitched ${r.a.toFixed(2)} ms, stitched ${r.b.toFixed(2)} ms, ratio ${r.ratio.toFixed(3)}`);
+  row('runtime CrossStitch, fc1 junction channel', compareSteps(lenetPair(false, hasFilterGrad, 'channel'), lenetPair(true, hasFilterGrad, 'channel')));
+  row('runtime CrossStitch, fc1 junction unit', compareSteps(lenetPair(false, hasFilterGrad, 'unit'), lenetPair(true, hasFilterGrad, 'unit')));
   for (const [name, mix] of variants.slice(0, 3)) {
-    const st = stepBench(lenetPair(true, hasFilterGrad, 'channel', mix));
-    console.log(`${name.padEnd(28)} all-channel junctions: unstitched ${base.toFixed(2)} ms, stitched ${st.toFixed(2)} ms, ratio ${(st / base).toFixed(3)}`);
-  }
-  for (const fcMode of ['channel', 'unit'] as const) {
-    const plain = stepBench(lenetPair(false, hasFilterGrad, fcMode));
-    const stitched = stepBench(lenetPair(true, hasFilterGrad, fcMode));
-    console.log(
-      `fc1 junction ${fcMode.padEnd(7)} conv ${hasFilterGrad ? 'trainable' : 'frozen'}: unstitched ${plain.toFixed(2)} ms, stitched ${stitched.toFixed(2)} ms, ratio ${(stitched / plain).toFixed(3)}`,
-    );
+    row(`${name}, all channel`, compareSteps(lenetPair(false, hasFilterGrad, 'channel'), lenetPair(true, hasFilterGrad, 'channel', mix)));
   }
 }
 
