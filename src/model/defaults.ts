@@ -1,0 +1,53 @@
+/**
+ * What the checked model fills in where the spec is silent. One place, so the schema's
+ * `default`s, the docs and the checker can agree (src/spec may import these).
+ */
+import type { BackendChoice, CrossStitchInit, CrossStitchMode, OptimizerPlan } from '../runtime/plan.js';
+
+export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad', 'adamax', 'adadelta'] as const;
+export type OptimizerType = (typeof OPTIMIZERS)[number];
+
+/** Learning rate per optimizer when the spec gives none (the usual defaults of each method). */
+export const DEFAULT_LEARNING_RATES: Readonly<Record<OptimizerType, number>> = {
+  sgd: 0.01,
+  momentum: 0.01,
+  adam: 0.001,
+  rmsprop: 0.001,
+  adagrad: 0.01,
+  adamax: 0.002,
+  adadelta: 0.001,
+};
+
+export const BACKENDS: readonly BackendChoice[] = ['gpu', 'node', 'wasm', 'cpu', 'auto'];
+export const CROSS_STITCH_MODES: readonly CrossStitchMode[] = ['channel', 'scalar', 'unit'];
+export const TASK_WEIGHTINGS = ['fixed', 'uncertainty', 'dwa'] as const;
+export const DATA_FORMATS = ['multimnist', 'jsonl', 'csv'] as const;
+
+export const TRAINING_DEFAULTS = {
+  backend: 'auto' as BackendChoice,
+  optimizer: { type: 'sgd', learningRate: 0.01 } as OptimizerPlan,
+  /**
+   * α learns with a larger learning rate than the towers (Misra et al. scale it by 10²–10³);
+   * 100 keeps that behaviour when the spec does not say.
+   */
+  crossStitchLearningRateMultiplier: 100,
+  batchSize: 32,
+  epochs: 10,
+  validationSplit: 0,
+  seed: 42,
+  taskWeighting: { type: 'fixed' as const },
+  /** Liu et al. 2019 use T = 2 for dynamic weight averaging. */
+  dwaTemperature: 2,
+  /** The built-in demo data when the spec has no `data:` section. */
+  data: { format: 'multimnist' as const },
+};
+
+/** Paper default for channel and scalar units: convex rows, 0.9 on the diagonal. */
+export const DEFAULT_INIT: CrossStitchInit = { self: 0.9, other: 0.1 };
+/** Unit mode starts from the identity (the Keras layer this project started from). */
+export const DEFAULT_UNIT_INIT: CrossStitchInit = { self: 1, other: 0 };
+
+export const defaultInit = (mode: CrossStitchMode): CrossStitchInit => (mode === 'unit' ? DEFAULT_UNIT_INIT : DEFAULT_INIT);
+
+export const DEFAULT_LOSS_WEIGHT = 1;
+export const MULTIMNIST_INPUT_SHAPE = [28, 28, 1] as const;
