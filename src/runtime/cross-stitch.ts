@@ -256,6 +256,16 @@ export function crossStitchMix(mode: CrossStitchMode, xs: readonly tf.Tensor[], 
     const cat = tf.concat(xs as tf.Tensor2D[], 1);
     return tf.split(unitMatMul(cat, alpha as tf.Tensor2D), widths, 1);
   }
+  const s0 = xs[0]!.shape;
+  const want = mode === 'scalar' ? [n, n] : [n, n, s0[s0.length - 1]!];
+  xs.forEach((x, i) => {
+    if (x.shape.length !== s0.length || x.shape.some((d, k) => d !== s0[k])) {
+      throw new Error(`crossStitchMix (${mode}): input ${i} has shape ${fmt(x.shape)} but input 0 has shape ${fmt(s0)}`);
+    }
+  });
+  if (alpha.shape.length !== want.length || alpha.shape.some((d, k) => d !== want[k])) {
+    throw new Error(`crossStitchMix (${mode}): alpha has shape ${fmt(alpha.shape)}, expected ${fmt(want)}`);
+  }
   const fused = allowFused && tf.getKernel(CROSS_STITCH_KERNEL, tf.getBackend()) != null && xs.every((x) => x.dtype === 'float32') && alpha.dtype === 'float32';
   if (fused) {
     return tf.engine().runKernel(CROSS_STITCH_KERNEL, [...xs, alpha] as unknown as tf.NamedTensorMap, { mode }) as unknown as tf.Tensor[];

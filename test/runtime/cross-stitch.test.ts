@@ -268,6 +268,31 @@ describe('CrossStitch in a model', () => {
   });
 });
 
+describe('CrossStitch training on wasm', () => {
+  it('fit() on the wasm backend moves α and lowers the loss (fused kernels inside a LayersModel); N=3', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    await tf.setBackend('wasm');
+    try {
+      const input = tf.input({ shape: [6] });
+      const towers = ['a', 'b', 'c'].map((t) => tf.layers.dense({ units: 4, name: `${t}_fc`, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(input) as tf.SymbolicTensor);
+      const cs = new CrossStitch({ mode: 'channel', name: 'cross_stitch_j' });
+      const stitched = cs.apply(towers) as tf.SymbolicTensor[];
+      const heads = stitched.map((t, i) => tf.layers.dense({ units: 1, name: ['a', 'b', 'c'][i]!, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 + i }) }).apply(t) as tf.SymbolicTensor);
+      const model = tf.model({ inputs: input, outputs: heads });
+      model.compile({ optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError' });
+      const x = tf.randomUniform([32, 6], -1, 1, 'float32', 5);
+      const ys = [tf.sum(x, 1, true), tf.neg(tf.sum(x, 1, true)), tf.zeros([32, 1])];
+      const before = cs.getWeights()[0]!.arraySync();
+      const h = await model.fit(x, ys, { epochs: 8, batchSize: 32, verbose: 0 });
+      const losses = h.history['loss'] as number[];
+      expect(losses[losses.length - 1]!).toBeLessThan(losses[0]!);
+      expect(cs.getWeights()[0]!.arraySync()).not.toEqual(before);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});
+
 describe('CrossStitch registration', () => {
   it('registering twice is a no-op, not an error', () => {
     expect(registerCrossStitch()).toBe(false);
@@ -283,6 +308,13 @@ describe('CrossStitch registration', () => {
     expect(again.registerCrossStitch()).toBe(false);
     const registered = tf2.serialization.SerializationMap.getMap().classNameMap['CrossStitch']![0];
     expect(registered === CrossStitch || registered === again.CrossStitch).toBe(true);
+  });
+});
+
+describe('crossStitchMix argument checks', () => {
+  it('names both shapes when inputs differ, and the expected alpha shape', () => {
+    expect(() => crossStitchMix('channel', [tf.zeros([2, 3]), tf.zeros([2, 4])], tf.zeros([2, 2, 3]))).toThrow('crossStitchMix (channel): input 1 has shape [2,4] but input 0 has shape [2,3]');
+    expect(() => crossStitchMix('scalar', [tf.zeros([2, 3]), tf.zeros([2, 3])], tf.zeros([2, 2, 3]))).toThrow('alpha has shape [2,2,3], expected [2,2]');
   });
 });
 
