@@ -137,6 +137,19 @@ describe('crash-safe saving', () => {
   }
 });
 
+describe('leftovers of interrupted saves', () => {
+  it('temp files of dead processes are removed by the next save; a live process keeps its own', async () => {
+    const dir = freshDir();
+    await stitchedModel('scalar', 7).save(`file://${dir}`);
+    const dead = 'weights.bin.mtlc-tmp-2147483646-deadbeef0000';
+    const live = `model.json.mtlc-tmp-${process.ppid}-0123456789ab`;
+    writeFileSync(path.join(dir, dead), 'partial');
+    writeFileSync(path.join(dir, live), 'in flight');
+    await stitchedModel('scalar', 8).save(`file://${dir}`);
+    expect(readdirSync(dir).sort()).toEqual([live, 'model.json', 'weights.bin'].sort());
+  });
+});
+
 describe('clear errors for missing and corrupt files', () => {
   it('missing model.json', async () => {
     const dir = freshDir();

@@ -98,16 +98,34 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-async function cleanLeftovers(dir: string, keep: ReadonlySet<string>): Promise<void> {
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files of interrupted saves: those whose writer process is gone. Temp files of a
+ * live process (this one included: a concurrent save) are left alone.
+ */
+async function cleanLeftovers(dir: string): Promise<void> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
   } catch {
     return;
   }
-  await Promise.all(
-    names.filter((n) => n.includes(TMP_MARK) && !keep.has(n)).map((n) => fs.rm(path.join(dir, n), { force: true })),
-  );
+  const stale = names.filter((n) => {
+    const at = n.indexOf(TMP_MARK);
+    if (at < 0) return false;
+    const pid = Number.parseInt(n.slice(at + TMP_MARK.length), 10);
+    return !processAlive(pid);
+  });
+  await Promise.all(stale.map((n) => fs.rm(path.join(dir, n), { force: true })));
 }
 
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
@@ -163,7 +181,7 @@ class FileSystemHandler implements tf.io.IOHandler {
     const finalWeights = path.join(dir, weightsName);
     const prevWeights = path.join(dir, WEIGHTS_PREV);
     const bytes = weightBytes(artifacts.weightData);
-    await cleanLeftovers(dir, new Set());
+    await cleanLeftovers(dir);
     try {
       await writeSynced(tmpWeights, bytes);
       await writeSynced(tmpModel, JSON.stringify(modelJSON));
