@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -133,6 +135,47 @@ describe('crash-safe saving', () => {
       await newModel.save(`file://${dir}`);
       expect(readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
       expect(await predictions(await tf.loadLayersModel(`file://${dir}/model.json`), x)).toEqual(newP);
+    });
+  }
+});
+
+describe('a real SIGKILL mid-save (child process)', () => {
+  const repo = fileURLToPath(new URL('../../', import.meta.url));
+  const steps: SaveStep[] = ['temp-written', 'previous-repointed', 'weights-renamed', 'model-renamed'];
+  for (const step of steps) {
+    it(`killed at step ${step}: the directory still loads, and the next save cleans up`, async () => {
+      const dir = freshDir();
+      const oldModel = stitchedModel('unit', 12);
+      const x = sampleInput('unit');
+      const oldP = await predictions(oldModel, x);
+      await oldModel.save(`file://${dir}`);
+      // The child builds another model and saves it over `dir`, killing itself with SIGKILL
+      // (no cleanup, no catch) right before `step`.
+      const child = `
+        const tf = await import('@tensorflow/tfjs');
+        const { CrossStitch, fileSystemHandler } = await import('./src/runtime/index.ts');
+        await tf.setBackend('cpu');
+        const input = tf.input({ shape: [6] });
+        const a = tf.layers.dense({ units: 3, name: 'left_fc1' }).apply(input);
+        const b = tf.layers.dense({ units: 5, name: 'right_fc1' }).apply(input);
+        const [sa, sb] = new CrossStitch({ mode: 'unit', name: 'cross_stitch_j0' }).apply([a, b]);
+        const model = tf.model({ inputs: input, outputs: [sa, sb] });
+        await model.save(fileSystemHandler(${JSON.stringify(dir)}, {
+          beforeStep: (s) => { if (s === ${JSON.stringify(step)}) process.kill(process.pid, 'SIGKILL'); },
+        }));
+        console.log('not killed');
+      `;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+      expect(r.signal, r.stderr).toBe('SIGKILL');
+      const loaded = await tf.loadLayersModel(`file://${dir}/model.json`);
+      if (step === 'model-renamed') {
+        // The switch happened: the child's model (two outputs) is the one on disk, complete.
+        expect(loaded.outputs).toHaveLength(2);
+      } else {
+        expect(await predictions(loaded, x)).toEqual(oldP);
+      }
+      await oldModel.save(`file://${dir}`);
+      expect(readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
     });
   }
 });
