@@ -18,4 +18,9 @@ export interface SpecDocument {
    * anchored node they resolve to.
    */
   locate(pointer: string): SourceRange;
+  /**
+   * Range of the key of the object member at `pointer` (e.g. `filter:` for an unknown property);
+   * where there is no key (array items, the root, a missing member), what `locate` gives.
+   */
+  locateKey?(pointer: string): SourceRange;
 }

@@ -1,0 +1,449 @@
+/**
+ * Loading a spec: bytes or text -> `SpecDocument` (plain data + a map from JSON pointers back to
+ * source ranges), or located diagnostics. Parsing is safe: size, encoding and binary checks come
+ * before YAML; duplicate keys, several documents, alias cycles and alias bombs are errors; the
+ * plain data is built here from the YAML AST (never `toJS`), so a `__proto__` key is an own
+ * property and never touches a prototype.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import {
+  Alias,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node as YamlNode,
+  type YAMLError,
+} from 'yaml';
+import { toPointer, type Diagnostic, type SourceRange } from './diagnostic.js';
+import type { SpecDocument } from './document.js';
+
+/** Specs larger than this are refused before parsing (a spec is a few kilobytes). */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+/** Aliases a spec may use (each `*name`); far above any real spec. */
+export const MAX_ALIASES = 100;
+/** Nodes the plain data may hold once aliases are expanded (guards against "billion laughs"). */
+export const MAX_EXPANDED_NODES = 100_000;
+
+export interface LoadResult {
+  /** Present when the text parsed into one YAML document (it may still be schema-invalid). */
+  document?: SpecDocument;
+  diagnostics: Diagnostic[];
+}
+
+interface Located {
+  /** Range of the value node. */
+  value: SourceRange;
+  /** Range of the key, for object members. */
+  key?: SourceRange;
+}
+
+const WHOLE_FILE: SourceRange = { line: 1, column: 1, endLine: 1, endColumn: 1 };
+
+function diagnostic(file: string, range: SourceRange, code: string, message: string, path = '', hint?: string): Diagnostic {
+  return { file, ...range, severity: 'error', code, message, path, ...(hint ? { hint } : {}) };
+}
+
+/** Byte offset of the first byte that is not part of valid UTF-8, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    let extra: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      extra = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      extra = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      extra = 3;
+      min = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + extra >= bytes.length) return i;
+    let cp = b & (0x3f >> extra);
+    for (let k = 1; k <= extra; k++) {
+      const c = bytes[i + k]!;
+      if ((c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += extra + 1;
+  }
+  return -1;
+}
+
+/** 1-based line and column (in characters) of a byte offset in valid UTF-8 bytes before it. */
+function bytePosition(bytes: Uint8Array, offset: number): SourceRange {
+  const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
+  const lines = before.split('\n');
+  const line = lines.length;
+  const column = lines[lines.length - 1]!.length + 1;
+  return { line, column, endLine: line, endColumn: column + 1 };
+}
+
+function positionOfIndex(text: string, index: number): SourceRange {
+  const before = text.slice(0, index);
+  const line = before.split('\n').length;
+  const column = index - (before.lastIndexOf('\n') + 1) + 1;
+  return { line, column, endLine: line, endColumn: column + 1 };
+}
+
+/** Checks on the raw input: size, binary content, encoding. Returns the text or diagnostics. */
+function decode(input: string | Uint8Array, file: string): { text: string } | { diagnostics: Diagnostic[] } {
+  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
+  if (size > MAX_SPEC_BYTES) {
+    return { diagnostics: [tooLarge(file, size)] };
+  }
+  let text: string;
+  if (typeof input === 'string') {
+    text = input;
+  } else {
+    const bytes = input;
+    const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+    const nul = bytes.indexOf(0);
+    if (nul >= 0 || utf16) {
+      return {
+        diagnostics: [
+          diagnostic(
+            file,
+            nul >= 0 && !utf16 ? bytePosition(bytes, nul) : WHOLE_FILE,
+            'binary-file',
+            utf16 ? 'the file is UTF-16 text; a spec must be UTF-8' : 'the file looks binary (it contains a NUL byte); a spec is UTF-8 YAML text',
+            '',
+            utf16 ? 're-save the file as UTF-8' : 'check that you passed the spec file and not a model or data file',
+          ),
+        ],
+      };
+    }
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      const offset = firstInvalidUtf8(bytes);
+      const at = offset >= 0 ? bytePosition(bytes, offset) : WHOLE_FILE;
+      return {
+        diagnostics: [
+          diagnostic(
+            file,
+            at,
+            'invalid-utf8',
+            `the file is not valid UTF-8${offset >= 0 ? ` (byte 0x${bytes[offset]!.toString(16).padStart(2, '0')} at offset ${offset})` : ''}`,
+            '',
+            'save the spec as UTF-8 (Latin-1 and Windows-1252 files are not accepted)',
+          ),
+        ],
+      };
+    }
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    return {
+      diagnostics: [
+        diagnostic(file, positionOfIndex(text, nul), 'binary-file', 'the text contains a NUL character; a spec is YAML text', '', 'check that you passed the spec file'),
+      ],
+    };
+  }
+  return { text };
+}
+
+const YAML_CODES: Partial<Record<YAMLError['code'], { code: string; hint?: string }>> = {
+  DUPLICATE_KEY: { code: 'duplicate-key', hint: 'a key may appear once per mapping; remove or rename one of them' },
+  TAB_AS_INDENT: { code: 'tab-indentation', hint: 'YAML indents with spaces; replace the tab with spaces' },
+  MULTIPLE_DOCS: { code: 'multiple-documents', hint: 'a spec is one YAML document; put each spec in its own file' },
+  BAD_ALIAS: { code: 'undefined-alias' },
+  RESOURCE_EXHAUSTION: { code: 'alias-bomb' },
+  TAG_RESOLVE_FAILED: { code: 'unsupported-tag', hint: 'remove the tag (a spec uses plain YAML values)' },
+  NON_STRING_KEY: { code: 'invalid-key' },
+};
+
+function yamlDiagnostic(error: YAMLError, text: string, file: string, lc: LineCounter, severity: 'error' | 'warning'): Diagnostic {
+  const start = lc.linePos(error.pos[0]);
+  const end = lc.linePos(Math.max(error.pos[1], error.pos[0] + 1));
+  const mapped = YAML_CODES[error.code];
+  // With prettyErrors the message carries " at line L, column C:" and a code frame: keep the
+  // first sentence only (the formatters draw their own frame).
+  let message = error.message.split(/ at line \d+, column \d+/)[0]!.trim();
+  if (error.code === 'TAB_AS_INDENT') message = 'tab character used for indentation';
+  if (error.code === 'DUPLICATE_KEY') {
+    const key = /^[^\s:,{}[\]]+|^"[^"\n]*"|^'[^'\n]*'/.exec(text.slice(error.pos[0]))?.[0];
+    if (key) message = `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : `'${key}'`}: keys must be unique in a mapping`;
+  }
+  message = message.charAt(0).toLowerCase() + message.slice(1);
+  const sameLine = end.line === start.line;
+  return {
+    file,
+    line: start.line,
+    column: start.col,
+    endLine: end.line,
+    endColumn: sameLine ? Math.max(end.col, start.col + 1) : end.col,
+    severity,
+    code: mapped?.code ?? 'yaml-syntax',
+    message: mapped ? message : `YAML syntax error: ${message}`,
+    path: '',
+    ...(mapped?.hint ? { hint: mapped.hint } : {}),
+  };
+}
+
+class LoadError extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+/** Builds plain data from the YAML AST, recording the source range of every pointer. */
+class Builder {
+  readonly locations = new Map<string, Located>();
+  #aliases = 0;
+  #nodes = 0;
+  readonly #resolving = new Set<YamlNode>();
+
+  constructor(
+    readonly file: string,
+    readonly lc: LineCounter,
+    readonly doc: Document.Parsed,
+  ) {}
+
+  range(node: { range?: [number, number, number] | null | undefined } | null | undefined): SourceRange {
+    const r = node?.range;
+    if (!r) return WHOLE_FILE;
+    const start = this.lc.linePos(r[0]);
+    const end = this.lc.linePos(Math.max(r[1], r[0] + 1));
+    return { line: start.line, column: start.col, endLine: end.line, endColumn: end.col };
+  }
+
+  #record(segments: (string | number)[], value: SourceRange, key?: SourceRange): void {
+    const pointer = toPointer(segments);
+    // Through an alias the same pointer is never reached twice; keep the first (source) range.
+    if (!this.locations.has(pointer)) this.locations.set(pointer, key ? { value, key } : { value });
+  }
+
+  build(node: unknown, segments: (string | number)[], keyRange?: SourceRange): unknown {
+    if (++this.#nodes > MAX_EXPANDED_NODES) {
+      throw new LoadError(
+        diagnostic(
+          this.file,
+          this.range(node as YamlNode),
+          'alias-bomb',
+          `the document expands to more than ${MAX_EXPANDED_NODES} values through its aliases`,
+          toPointer(segments),
+          'aliases that nest aliases multiply; a spec needs only a few',
+        ),
+      );
+    }
+    if (node === null || node === undefined) {
+      this.#record(segments, keyRange ?? WHOLE_FILE, keyRange);
+      return null;
+    }
+    if (isAlias(node)) return this.#alias(node, segments, keyRange);
+    const here = this.range(node as YamlNode);
+    this.#record(segments, here, keyRange);
+    if (isScalar(node)) {
+      const value = node.value;
+      if (typeof value === 'bigint') return Number(value);
+      if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+      return value === undefined ? null : value;
+    }
+    if (isSeq(node)) {
+      return node.items.map((item, index) => this.build(item, [...segments, index]));
+    }
+    if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = this.#key(pair.key, segments);
+        const kRange = pair.key ? this.range(pair.key as YamlNode) : here;
+        const value = this.build(pair.value, [...segments, key], kRange);
+        // defineProperty: `__proto__` (or `constructor`) becomes an own, plain data property.
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    throw new LoadError(diagnostic(this.file, here, 'yaml-syntax', 'unsupported YAML node', toPointer(segments)));
+  }
+
+  #key(key: unknown, segments: (string | number)[]): string {
+    const resolved = isAlias(key) ? key.resolve(this.doc) : key;
+    if (isScalar(resolved)) {
+      const v = resolved.value;
+      if (v === null || v === undefined) return '';
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+    }
+    throw new LoadError(
+      diagnostic(
+        this.file,
+        this.range(key as YamlNode),
+        'invalid-key',
+        'a key must be a plain name, not a list or a mapping',
+        toPointer(segments),
+        'write keys as plain words, e.g. `units: 10`',
+      ),
+    );
+  }
+
+  #alias(alias: Alias, segments: (string | number)[], keyRange?: SourceRange): unknown {
+    if (++this.#aliases > MAX_ALIASES) {
+      throw new LoadError(
+        diagnostic(
+          this.file,
+          this.range(alias),
+          'alias-bomb',
+          `the document expands more than ${MAX_ALIASES} aliases`,
+          toPointer(segments),
+          'a spec needs only a few aliases (e.g. one per shared list of layers)',
+        ),
+      );
+    }
+    const target = alias.resolve(this.doc);
+    if (!target) {
+      throw new LoadError(
+        diagnostic(this.file, this.range(alias), 'undefined-alias', `alias *${alias.source} refers to no anchor &${alias.source} before it`, toPointer(segments)),
+      );
+    }
+    if (this.#resolving.has(target)) {
+      throw new LoadError(
+        diagnostic(this.file, this.range(alias), 'alias-cycle', `alias *${alias.source} refers to a node that contains it`, toPointer(segments)),
+      );
+    }
+    this.#resolving.add(target);
+    try {
+      // Located at the anchored node it resolves to (SpecDocument.locate's contract).
+      return this.build(target, segments, keyRange);
+    } finally {
+      this.#resolving.delete(target);
+    }
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function parentPointer(pointer: string): string | undefined {
+  if (pointer === '') return undefined;
+  return pointer.slice(0, pointer.lastIndexOf('/'));
+}
+
+/** Parses a spec (text or raw bytes). Never throws for any input. */
+export function loadSpecText(input: string | Uint8Array, file: string): LoadResult {
+  const decoded = decode(input, file);
+  if ('diagnostics' in decoded) return decoded;
+  const { text } = decoded;
+
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    lineCounter: lc,
+    prettyErrors: true,
+    uniqueKeys: true,
+    merge: false,
+    strict: true,
+    version: '1.2',
+    schema: 'core',
+    intAsBigInt: false,
+  });
+  const list = Array.isArray(docs) ? docs : [];
+  const diagnostics: Diagnostic[] = [];
+
+  if (list.length > 1) {
+    const second = list[1]!;
+    const start = lc.linePos(second.range[0]);
+    diagnostics.push(
+      diagnostic(
+        file,
+        { line: start.line, column: start.col, endLine: start.line, endColumn: start.col + 3 },
+        'multiple-documents',
+        `the file holds ${list.length} YAML documents; a spec is exactly one`,
+        '',
+        'remove the `---` separator and what follows, or put each spec in its own file',
+      ),
+    );
+  }
+  const doc = list[0];
+  if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && !doc.errors.length)) {
+    if (diagnostics.length === 0) {
+      diagnostics.push(
+        diagnostic(file, WHOLE_FILE, 'empty-file', 'the spec is empty', '', 'start from `mtlc init`, or see PRODUCT.md §3 for the spec language'),
+      );
+    }
+    return { diagnostics };
+  }
+  for (const d of list) {
+    for (const error of d.errors) diagnostics.push(yamlDiagnostic(error, text, file, lc, 'error'));
+    for (const warning of d.warnings) diagnostics.push(yamlDiagnostic(warning, text, file, lc, 'warning'));
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+
+  const builder = new Builder(file, lc, doc);
+  let data: unknown;
+  try {
+    data = builder.build(doc.contents, []);
+  } catch (error) {
+    if (error instanceof LoadError) return { diagnostics: [...diagnostics, error.diagnostic] };
+    throw error;
+  }
+  const locations = builder.locations;
+  const locateEntry = (pointer: string): Located => {
+    for (let p: string | undefined = pointer; p !== undefined; p = parentPointer(p)) {
+      const hit = locations.get(p);
+      if (hit) return hit;
+    }
+    return { value: WHOLE_FILE };
+  };
+  const document: SpecDocument = {
+    file,
+    text,
+    sha256: sha256(text),
+    data,
+    locate: (pointer) => ({ ...locateEntry(pointer).value }),
+    locateKey: (pointer) => {
+      const hit = locations.get(pointer);
+      return { ...(hit?.key ?? locateEntry(pointer).value) };
+    },
+  };
+  return { document, diagnostics };
+}
+
+/**
+ * Reads and parses a spec file. An unreadable path is a diagnostic with code `io-error` (the CLI
+ * exits 2 for it); a file over 1 MiB is refused before it is read.
+ */
+export function loadSpecFile(path: string, file: string = path): LoadResult {
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) {
+      return {
+        diagnostics: [diagnostic(file, WHOLE_FILE, 'io-error', `${file} is a directory, not a spec file`, '', `pass the spec files, e.g. ${file.replace(/\/$/, '')}/*.yaml`)],
+      };
+    }
+    if (stat.size > MAX_SPEC_BYTES) return { diagnostics: [tooLarge(file, stat.size)] };
+    return loadSpecText(readFileSync(path), file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    return { diagnostics: [diagnostic(file, WHOLE_FILE, 'io-error', `cannot read ${file}: ${reason}`)] };
+  }
+}
+
+function tooLarge(file: string, size: number): Diagnostic {
+  return diagnostic(
+    file,
+    WHOLE_FILE,
+    'file-too-large',
+    `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; a spec may be at most 1 MiB`,
+    '',
+    'is this the right file? A spec describes towers and junctions in a few kilobytes',
+  );
+}
