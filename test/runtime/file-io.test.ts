@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossStitch, fileSystemHandler, ModelFileError, registerFileSystemRouter } from 'mtlc/runtime';
 import type { CrossStitchMode, SaveStep } from 'mtlc/runtime';
@@ -89,6 +90,19 @@ describe('file:// save and load round trip', () => {
     expect(tf.io.getLoadHandlers('file:///tmp/x/model.json')).toHaveLength(1);
     const httpHandlers = tf.io.getSaveHandlers('http://example.com/x');
     expect(httpHandlers.map((h) => h.constructor.name)).not.toContain('FileSystemHandler');
+  });
+
+  it('defers to tfjs-node when its backend is registered (no second file:// handler)', () => {
+    // What importing @tensorflow/tfjs-node does: register a 'tensorflow' backend (and its own
+    // file:// routers, which would make ours a duplicate that model.save() rejects).
+    tf.registerBackend('tensorflow', () => new MathBackendCPU(), 0);
+    try {
+      expect(tf.io.getSaveHandlers('file:///tmp/x')).toHaveLength(0);
+      expect(tf.io.getLoadHandlers('file:///tmp/x/model.json')).toHaveLength(0);
+    } finally {
+      tf.removeBackend('tensorflow');
+    }
+    expect(tf.io.getSaveHandlers('file:///tmp/x')).toHaveLength(1);
   });
 
   it('keeps trainingConfig and user metadata', async () => {
