@@ -26,6 +26,7 @@ import {
   DATA_FORMATS,
   DEFAULT_LEARNING_RATES,
   DEFAULT_LOSS_WEIGHT,
+  DEFAULT_INIT,
   defaultInit,
   MULTIMNIST_INPUT_SHAPE,
   OPTIMIZERS,
@@ -78,10 +79,10 @@ class Checker {
     readonly registry: LayerRegistry,
   ) {}
 
-  report(severity: Severity, code: string, pointer: string, message: string, hint?: string): void {
+  report(severity: Severity, code: string, pointer: string, message: string, hint?: string, atKey = false): void {
     let range = { line: 1, column: 1, endLine: 1, endColumn: 1 };
     try {
-      range = this.document.locate(pointer);
+      range = atKey && this.document.locateKey ? this.document.locateKey(pointer) : this.document.locate(pointer);
     } catch {
       // a document that cannot locate a pointer still gets the diagnostic, at the top
     }
@@ -98,6 +99,11 @@ class Checker {
 
   error(code: string, pointer: string, message: string, hint?: string): void {
     this.report('error', code, pointer, message, hint);
+  }
+
+  /** An error about a member's key (a task name): points at the key where the document can. */
+  keyError(code: string, pointer: string, message: string, hint?: string): void {
+    this.report('error', code, pointer, message, hint, true);
   }
 
   warn(code: string, pointer: string, message: string, hint?: string): void {
@@ -210,7 +216,7 @@ class Checker {
     for (const task of Object.keys(towers)) {
       const pointer = toPointer(['towers', task]);
       const problem = nameProblem(task, 'task name', CAMEL_CASE, 'a camelCase identifier: a lower-case letter, then letters and digits (e.g. leftDigit)', 'invalid-task-name');
-      if (problem) this.error(problem.code, pointer, problem.message, problem.hint);
+      if (problem) this.keyError(problem.code, pointer, problem.message, problem.hint);
       const tower = towers[task];
       if (!isObj(tower)) {
         this.error('invalid-tower', pointer, `tower "${task}" must be a mapping with layers, head and loss`);
@@ -435,6 +441,8 @@ class Checker {
     const taskOrder = towers.map((t) => t.task);
     const names = new Map<string, { index: number; generated: boolean }>();
     const junctions: (Junction | undefined)[] = [];
+    /** Junctions whose positions are known, valid or not otherwise: their order is checked too. */
+    const placed: Parameters<typeof junctionOrderProblems>[0][number][] = [];
 
     raw.forEach((j, index) => {
       const at = `/crossStitch/${index}`;
@@ -536,7 +544,18 @@ class Checker {
         positions[task] = { layer, index: li };
       };
       if (typeof after === 'string') {
-        for (const task of stitched) found(task, after, `${at}/after`);
+        const missing = stitched.filter((task) => !byTask.get(task)!.byName.has(after));
+        if (missing.length > 0) {
+          const names = [...new Set(missing.flatMap((t) => [...byTask.get(t)!.byName.keys()]))];
+          this.error(
+            'unknown-layer',
+            `${at}/after`,
+            `${missing.length === 1 ? 'tower' : 'towers'} ${missing.map((t) => `"${t}"`).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no layer named "${after}"`,
+            suggest(after, names, 'layer'),
+          );
+          ok = false;
+        }
+        for (const task of stitched) if (!missing.includes(task)) found(task, after, `${at}/after`);
       } else if (isObj(after)) {
         for (const key of Object.keys(after)) {
           const p = toPointer(['crossStitch', index, 'after', key]);
@@ -558,6 +577,10 @@ class Checker {
       } else {
         this.error('missing-after', `${at}/after`, 'a junction needs after: a layer name found in every stitched tower, or one per tower', 'e.g. after: pool1, or after: { left: pool1, right: pool1 }');
         ok = false;
+      }
+
+      if (stitched.length >= 2 && stitched.every((t) => positions[t] !== undefined)) {
+        placed.push({ name, index, towers: stitched, after: positions, pointer: at });
       }
 
       // shapes at the junction
@@ -637,7 +660,7 @@ class Checker {
     });
 
     const valid = junctions.filter((x): x is Junction => x !== undefined);
-    for (const problem of junctionOrderProblems(valid)) {
+    for (const problem of junctionOrderProblems(placed)) {
       this.error('junction-order', problem.junction.pointer, problem.message, 'junctions sharing towers must come in the same order in each of them');
     }
     return valid;
@@ -689,17 +712,17 @@ class Checker {
       }
       return { matrix: rows.map((r) => [...r]) };
     }
-    const self = own(raw, 'self');
-    const other = own(raw, 'other');
+    // Either weight may be left out: it takes the schema's default (self 0.9, other 0.1);
+    // `init: {}` is the mode's default (the identity in unit mode).
+    if (own(raw, 'self') === undefined && own(raw, 'other') === undefined) return defaultInit(mode);
+    const self = own(raw, 'self') ?? DEFAULT_INIT.self;
+    const other = own(raw, 'other') ?? DEFAULT_INIT.other;
     let ok = true;
     for (const [key, value] of [
       ['self', self],
       ['other', other],
     ] as const) {
-      if (value === undefined) {
-        this.error('invalid-init', p, `init needs ${key} (with self and other, or a matrix)`);
-        ok = false;
-      } else if (!isFiniteNumber(value) || value < 0 || value > 1) {
+      if (!isFiniteNumber(value) || value < 0 || value > 1) {
         this.error('init-out-of-range', `${p}/${key}`, `init.${key} must be a number in [0, 1], got ${JSON.stringify(value)}`, 'α starts as a convex combination, e.g. self: 0.9, other: 0.1');
         ok = false;
       }
@@ -719,17 +742,17 @@ class Checker {
 
   layerNameCollisions(inputName: string | undefined, towers: TowerDraft[], junctions: Junction[]): void {
     const owners = new Map<string, string>();
-    const claim = (layerName: string, pointer: string, what: string) => {
+    const claim = (layerName: string, pointer: string, what: string, atKey = false) => {
       const previous = owners.get(layerName);
       if (previous !== undefined) {
-        this.error('layer-name-collision', pointer, `${what} gets the TensorFlow.js layer name "${layerName}", already taken by ${previous}`, 'rename one of them');
+        this.report('error', 'layer-name-collision', pointer, `${what} gets the TensorFlow.js layer name "${layerName}", already taken by ${previous}`, 'rename one of them', atKey);
       } else {
         owners.set(layerName, what);
       }
     };
     if (inputName !== undefined) claim(inputName, '/input/name', `the input "${inputName}"`);
     for (const t of towers) {
-      claim(t.task, t.pointer, `the head of task "${t.task}"`);
+      claim(t.task, t.pointer, `the head of task "${t.task}"`, true);
       for (const node of t.nodes) if (node) claim(node.layerName, node.pointer, `layer "${node.name}" of tower "${t.task}"`);
     }
     for (const j of junctions) claim(j.layerName, j.pointer, `junction "${j.name}"`);

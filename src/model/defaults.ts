@@ -43,7 +43,7 @@ export const TRAINING_DEFAULTS = {
 };
 
 /** Paper default for channel and scalar units: convex rows, 0.9 on the diagonal. */
-export const DEFAULT_INIT: CrossStitchInit = { self: 0.9, other: 0.1 };
+export const DEFAULT_INIT = { self: 0.9, other: 0.1 } as const satisfies CrossStitchInit;
 /** Unit mode starts from the identity (the Keras layer this project started from). */
 export const DEFAULT_UNIT_INIT: CrossStitchInit = { self: 1, other: 0 };
 

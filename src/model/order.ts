@@ -6,7 +6,7 @@
  */
 import type { Junction } from './ir.js';
 
-type Placed = Pick<Junction, 'name' | 'index' | 'towers' | 'after' | 'pointer'>;
+export type Placed = Pick<Junction, 'name' | 'index' | 'towers' | 'after' | 'pointer'>;
 
 /** Edges "a runs before b", from consecutive depths within each tower. */
 function edges<J extends Placed>(junctions: readonly J[]): Map<J, Set<J>> {

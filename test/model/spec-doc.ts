@@ -27,6 +27,23 @@ export function specDocument(text: string, file = 'spec.yaml'): SpecDocument {
     text,
     sha256: createHash('sha256').update(text).digest('hex'),
     data,
+    locateKey(pointer) {
+      const segments = fromPointer(pointer);
+      const last = segments.pop();
+      let node = doc.contents as Node | null;
+      for (const segment of segments) {
+        if (node && isAlias(node)) node = node.resolve(doc) as Node;
+        if (node && isMap(node)) node = (node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment)?.value as Node | null) ?? null;
+        else if (node && isSeq(node)) node = (node.items[Number(segment)] as Node | null) ?? null;
+        else node = null;
+      }
+      if (node && isAlias(node)) node = node.resolve(doc) as Node;
+      if (last !== undefined && node && isMap(node)) {
+        const key = node.items.find((p) => isScalar(p.key) && String(p.key.value) === last)?.key;
+        if (key && isScalar(key)) return rangeOf(key);
+      }
+      return this.locate(pointer);
+    },
     locate(pointer) {
       let node = doc.contents as Node | null;
       let found = node;
