@@ -5,7 +5,7 @@
  * The machine's cores may be shared (other processes, other engineers): absolute numbers are
  * noisy; the paired ratios of interleaved runs are the figures to compare.
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { parseBenchArgs, UsageError, USAGE, wants, type BenchOptions } from './lib/args.js';
@@ -35,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const started = new Date();
+  const loadBefore = loadavg();
   const rows: Row[] = [];
   const figures: Record<string, unknown> = {};
   const needsTorch = wants(options, 'train') || wants(options, 'overhead');
@@ -82,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
     options,
     counts,
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
+    machine: { loadAverage: { before: loadBefore, after: loadavg() }, cpus: cpus().length, cpu: cpus()[0]?.model, memGB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
     versions: { mtlc: pkg.version, tfjs: tf.version.tfjs, torch: ctx.torch?.version ?? null },
     note: 'Interleaved A/B repetitions; ratios are medians of per-pair ratios. Absolute numbers depend on machine load.',
     rows,
@@ -90,7 +91,10 @@ async function main(argv: string[]): Promise<number> {
   });
   process.stdout.write(`\n${formatTable(rows)}\n`);
   process.stdout.write(`Markdown:\n\n${formatMarkdown(rows)}\n`);
-  process.stdout.write(`Ratios come from interleaved runs (A B A B ...); absolute numbers vary with machine load.\nResults: ${file}\n`);
+  process.stdout.write(
+    `Ratios: median of interleaved pairs (A B A B ...), ±half their spread, and (best ...) = best A / best B.\n` +
+      `Load average before/after: ${loadBefore.map((l) => l.toFixed(2)).join(' ')} / ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores; absolute numbers vary with machine load.\nResults: ${file}\n`,
+  );
   return 0;
 }
 

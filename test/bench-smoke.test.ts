@@ -15,6 +15,7 @@ import { median, pairedRatio, summarize, examplesPerSecond } from '../bench/lib/
 import { PEER_SCRIPT, peerArgs } from '../bench/lib/python.js';
 import { stamp } from '../bench/lib/results.js';
 import { writeVariants } from '../bench/figures/compile.js';
+import { compareTimes, judge, ratioCell } from '../bench/figures/context.js';
 import { buildHandWritten } from '../bench/peers/hand-written.js';
 import { fallbackFilterGrad, useBackend } from '../bench/lib/tf-setup.js';
 import { makeTrainer } from '../bench/lib/train-step.js';
@@ -53,6 +54,16 @@ describe('statistics', () => {
   it('paired ratio takes the median of per-pair ratios', () => {
     // Pair-wise: 2, 2, 10 -> median 2 (a drifting machine slows both sides of a pair).
     expect(pairedRatio([2, 4, 10], [1, 2, 1]).median).toBe(2);
+  });
+  it('compares interleaved times: median pair ratio, best-of ratio, noisy flag', () => {
+    const c = compareTimes([100, 300, 110], [50, 100, 55]);
+    expect(c.ratio.median).toBe(2);
+    expect(c.best).toBe(2);
+    expect(ratioCell(c)).toBe('2.00× ±25% (best 2.00×)');
+    expect(judge(c, 2.5, 'lower')).toBe('met');
+    // One disturbed pair in three: the pairs disagree, so the verdict says so.
+    expect(judge(compareTimes([100, 100, 100], [50, 200, 50]), 1, 'lower')).toBe('unmet (noisy)');
+    expect(judge(compareTimes([100, 100, 100], [50, 200, 150]), 1, 'lower')).toBe('noisy: median met, best unmet');
   });
   it('examples per second', () => {
     expect(examplesPerSecond(1_000_000_000n, 10, 64)).toBe(640);

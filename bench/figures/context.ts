@@ -3,7 +3,8 @@ import type { BenchOptions } from '../lib/args.js';
 import type { TorchPython } from '../lib/python.js';
 import type { CrossStitchCtor, GeneratedModule } from '../lib/optional.js';
 import type { Row } from '../lib/table.js';
-import { summarize, type Summary } from '../lib/stats.js';
+import { pairedRatio, summarize, type Summary } from '../lib/stats.js';
+import { fmtRatio } from '../lib/table.js';
 
 export interface Counts {
   /** Interleaved repetitions (pairs) per comparison. */
@@ -30,7 +31,7 @@ export interface BenchContext {
 export function countsFor(quick: boolean): { wasm: Counts; cpu: Counts } {
   return quick
     ? { wasm: { reps: 3, steps: 3, warmup: 2 }, cpu: { reps: 1, steps: 1, warmup: 1 } }
-    : { wasm: { reps: 7, steps: 10, warmup: 5 }, cpu: { reps: 3, steps: 1, warmup: 1 } };
+    : { wasm: { reps: 9, steps: 10, warmup: 5 }, cpu: { reps: 3, steps: 1, warmup: 1 } };
 }
 
 /** Runs A and B alternately (A B A B ...), `reps` times each; returns both series in ns. */
@@ -64,4 +65,33 @@ export function series(label: string, ns: number[], steps?: number, batch?: numb
 export function status(measured: number, target: number, better: 'higher' | 'lower'): string {
   if (!Number.isFinite(measured)) return 'n/a';
   return (better === 'higher' ? measured >= target : measured <= target) ? 'met' : 'unmet';
+}
+
+/**
+ * A/B from interleaved series of times: the median of per-pair ratios (with its spread) and
+ * the ratio of the best (lowest) times. Interference from other processes only ever adds time,
+ * and hits a 2-thread peer harder than 1-thread wasm, so the best-of ratio is the steadier one
+ * on a shared machine; both are reported.
+ */
+export interface Comparison {
+  ratio: Summary;
+  best: number;
+}
+
+export function compareTimes(num: readonly number[], den: readonly number[]): Comparison {
+  return { ratio: pairedRatio(num, den), best: Math.min(...num) / Math.min(...den) };
+}
+
+export function ratioCell(c: Comparison, digits = 2): string {
+  return `${fmtRatio(c.ratio.median, digits)} ±${Math.round(c.ratio.spread * 50)}% (best ${fmtRatio(c.best, digits)})`;
+}
+
+/** met/unmet on the median pair ratio; marked noisy when pairs disagree by more than 50%. */
+export function judge(c: Comparison, target: number, better: 'higher' | 'lower'): string {
+  const s = status(c.ratio.median, target, better);
+  if (c.ratio.spread > 0.5) {
+    const b = status(c.best, target, better);
+    return b === s ? `${s} (noisy)` : `noisy: median ${s}, best ${b}`;
+  }
+  return s;
 }

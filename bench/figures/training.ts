@@ -6,11 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BenchBackend } from '../lib/tf-setup.js';
 import { makeTrainer, DEFAULT_STEP, type Trainer } from '../lib/train-step.js';
 import { TorchPeer } from '../lib/python.js';
-import { pairedRatio } from '../lib/stats.js';
-import { fmtMedian, fmtRatio } from '../lib/table.js';
+import { fmtMedian } from '../lib/table.js';
 import { firstLine } from '../lib/optional.js';
 import { buildHandWritten, JUNCTION_POSITIONS } from '../peers/hand-written.js';
-import { interleave, series, status, type BenchContext, type Counts } from './context.js';
+import { compareTimes, interleave, judge, ratioCell, series, type BenchContext, type Counts } from './context.js';
 
 const BATCH = DEFAULT_STEP.batch;
 
@@ -58,16 +57,16 @@ export async function trainVsTorch(ctx: BenchContext, backend: BenchBackend): Pr
       const r = await interleave(c.reps, () => trainer.run(c.steps), () => peer.run(c.steps));
       const a = series(`tfjs ${backend} (${label})`, r.a, c.steps, BATCH);
       const b = series(`PyTorch ${peer.info?.torch} (2 threads)`, r.b, c.steps, BATCH);
-      const ratio = pairedRatio(r.b, r.a); // throughput A / throughput B = time B / time A
+      const ratio = compareTimes(r.b, r.a); // throughput A / throughput B = time B / time A
       if (peer.info && peer.info.params !== trainer.params) notes.push(`parameter counts differ: tfjs ${trainer.params}, PyTorch ${peer.info.params}`);
       ctx.record(`train.${backend}`, { backend: info, a, b, ratio, peer: peer.info });
       ctx.row({
         figure,
         a: fmtMedian(a.throughput!.median, a.throughput!.spread, 'ex/s'),
         b: fmtMedian(b.throughput!.median, b.throughput!.spread, 'ex/s'),
-        ratio: `${fmtRatio(ratio.median)} ±${Math.round(ratio.spread * 50)}%`,
+        ratio: ratioCell(ratio),
         target,
-        status: backend === 'wasm' ? status(ratio.median, 0.33, 'higher') : 'info',
+        status: backend === 'wasm' ? judge(ratio, 0.33, 'higher') : 'info',
         note: notes.filter(Boolean).join('; ') || undefined,
       });
     } finally {
@@ -97,15 +96,15 @@ export async function crossStitchOverhead(ctx: BenchContext): Promise<void> {
   const r = await interleave(c.reps, () => ts.run(c.steps), () => tb.run(c.steps));
   const a = series('stitched (3 junctions)', r.a, c.steps, BATCH);
   const b = series('towers only', r.b, c.steps, BATCH);
-  const ratio = pairedRatio(r.a, r.b);
+  const ratio = compareTimes(r.a, r.b);
   ctx.record('overhead.wasm', { a, b, ratio });
   ctx.row({
     figure,
     a: fmtMedian(a.time.median / c.steps, a.time.spread, 'ms/step', 1),
     b: fmtMedian(b.time.median / c.steps, b.time.spread, 'ms/step', 1),
-    ratio: `${fmtRatio(ratio.median, 3)} ±${Math.round(ratio.spread * 50)}%`,
+    ratio: ratioCell(ratio, 3),
     target: '≤ 1.10×',
-    status: status(ratio.median, 1.1, 'lower'),
+    status: judge(ratio, 1.1, 'lower'),
   });
   for (const t of [ts, tb]) t.dispose();
   stitched.model.dispose();
@@ -122,13 +121,13 @@ export async function crossStitchOverhead(ctx: BenchContext): Promise<void> {
     const pr = await interleave(c.reps, () => ps.run(c.steps), () => pb.run(c.steps));
     const pa = series('PyTorch stitched', pr.a, c.steps, BATCH);
     const pbs = series('PyTorch towers only', pr.b, c.steps, BATCH);
-    const pratio = pairedRatio(pr.a, pr.b);
+    const pratio = compareTimes(pr.a, pr.b);
     ctx.record('overhead.torch', { a: pa, b: pbs, ratio: pratio });
     ctx.row({
       figure: pfigure,
       a: fmtMedian(pa.time.median / c.steps, pa.time.spread, 'ms/step', 1),
       b: fmtMedian(pbs.time.median / c.steps, pbs.time.spread, 'ms/step', 1),
-      ratio: `${fmtRatio(pratio.median, 3)} ±${Math.round(pratio.spread * 50)}%`,
+      ratio: ratioCell(pratio, 3),
       target: 'reference',
       status: 'info',
     });
@@ -167,15 +166,15 @@ export async function generatedVsHand(ctx: BenchContext): Promise<void> {
   const r = await interleave(c.reps, () => tg.run(c.steps), () => th.run(c.steps));
   const a = series('generated', r.a, c.steps, BATCH);
   const b = series('hand-written', r.b, c.steps, BATCH);
-  const ratio = pairedRatio(r.a, r.b);
+  const ratio = compareTimes(r.a, r.b);
   ctx.record('generated.wasm', { a, b, ratio, layers: { generated: gen.layers.length, hand: hand.layers.length } });
   ctx.row({
     figure,
     a: fmtMedian(a.time.median / c.steps, a.time.spread, 'ms/step', 1),
     b: fmtMedian(b.time.median / c.steps, b.time.spread, 'ms/step', 1),
-    ratio: `${fmtRatio(ratio.median, 3)} ±${Math.round(ratio.spread * 50)}%`,
+    ratio: ratioCell(ratio, 3),
     target: '≤ 1.02×',
-    status: status(ratio.median, 1.02, 'lower'),
+    status: judge(ratio, 1.02, 'lower'),
     note: notes.join('; ') || undefined,
   });
   tg.dispose();
