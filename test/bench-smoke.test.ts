@@ -165,9 +165,9 @@ describe('tfjs side on wasm', () => {
     expect(bare.model.countParams()).toBe(43_680);
     expect(stitched.model.outputNames).toEqual(['left', 'right']);
     expect(stitched.model.layers.filter((l) => l.getClassName() === 'CrossStitch').map((l) => l.name)).toEqual([
-      'cross_stitch_pool1',
-      'cross_stitch_pool2',
-      'cross_stitch_fc1',
+      'cross_stitch_afterPool1',
+      'cross_stitch_afterPool2',
+      'cross_stitch_afterFc1',
     ]);
     stitched.model.dispose();
     bare.model.dispose();
@@ -176,7 +176,7 @@ describe('tfjs side on wasm', () => {
   it('a bench step is a real training step: towers and alpha change, no tensors leak', async () => {
     const { model } = buildHandWritten({ crossStitch: CrossStitch as unknown as CrossStitchCtor });
     const trainer = makeTrainer(model);
-    const alphaLayer = model.getLayer('cross_stitch_fc1');
+    const alphaLayer = model.getLayer('cross_stitch_afterFc1');
     const before = { fc1: model.getLayer('left_fc1').getWeights()[0]!.arraySync(), alpha: alphaLayer.getWeights()[0]!.arraySync() };
     await trainer.run(1);
     const tensors = tf.memory().numTensors;

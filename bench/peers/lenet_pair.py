@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The PyTorch peer of mtlc's MultiMNIST benchmark.
 
-Builds the same network as specs/multi-mnist.yaml (two LeNet towers, channel-mode cross-stitch
-units after pool1, pool2 and fc1, softmax heads, categorical cross-entropy per task) and trains
+Builds the same network as specs/multi-mnist.yaml (two LeNet towers: conv1 5x5x10, pool, relu,
+conv2 5x5x20, pool, relu, flatten, fc1 50 relu; channel-mode cross-stitch units after pool1,
+pool2 and fc1, softmax heads, categorical cross-entropy per task) and trains
 it with real steps: forward, loss, backward, optimizer step (SGD with momentum; the cross-stitch
 alphas in their own parameter group with the learning rate multiplied, as mtlc's training loop
 does).
@@ -135,7 +136,7 @@ def build(a):
             xs = [F.max_pool2d(self.conv2[t](F.relu(xs[t])), 2) for t in range(n)]
             if "pool2" in self.stitch:
                 xs = self.stitch["pool2"](xs)
-            xs = [F.relu(self.fc1[t](torch.flatten(xs[t], 1))) for t in range(n)]
+            xs = [F.relu(self.fc1[t](torch.flatten(F.relu(xs[t]), 1))) for t in range(n)]
             if "fc1" in self.stitch:
                 xs = self.stitch["fc1"](xs)
             return [F.softmax(self.head[t](xs[t]), dim=1) for t in range(n)]
