@@ -214,7 +214,7 @@ export function spatialOutput(
     fail({
       code: 'shape-non-positive',
       property,
-      message: `${type} would shrink the activation to ${formatShape([out[0], out[1], input[2]!])}: its ${dilated[0]}×${dilated[1]} window${
+      message: `${type} would shrink the activation to ${out[0]}×${out[1]}: its ${dilated[0]}×${dilated[1]} window${
         dilation[0] > 1 || dilation[1] > 1 ? ' (dilated)' : ''
       } does not fit the ${input[0]}×${input[1]} input with padding valid`,
       hint: `use padding: same, a smaller ${property}, or remove a downsampling layer before it`,

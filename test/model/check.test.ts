@@ -169,7 +169,7 @@ describe('layers and shapes', () => {
       `,
       'shape-non-positive',
     );
-    expect(result[0]!.message).toContain('[0, 0, 4]');
+    expect(result[0]!.message).toContain('shrink the activation to 0×0');
   });
 
   it('reshape with a different element count points at targetShape', () => {
