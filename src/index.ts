@@ -7,3 +7,6 @@ export type { SpecDocument } from './spec/document.js';
 export type { CheckedModel, Tower, LayerNode, Junction } from './model/ir.js';
 export { defineLayerKind, LayerRegistry } from './layers/kind.js';
 export type { LayerKind, LayerConfig, Shape, EmitContext, JsonSchema } from './layers/kind.js';
+export { builtinLayerKinds, createLayerRegistry, ACTIVATIONS, LOSSES, METRICS } from './layers/index.js';
+export { checkModel, scheduleJunctions, TRAINING_DEFAULTS } from './model/index.js';
+export type { CheckResult } from './model/index.js';
