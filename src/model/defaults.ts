@@ -4,7 +4,10 @@
  */
 import type { BackendChoice, CrossStitchInit, CrossStitchMode, OptimizerPlan } from '../runtime/plan.js';
 
-export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad', 'adamax', 'adadelta'] as const;
+import { OPTIMIZERS } from '../spec/schema.js';
+
+// The enumerations live with the schema (src/spec/schema.ts); re-exported for the model's users.
+export { BACKENDS, CROSS_STITCH_MODES, DATA_FORMATS, OPTIMIZERS, TASK_WEIGHTINGS } from '../spec/schema.js';
 export type OptimizerType = (typeof OPTIMIZERS)[number];
 
 /** Learning rate per optimizer when the spec gives none (the usual defaults of each method). */
@@ -18,10 +21,6 @@ export const DEFAULT_LEARNING_RATES: Readonly<Record<OptimizerType, number>> = {
   adadelta: 0.001,
 };
 
-export const BACKENDS: readonly BackendChoice[] = ['gpu', 'node', 'wasm', 'cpu', 'auto'];
-export const CROSS_STITCH_MODES: readonly CrossStitchMode[] = ['channel', 'scalar', 'unit'];
-export const TASK_WEIGHTINGS = ['fixed', 'uncertainty', 'dwa'] as const;
-export const DATA_FORMATS = ['multimnist', 'jsonl', 'csv'] as const;
 
 export const TRAINING_DEFAULTS = {
   backend: 'auto' as BackendChoice,
