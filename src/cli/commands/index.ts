@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { registerInspect } from './inspect.js';
 import { registerSchema } from './schema.js';
 
 /**
@@ -9,4 +10,4 @@ import { registerSchema } from './schema.js';
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
 // Each command lives in its own module; add it here in the order `--help` should list it.
-export const commands: RegisterCommand[] = [registerSchema];
+export const commands: RegisterCommand[] = [registerInspect, registerSchema];

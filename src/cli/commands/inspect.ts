@@ -1,0 +1,194 @@
+/**
+ * `mtlc inspect <spec> [--format pretty|json]`: per tower a table of layers (type, output shape,
+ * parameters), the junctions with their towers, mode and shapes, and the totals. Exit 0 for a
+ * valid spec, 1 for an invalid one (its diagnostics are printed), 2 for usage or I/O errors.
+ */
+import { resolve } from 'node:path';
+import pc from 'picocolors';
+import { createLayerRegistry } from '../../layers/index.js';
+import type { Shape } from '../../layers/kind.js';
+import { checkModel } from '../../model/check.js';
+import type { CheckedModel } from '../../model/ir.js';
+import { compareDiagnostics, type Diagnostic } from '../../spec/diagnostic.js';
+import { loadSpecFile } from '../../spec/load.js';
+import { CliError, ExitCode, useColor } from '../io.js';
+import type { RegisterCommand } from './index.js';
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+/**
+ * load → checkModel; `io-error` means the file could not be read (exit 2). Schema validation
+ * joins here when src/spec's validator lands (checkModel is defensive meanwhile).
+ */
+export function analyseSpecFile(path: string, file: string = path): { model?: CheckedModel; diagnostics: Diagnostic[] } {
+  const registry = createLayerRegistry();
+  const loaded = loadSpecFile(path, file);
+  if (!loaded.document) return { diagnostics: loaded.diagnostics };
+  const diagnostics = [...loaded.diagnostics];
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics: diagnostics.sort(compareDiagnostics) };
+  const checked = checkModel(loaded.document, registry);
+  return {
+    ...(checked.model ? { model: checked.model } : {}),
+    diagnostics: [...diagnostics, ...checked.diagnostics].sort(compareDiagnostics),
+  };
+}
+
+const shape = (s: Shape): string => `[${s.join(', ')}]`;
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** Totals of a checked model: tower weights (layers and heads), α weights, and their sum. */
+export function modelTotals(model: CheckedModel): { towers: number; junctions: number; total: number } {
+  const towers = model.towers.reduce((s, t) => s + t.layers.reduce((a, l) => a + l.params, 0) + t.head.params, 0);
+  const junctions = model.junctions.reduce((s, j) => s + j.params, 0);
+  return { towers, junctions, total: towers + junctions };
+}
+
+/** The JSON form of `inspect`: plain data, stable key order. */
+export function inspectJson(model: CheckedModel) {
+  return {
+    file: model.specFile,
+    name: model.name,
+    input: { name: model.input.name, shape: [...model.input.shape] },
+    towers: model.towers.map((t) => ({
+      task: t.task,
+      loss: t.loss,
+      lossWeight: t.lossWeight,
+      metrics: [...t.metrics],
+      layers: [...t.layers, t.head].map((l) => ({
+        name: l.name,
+        type: l.type,
+        layerName: l.layerName,
+        head: l === t.head,
+        inputShape: [...l.inputShape],
+        outputShape: [...l.outputShape],
+        params: l.params,
+      })),
+      params: t.layers.reduce((a, l) => a + l.params, 0) + t.head.params,
+    })),
+    junctions: model.junctions.map((j) => ({
+      name: j.name,
+      layerName: j.layerName,
+      mode: j.mode,
+      towers: [...j.towers],
+      after: Object.fromEntries(j.towers.map((t) => [t, j.after[t]!.layer])),
+      shapes: Object.fromEntries(j.towers.map((t) => [t, [...j.shapes[t]!]])),
+      init: j.init,
+      trainable: j.trainable,
+      params: j.params,
+    })),
+    totals: modelTotals(model),
+  };
+}
+
+/** Left-aligned text columns, right-aligned numbers; `rule` rows draw a line. */
+function table(rows: (string[] | 'rule')[], numeric: ReadonlySet<number>, indent = '  '): string[] {
+  const cells = rows.filter((r): r is string[] => r !== 'rule');
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const total = widths.reduce((s, w) => s + w, 0) + 2 * (widths.length - 1);
+  return rows.map((r) =>
+    r === 'rule'
+      ? indent + '─'.repeat(total)
+      : indent +
+        r
+          .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+  );
+}
+
+/** The human form of `inspect`. */
+export function renderInspect(model: CheckedModel, c: Colors = pc.createColors(false)): string {
+  const out: string[] = [];
+  out.push(`${c.bold(model.name)}  ${c.dim(model.specFile)}`);
+  if (model.description) out.push(c.dim(model.description));
+  out.push(`input ${model.input.name} ${shape(model.input.shape)}`);
+  for (const tower of model.towers) {
+    out.push('');
+    const metrics = tower.metrics.length > 0 ? `, metrics: ${tower.metrics.join(', ')}` : '';
+    out.push(`${c.bold(`tower ${tower.task}`)}  ${c.dim(`loss ${tower.loss}, weight ${tower.lossWeight}${metrics}`)}`);
+    const rows: (string[] | 'rule')[] = [['layer', 'type', 'output shape', 'params']];
+    let sum = 0;
+    for (const layer of tower.layers) {
+      rows.push([layer.name, layer.type, shape(layer.outputShape), count(layer.params)]);
+      sum += layer.params;
+      for (const j of model.junctions) {
+        if (j.after[tower.task]?.index === layer.index) rows.push([`↔ ${j.name}`, `crossStitch (${j.mode})`, shape(layer.outputShape), '']);
+      }
+    }
+    rows.push([`${tower.task} (head)`, tower.head.type, shape(tower.head.outputShape), count(tower.head.params)]);
+    sum += tower.head.params;
+    rows.push('rule');
+    rows.push(['total', '', '', count(sum)]);
+    const lines = table(rows, new Set([3]));
+    out.push(c.dim(lines[0]!), ...lines.slice(1));
+  }
+  if (model.junctions.length > 0) {
+    out.push('', c.bold('junctions'));
+    const rows: (string[] | 'rule')[] = [['name', 'mode', 'towers', 'after', 'shapes', 'params']];
+    for (const j of model.junctions) {
+      const after = j.towers.map((t) => j.after[t]!.layer);
+      const shapes = j.towers.map((t) => shape(j.shapes[t]!));
+      rows.push([
+        j.name,
+        j.mode,
+        j.towers.join(', '),
+        new Set(after).size === 1 ? after[0]! : j.towers.map((t, i) => `${t}: ${after[i]}`).join(', '),
+        new Set(shapes).size === 1 ? shapes[0]! : j.towers.map((t, i) => `${t} ${shapes[i]}`).join(', '),
+        count(j.params),
+      ]);
+    }
+    const lines = table(rows, new Set([5]));
+    out.push(c.dim(lines[0]!), ...lines.slice(1));
+  }
+  const totals = modelTotals(model);
+  out.push('', c.bold('parameters'));
+  out.push(
+    ...table(
+      [
+        ['towers and heads', count(totals.towers)],
+        ['cross-stitch α', count(totals.junctions)],
+        'rule',
+        ['total', count(totals.total)],
+      ],
+      new Set([1]),
+    ),
+  );
+  return `${out.join('\n')}\n`;
+}
+
+/** One line per diagnostic (`file:line:column: severity code: message`), then its hint. */
+export function renderDiagnostics(diagnostics: readonly Diagnostic[], c: Colors = pc.createColors(false)): string {
+  return diagnostics
+    .map((d) => {
+      const severity = d.severity === 'error' ? c.red('error') : d.severity === 'warning' ? c.yellow('warning') : c.blue('info');
+      const hint = d.hint ? `\n  ${c.dim(`hint: ${d.hint}`)}` : '';
+      return `${d.file}:${d.line}:${d.column}: ${severity} ${c.dim(d.code)}: ${d.message}${hint}\n`;
+    })
+    .join('');
+}
+
+export const registerInspect: RegisterCommand = (program, io, setExit) => {
+  program
+    .command('inspect')
+    .description('show per tower the layers, output shapes and parameters; junctions with their shapes; totals')
+    .argument('<spec>', 'the spec file (YAML)')
+    .option('-f, --format <format>', 'pretty or json', 'pretty')
+    .action((spec: string, options: { format: string }) => {
+      if (options.format !== 'pretty' && options.format !== 'json') {
+        throw new CliError(`unknown format "${options.format}" for inspect; use pretty or json`, ExitCode.usage);
+      }
+      // Diagnostics and the header name the file as the user wrote it.
+      const { model, diagnostics: located } = analyseSpecFile(resolve(io.cwd, spec), spec);
+      const ioError = located.find((d) => d.code === 'io-error');
+      if (ioError) throw new CliError(ioError.message, ExitCode.usage);
+      const c = pc.createColors(useColor(io));
+      if (options.format === 'json') {
+        const body = model ? { ...inspectJson(model), diagnostics: located } : { diagnostics: located };
+        io.stdout(`${JSON.stringify(body, null, 2)}\n`);
+      } else {
+        if (located.length > 0) io.stderr(renderDiagnostics(located, c));
+        if (model) io.stdout(renderInspect(model, c));
+      }
+      setExit(model ? ExitCode.ok : ExitCode.invalid);
+    });
+};
