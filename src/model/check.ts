@@ -116,6 +116,10 @@ class Checker {
       this.error('invalid-spec', '', 'the spec must be a mapping with version, name, input and towers');
       return this.finish(undefined);
     }
+    const version = own(data, 'version');
+    if (version !== 1) {
+      this.error('unsupported-version', '/version', `this mtlc reads spec version 1, got ${JSON.stringify(version ?? null)}`, 'add version: 1');
+    }
     const name = this.modelName(data);
     const input = this.input(data);
     const towers = this.towers(data, input?.shape);
@@ -124,7 +128,7 @@ class Checker {
     const training = this.training(data, name, input, towers);
     const description = own(data, 'description');
 
-    if (!name || !input || !training || towers.length === 0) return this.finish(undefined);
+    if (version !== 1 || !name || !input || !training || towers.length === 0) return this.finish(undefined);
     const model: CheckedModel = {
       specFile: this.document.file,
       specHash: this.document.sha256,

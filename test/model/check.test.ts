@@ -36,6 +36,19 @@ const lenet = (task: string, extra = '') => `
     loss: categoricalCrossentropy`;
 
 describe('names', () => {
+  it('only spec version 1 is read', () => {
+    expectAt(
+      `
+      version: ‸2
+      name: Pair
+      input: { shape: [4] }
+      towers:
+        a: { layers: [{ type: dense, units: 2 }], head: { units: 1 }, loss: meanSquaredError }
+      `,
+      'unsupported-version',
+    );
+  });
+
   it('model name must be PascalCase', () => {
     const [d] = expectAt(
       `
