@@ -83,7 +83,8 @@ export function compareTimes(num: readonly number[], den: readonly number[]): Co
 }
 
 export function ratioCell(c: Comparison, digits = 2): string {
-  return `${fmtRatio(c.ratio.median, digits)} ±${Math.round(c.ratio.spread * 50)}% (best ${fmtRatio(c.best, digits)})`;
+  const half = Math.round(c.ratio.spread * 50);
+  return `${fmtRatio(c.ratio.median, digits)} ${half > 100 ? '±>100%' : `±${half}%`} (best ${fmtRatio(c.best, digits)})`;
 }
 
 /** met/unmet on the median pair ratio; marked noisy when pairs disagree by more than 50%. */
