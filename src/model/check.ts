@@ -153,9 +153,30 @@ class Checker {
   }
 
   finish(model: CheckedModel | undefined): CheckResult {
+    this.mergeAliased();
     this.diagnostics.sort(compareDiagnostics);
     const failed = this.diagnostics.some((d) => d.severity === 'error');
     return failed || !model ? { diagnostics: this.diagnostics } : { model, diagnostics: this.diagnostics };
+  }
+
+  /**
+   * Towers that share layers through a YAML alias (`layers: *lenet`) break at the same source
+   * position: one diagnostic naming every tower instead of one per tower.
+   */
+  mergeAliased(): void {
+    const towerOf = / of tower "([^"]+)"/;
+    const groups = new Map<string, Diagnostic[]>();
+    for (const d of this.diagnostics) {
+      if (!towerOf.test(d.message)) continue;
+      const key = [d.code, d.severity, d.line, d.column, d.endLine, d.endColumn, d.hint ?? '', d.message.replace(towerOf, '')].join('\u0000');
+      groups.set(key, [...(groups.get(key) ?? []), d]);
+    }
+    for (const group of groups.values()) {
+      if (group.length < 2) continue;
+      const names = group.map((d) => `"${towerOf.exec(d.message)![1]}"`).join(', ');
+      group[0]!.message = group[0]!.message.replace(towerOf, ` of towers ${names}`);
+      for (const d of group.slice(1)) this.diagnostics.splice(this.diagnostics.indexOf(d), 1);
+    }
   }
 
   // ------------------------------------------------------------------------------------------

@@ -255,6 +255,31 @@ describe('layers and shapes', () => {
   });
 });
 
+describe('aliased layers', () => {
+  it('towers sharing layers through an alias get one diagnostic naming both', () => {
+    const { text, marks } = marked(`
+      version: 1
+      name: Pair
+      input: { shape: [8, 8, 1] }
+      towers:
+        left:
+          layers: &net
+            - { type: conv2d, filters: 2, kernelSize: ‸9 }
+            - { type: flatten }
+          head: { units: 2 }
+          loss: meanSquaredError
+        right:
+          layers: *net
+          head: { units: 2 }
+          loss: meanSquaredError
+      data: { format: jsonl, path: d.jsonl, input: x, targets: { left: l, right: r } }
+    `);
+    const r = check(text);
+    expect(r.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['shape-non-positive', marks[0]!.line, marks[0]!.column]]);
+    expect(r.diagnostics[0]!.message).toContain('of towers "left", "right"');
+  });
+});
+
 describe('junctions', () => {
   const two = pair(lenet('left') + lenet('right'), '');
 
