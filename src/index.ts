@@ -10,3 +10,8 @@ export type { LayerKind, LayerConfig, Shape, EmitContext, JsonSchema } from './l
 export { builtinLayerKinds, createLayerRegistry, ACTIVATIONS, LOSSES, METRICS } from './layers/index.js';
 export { checkModel, scheduleJunctions, TRAINING_DEFAULTS } from './model/index.js';
 export type { CheckResult } from './model/index.js';
+export { validateSpec, validateSpecFile, validateDocument, defaultRegistry } from './api/validate.js';
+export type { ValidateResult } from './api/validate.js';
+export { loadSpecText, loadSpecFile } from './spec/load.js';
+export { buildSpecSchema } from './spec/schema.js';
+export type { MtlSpec } from './spec/spec-types.generated.js';

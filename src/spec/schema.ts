@@ -309,10 +309,15 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
           type: {
             type: 'string',
             enum: [...OPTIMIZERS],
-            default: 'adam',
+            default: 'sgd',
             description: 'The TensorFlow.js optimizer; sgd with momentum > 0 becomes momentum.',
           },
-          learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'Learning rate of the tower weights.' },
+          learningRate: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            description:
+              'Learning rate of the tower weights. Default by type: sgd 0.01, momentum 0.01, adam 0.001, rmsprop 0.001, adagrad 0.01, adamax 0.002, adadelta 0.001.',
+          },
           momentum: {
             type: 'number',
             minimum: 0,
@@ -365,7 +370,8 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
       Data: {
         title: 'Data',
         type: 'object',
-        description: 'Where the training data comes from: the built-in MultiMNIST demo, or a JSON Lines / CSV file.',
+        description:
+          'Where the training data comes from: the built-in MultiMNIST demo (the default when `data` is absent), or a JSON Lines / CSV file.',
         discriminator: { propertyName: 'format' },
         oneOf: [ref('MultiMnistData'), ref('JsonlData'), ref('CsvData')],
       },

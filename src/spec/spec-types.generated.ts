@@ -31,7 +31,7 @@ export type Layer =
  */
 export type CrossStitchInit = CrossStitchConvexInit | CrossStitchMatrixInit;
 /**
- * Where the training data comes from: the built-in MultiMNIST demo, or a JSON Lines / CSV file.
+ * Where the training data comes from: the built-in MultiMNIST demo (the default when `data` is absent), or a JSON Lines / CSV file.
  *
  * This interface was referenced by `MtlSpec`'s JSON-Schema
  * via the `definition` "Data".
@@ -696,7 +696,7 @@ export interface Optimizer {
    */
   type?: 'sgd' | 'momentum' | 'adam' | 'rmsprop' | 'adagrad' | 'adamax' | 'adadelta';
   /**
-   * Learning rate of the tower weights.
+   * Learning rate of the tower weights. Default by type: sgd 0.01, momentum 0.01, adam 0.001, rmsprop 0.001, adagrad 0.01, adamax 0.002, adadelta 0.001.
    */
   learningRate?: number;
   /**

@@ -1,0 +1,57 @@
+/**
+ * `validateSpec`: the one place that composes the checking steps, for the CLI, the Vite plugin
+ * and programmatic users: text -> SpecDocument (src/spec/load.ts) -> schema validation
+ * (src/spec/validate-schema.ts) -> semantic checks and the checked model (src/model/check.ts).
+ * Never throws for any input text.
+ */
+import { createLayerRegistry } from '../layers/index.js';
+import type { LayerRegistry } from '../layers/kind.js';
+import type { CheckedModel } from '../model/ir.js';
+import { checkModel } from '../model/check.js';
+import { compareDiagnostics, hasErrors, type Diagnostic } from '../spec/diagnostic.js';
+import type { SpecDocument } from '../spec/document.js';
+import { loadSpecFile, loadSpecText } from '../spec/load.js';
+import { validateSchema } from '../spec/validate-schema.js';
+
+export interface ValidateResult {
+  /** The parsed spec, when the text is one well-formed YAML document. */
+  document?: SpecDocument;
+  /** The checked model, when there is no error. */
+  model?: CheckedModel;
+  /** Every problem found, sorted by position. */
+  diagnostics: Diagnostic[];
+}
+
+let builtins: LayerRegistry | undefined;
+/** The registry of the built-in layer kinds (one instance, so the compiled schema is cached). */
+export function defaultRegistry(): LayerRegistry {
+  builtins ??= createLayerRegistry();
+  return builtins;
+}
+
+/** Checks an already loaded document: schema, then (when schema-valid) the semantic checks. */
+export function validateDocument(document: SpecDocument, registry: LayerRegistry = defaultRegistry()): ValidateResult {
+  const schemaDiagnostics = validateSchema(document, registry);
+  if (hasErrors(schemaDiagnostics)) return { document, diagnostics: schemaDiagnostics };
+  const checked = checkModel(document, registry);
+  const diagnostics = [...schemaDiagnostics, ...checked.diagnostics].sort(compareDiagnostics);
+  return { document, ...(checked.model && !hasErrors(diagnostics) ? { model: checked.model } : {}), diagnostics };
+}
+
+/** Parses and checks a spec given as text (or raw bytes, checked for UTF-8). */
+export function validateSpec(text: string | Uint8Array, file: string, registry: LayerRegistry = defaultRegistry()): ValidateResult {
+  return finish(loadSpecText(text, file), registry);
+}
+
+/** Reads, parses and checks a spec file; an unreadable file is a diagnostic with code `io-error`. */
+export function validateSpecFile(path: string, file: string = path, registry: LayerRegistry = defaultRegistry()): ValidateResult {
+  return finish(loadSpecFile(path, file), registry);
+}
+
+function finish(loaded: { document?: SpecDocument; diagnostics: Diagnostic[] }, registry: LayerRegistry): ValidateResult {
+  if (!loaded.document || hasErrors(loaded.diagnostics)) {
+    return { ...(loaded.document ? { document: loaded.document } : {}), diagnostics: [...loaded.diagnostics].sort(compareDiagnostics) };
+  }
+  const result = validateDocument(loaded.document, registry);
+  return { ...result, diagnostics: [...loaded.diagnostics, ...result.diagnostics].sort(compareDiagnostics) };
+}
