@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { registerInspect } from './inspect.js';
 import { registerSchema } from './schema.js';
+import { registerValidate } from './validate.js';
 
 /**
  * A command module adds its subcommand to the program. `setExit` records the exit code (the
@@ -10,4 +11,4 @@ import { registerSchema } from './schema.js';
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
 // Each command lives in its own module; add it here in the order `--help` should list it.
-export const commands: RegisterCommand[] = [registerInspect, registerSchema];
+export const commands: RegisterCommand[] = [registerValidate, registerInspect, registerSchema];
