@@ -7,6 +7,7 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseBenchArgs, UsageError, USAGE, wants, type BenchOptions } from './lib/args.js';
 import { ensureTorch } from './lib/python.js';
@@ -77,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   if (wants(options, 'memory')) await run('memory', () => memoryFigure(ctx));
 
   const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string };
-  const file = resultsPath(options.name, started);
+  const file = resultsPath(options.name, started, options.resultsDir ? resolve(options.resultsDir) : undefined);
   writeJsonAtomic(file, {
     started: started.toISOString(),
     seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,

@@ -3,7 +3,7 @@
  * figures are measured by `npm run bench`, never in unit tests.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -12,7 +12,7 @@ import { CrossStitch } from 'mtlc/runtime';
 import { parseBenchArgs, UsageError } from '../bench/lib/args.js';
 import { formatMarkdown, formatTable, fmtMedian, type Row } from '../bench/lib/table.js';
 import { median, pairedRatio, summarize, examplesPerSecond } from '../bench/lib/stats.js';
-import { PEER_SCRIPT, peerArgs } from '../bench/lib/python.js';
+import { PEER_SCRIPT, ensureTorch, peerArgs } from '../bench/lib/python.js';
 import { stamp } from '../bench/lib/results.js';
 import { writeVariants } from '../bench/figures/compile.js';
 import { compareTimes, judge, ratioCell } from '../bench/figures/context.js';
@@ -113,6 +113,40 @@ describe.skipIf(!python)('PyTorch peer script (argument parsing only; torch not 
     const r = run(args);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('a missing PyTorch never fails the bench', () => {
+  it('ensureTorch says what to install and does not install unless asked', () => {
+    const logs: string[] = [];
+    const r = ensureTorch(false, (l) => logs.push(l), { MTLC_BENCH_PYTHON: '/nonexistent/python3' });
+    expect(r).toEqual({ missing: expect.stringMatching(/PyTorch not found \(tried \/nonexistent\/python3\).*apt-get install -y python3-torch.*--install-peers/) });
+    expect(logs).toEqual([]);
+  });
+  it('the bench run skips the peer, still measures, exits 0 and writes its results', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtlc-bench-run-'));
+    try {
+      const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--only', 'overhead', '--quick', '--results-dir', dir], {
+        encoding: 'utf8',
+        env: { ...process.env, MTLC_BENCH_PYTHON: '/nonexistent/python3' },
+      });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain('PyTorch peer skipped: PyTorch not found');
+      expect(r.stdout).toMatch(/cross-stitch overhead \(wasm\)\s+\d/);
+      expect(r.stdout).toMatch(/cross-stitch overhead \(PyTorch\)\s+skipped/);
+      const files = readdirSync(dir);
+      expect(files).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT\d{4}Z-quick\.json$/)]);
+      const json = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')) as { rows: { figure: string; status: string }[] };
+      expect(json.rows.map((row) => row.figure)).toEqual(['cross-stitch overhead (wasm)', 'cross-stitch overhead (PyTorch)']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('rejects an unknown option with exit 2 and the usage', () => {
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--only', 'nope'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('bench: unknown figure "nope"');
+    expect(r.stderr).toContain('usage: npm run bench');
   });
 });
 

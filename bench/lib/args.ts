@@ -10,6 +10,8 @@ export interface BenchOptions {
   /** Also run the cpu backend figure (slow); on by default, off with --no-cpu. */
   cpu: boolean;
   name: string;
+  /** Folder for the results file (default bench/results). */
+  resultsDir: string | undefined;
   help: boolean;
 }
 
@@ -25,12 +27,14 @@ figures: ${FIGURES.join(', ')}
 --install-peers  apt-get install python3-torch when PyTorch is absent
 --no-cpu         skip the (very slow) cpu backend throughput
 --name NAME      results go to bench/results/<date>-NAME.json (default: full or quick)
+--results-dir D  write the results file into D instead of bench/results
+PyTorch: python3 on PATH, then /usr/bin/python3; MTLC_BENCH_PYTHON=/path/to/python to choose.
 `;
 
 export class UsageError extends Error {}
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { quick: false, only: [], installPeers: false, cpu: true, name: '', help: false };
+  const o: BenchOptions = { quick: false, only: [], installPeers: false, cpu: true, name: '', resultsDir: undefined, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -61,6 +65,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
           }
           if (!o.only.includes(name as Figure)) o.only.push(name as Figure);
         }
+        break;
+      case '--results-dir':
+        o.resultsDir = value();
         break;
       case '--name': {
         const v = value();

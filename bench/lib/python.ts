@@ -17,9 +17,10 @@ export const PEER_SCRIPT = repoPath('bench/peers/lenet_pair.py');
 export const INSTALL_HINT =
   'install it with `sudo apt-get install -y python3-torch` (Debian/Ubuntu), or run `npm run bench -- --install-peers` as root';
 
+/** MTLC_BENCH_PYTHON, when set, is the only Python tried; else python3 on PATH, then /usr/bin/python3. */
 export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  const list = [env.MTLC_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => Boolean(p));
-  return [...new Set(list)];
+  if (env.MTLC_BENCH_PYTHON) return [env.MTLC_BENCH_PYTHON];
+  return ['python3', '/usr/bin/python3'];
 }
 
 export function findTorchPython(candidates = pythonCandidates()): TorchPython | undefined {
@@ -31,18 +32,25 @@ export function findTorchPython(candidates = pythonCandidates()): TorchPython | 
 }
 
 /** Finds PyTorch; with `install`, tries apt-get once. Returns the python or the reason it is absent. */
-export function ensureTorch(install: boolean, log: (line: string) => void): TorchPython | { missing: string } {
-  const found = findTorchPython();
+export function ensureTorch(
+  install: boolean,
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): TorchPython | { missing: string } {
+  const candidates = pythonCandidates(env);
+  const found = findTorchPython(candidates);
   if (found) return found;
-  if (!install) return { missing: `PyTorch not found (tried ${pythonCandidates().join(', ')}); ${INSTALL_HINT}` };
+  if (!install) return { missing: `PyTorch not found (tried ${candidates.join(', ')}); ${INSTALL_HINT}` };
   log('PyTorch not found; running apt-get install -y python3-torch ...');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', ['install', '-y', 'python3-torch'], { stdio: 'inherit', env });
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // stdout of apt goes to stderr: the bench's stdout is its table.
+  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: ['ignore', 2, 2], env: aptEnv });
+  let r = apt(['install', '-y', 'python3-torch']);
   if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-    r = spawnSync('apt-get', ['install', '-y', 'python3-torch'], { stdio: 'inherit', env });
+    apt(['update']);
+    r = apt(['install', '-y', 'python3-torch']);
   }
-  const after = findTorchPython();
+  const after = findTorchPython(candidates);
   if (after) return after;
   const why = r.error ? r.error.message : `apt-get exited with ${r.status}`;
   return { missing: `installing python3-torch failed (${why}); ${INSTALL_HINT}` };

@@ -18,6 +18,6 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   renameSync(tmp, file);
 }
 
-export function resultsPath(name: string, d = new Date()): string {
-  return join(RESULTS_DIR, `${stamp(d)}-${name}.json`);
+export function resultsPath(name: string, d = new Date(), dir = RESULTS_DIR): string {
+  return join(dir, `${stamp(d)}-${name}.json`);
 }
