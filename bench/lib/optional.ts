@@ -58,6 +58,8 @@ export async function runtimeTrainModel(): Promise<((...args: unknown[]) => Prom
   return typeof f === 'function' ? (f as (...args: unknown[]) => Promise<unknown>) : undefined;
 }
 
+export const GENERATED_MODEL = 'generated/multi-mnist/model.ts';
+
 export interface GeneratedModule {
   build: Builder;
   /** The training plan literal, when the generated code exports one. */
@@ -69,17 +71,16 @@ export interface GeneratedModule {
  * The committed generated MultiMNIST model (generated/multi-mnist/model.ts exporting
  * `buildMultiMnist`), or the reason it cannot be used yet.
  */
-export async function loadGenerated(): Promise<GeneratedModule | { missing: string }> {
-  const file = repoPath('generated/multi-mnist/model.ts');
-  if (!existsSync(file)) return { missing: 'generated/multi-mnist/model.ts does not exist yet' };
+export async function loadGenerated(file = repoPath(GENERATED_MODEL)): Promise<GeneratedModule | { missing: string }> {
+  if (!existsSync(file)) return { missing: `${GENERATED_MODEL} does not exist yet` };
   try {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     const build = mod.buildMultiMnist;
-    if (typeof build !== 'function') return { missing: 'generated/multi-mnist/model.ts has no buildMultiMnist export' };
+    if (typeof build !== 'function') return { missing: `${GENERATED_MODEL} has no buildMultiMnist export` };
     const planName = Object.keys(mod).find((k) => /plan$/i.test(k));
     return { build: build as Builder, plan: planName ? mod[planName] : undefined, file };
   } catch (error) {
-    return { missing: `generated/multi-mnist/model.ts failed to load: ${firstLine(error)}` };
+    return { missing: `${GENERATED_MODEL} failed to load: ${firstLine(error)}` };
   }
 }
 
