@@ -156,18 +156,34 @@ export async function generatedVsHand(ctx: BenchContext): Promise<void> {
     return;
   }
   const hand = buildHandWritten({ crossStitch: ctx.crossStitch }).model;
+  // A/A control: a second copy of the hand-written model, measured in the same rotation, shows
+  // how far from 1.00 two identical models land: the resolution of this figure.
+  const control = buildHandWritten({ crossStitch: ctx.crossStitch }).model;
   const tg = makeTrainer(gen);
   const th = makeTrainer(hand);
+  const tc = makeTrainer(control);
   const notes: string[] = [];
   if (tg.params !== th.params) notes.push(`parameter counts differ: generated ${tg.params}, hand-written ${th.params}`);
-  await warm(tg, c);
-  await warm(th, c);
-  ctx.log(`${figure}: ${c.reps}×${c.steps} steps each`);
-  const r = await interleave(c.reps, () => tg.run(c.steps), () => th.run(c.steps));
+  for (const t of [tg, th, tc]) await warm(t, c);
+  ctx.log(`${figure}: ${c.reps}×${c.steps} steps each, with an A/A control`);
+  const r = { a: [] as number[], b: [] as number[], c: [] as number[] };
+  for (let i = 0; i < c.reps; i++) {
+    r.a.push(Number(await tg.run(c.steps)));
+    r.b.push(Number(await th.run(c.steps)));
+    r.c.push(Number(await tc.run(c.steps)));
+  }
   const a = series('generated', r.a, c.steps, BATCH);
   const b = series('hand-written', r.b, c.steps, BATCH);
   const ratio = compareTimes(r.a, r.b);
-  ctx.record('generated.wasm', { a, b, ratio, layers: { generated: gen.layers.length, hand: hand.layers.length } });
+  const controlRatio = compareTimes(r.c, r.b);
+  notes.push(`A/A control (hand-written vs a copy of itself): ${ratioCell(controlRatio, 3)}`);
+  ctx.record('generated.wasm', {
+    a,
+    b,
+    ratio,
+    control: { series: series('hand-written copy', r.c, c.steps, BATCH), ratio: controlRatio },
+    layers: { generated: gen.layers.length, hand: hand.layers.length },
+  });
   ctx.row({
     figure,
     a: fmtMedian(a.time.median / c.steps, a.time.spread, 'ms/step', 1),
@@ -177,8 +193,6 @@ export async function generatedVsHand(ctx: BenchContext): Promise<void> {
     status: judge(ratio, 1.02, 'lower'),
     note: notes.join('; ') || undefined,
   });
-  tg.dispose();
-  th.dispose();
-  gen.dispose();
-  hand.dispose();
+  for (const t of [tg, th, tc]) t.dispose();
+  for (const m of [gen, hand, control]) m.dispose();
 }
