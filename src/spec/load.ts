@@ -43,7 +43,7 @@ interface Located {
   key?: SourceRange;
 }
 
-const WHOLE_FILE: SourceRange = { line: 1, column: 1, endLine: 1, endColumn: 1 };
+const WHOLE_FILE: SourceRange = { line: 1, column: 1, endLine: 1, endColumn: 2 };
 
 function diagnostic(file: string, range: SourceRange, code: string, message: string, path = '', hint?: string): Diagnostic {
   return { file, ...range, severity: 'error', code, message, path, ...(hint ? { hint } : {}) };
@@ -119,7 +119,7 @@ function decode(input: string | Uint8Array, file: string): { text: string } | { 
           diagnostic(
             file,
             nul >= 0 && !utf16 ? bytePosition(bytes, nul) : WHOLE_FILE,
-            'binary-file',
+            utf16 ? 'invalid-utf8' : 'binary-file',
             utf16 ? 'the file is UTF-16 text; a spec must be UTF-8' : 'the file looks binary (it contains a NUL byte); a spec is UTF-8 YAML text',
             '',
             utf16 ? 're-save the file as UTF-8' : 'check that you passed the spec file and not a model or data file',
@@ -168,7 +168,33 @@ const YAML_CODES: Partial<Record<YAMLError['code'], { code: string; hint?: strin
   NON_STRING_KEY: { code: 'invalid-key' },
 };
 
-function yamlDiagnostic(error: YAMLError, text: string, file: string, lc: LineCounter, severity: 'error' | 'warning'): Diagnostic {
+/** JSON pointer of the deepest node of the AST whose source contains `offset` ('' if none). */
+function pointerAt(doc: Document.Parsed, offset: number): string {
+  const segments: (string | number)[] = [];
+  const within = (node: unknown): boolean => {
+    const r = (node as { range?: [number, number, number] } | null)?.range;
+    return !!r && offset >= r[0] && offset < Math.max(r[2], r[1]);
+  };
+  let node: unknown = doc.contents;
+  for (let depth = 0; depth < 1000 && node; depth++) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => within(p.key) || within(p.value));
+      if (!pair) break;
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      segments.push(key);
+      if (within(pair.key)) break;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const index = node.items.findIndex((item) => within(item));
+      if (index < 0) break;
+      segments.push(index);
+      node = node.items[index];
+    } else break;
+  }
+  return toPointer(segments);
+}
+
+function yamlDiagnostic(error: YAMLError, text: string, file: string, lc: LineCounter, severity: 'error' | 'warning', doc?: Document.Parsed): Diagnostic {
   const start = lc.linePos(error.pos[0]);
   const end = lc.linePos(Math.max(error.pos[1], error.pos[0] + 1));
   const mapped = YAML_CODES[error.code];
@@ -182,6 +208,13 @@ function yamlDiagnostic(error: YAMLError, text: string, file: string, lc: LineCo
   }
   message = message.charAt(0).toLowerCase() + message.slice(1);
   const sameLine = end.line === start.line;
+  const hint =
+    mapped?.hint ??
+    (/end with a [}\]]/.test(message)
+      ? 'a { or [ opened before this point is not closed: check the lines above'
+      : /single line|compact mappings/.test(message)
+        ? 'check the line above for a missing comma, colon, or closing bracket'
+        : undefined);
   return {
     file,
     line: start.line,
@@ -191,8 +224,8 @@ function yamlDiagnostic(error: YAMLError, text: string, file: string, lc: LineCo
     severity,
     code: mapped?.code ?? 'yaml-syntax',
     message: mapped ? message : `YAML syntax error: ${message}`,
-    path: '',
-    ...(mapped?.hint ? { hint: mapped.hint } : {}),
+    path: doc ? pointerAt(doc, error.pos[0]) : '',
+    ...(hint ? { hint } : {}),
   };
 }
 
@@ -380,8 +413,14 @@ export function loadSpecText(input: string | Uint8Array, file: string): LoadResu
     return { diagnostics };
   }
   for (const d of list) {
-    for (const error of d.errors) diagnostics.push(yamlDiagnostic(error, text, file, lc, 'error'));
-    for (const warning of d.warnings) diagnostics.push(yamlDiagnostic(warning, text, file, lc, 'warning'));
+    // The parser's first syntax error is the real one; the next ones usually follow from it.
+    let syntax = 0;
+    for (const error of d.errors) {
+      const mapped = yamlDiagnostic(error, text, file, lc, 'error', d);
+      if (mapped.code === 'yaml-syntax' && syntax++ > 0) continue;
+      diagnostics.push(mapped);
+    }
+    for (const warning of d.warnings) diagnostics.push(yamlDiagnostic(warning, text, file, lc, 'warning', d));
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 

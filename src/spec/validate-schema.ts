@@ -39,7 +39,7 @@ type AjvError = ErrorObject & { parentSchema?: JsonSchema; schema?: unknown; dat
 export function validateSchema(document: SpecDocument, registry: LayerRegistry): Diagnostic[] {
   const { validate } = compiledSchema(registry);
   if (validate(document.data)) return [];
-  const errors = collapse([...((validate.errors ?? []) as AjvError[])]);
+  const errors = dropTypoedRequired(collapse([...((validate.errors ?? []) as AjvError[])]));
   const context = new Context(document, registry);
   // One problem, one diagnostic: the same code at the same source range is one mistake, even
   // when an alias makes it appear under several pointers (a layer list shared by two towers).
@@ -111,6 +111,25 @@ function collapse(input: AjvError[]): AjvError[] {
   );
 }
 
+/**
+ * A misspelt required property (`filter` for `filters`) is one problem, not two: the unknown
+ * property (whose hint names the right spelling) stays, the "missing filters" goes.
+ */
+function dropTypoedRequired(list: AjvError[]): AjvError[] {
+  const unknownAt = new Map<string, string[]>();
+  for (const e of list) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const names = unknownAt.get(e.instancePath) ?? [];
+    names.push((e.params as { additionalProperty: string }).additionalProperty);
+    unknownAt.set(e.instancePath, names);
+  }
+  return list.filter((e) => {
+    if (e.keyword !== 'required') return true;
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return !(unknownAt.get(e.instancePath) ?? []).some((name) => closest(name, [missing]) === missing);
+  });
+}
+
 const isWithin = (path: string, ancestor: string): boolean => path === ancestor || path.startsWith(`${ancestor}/`);
 
 // ---------------------------------------------------------------------------------------------
@@ -128,8 +147,8 @@ export function describeSchema(schema: unknown, depth = 0): string {
     return values.length <= 8 ? `one of ${values.map((v) => String(v)).join(', ')}` : `one of ${values.length} names`;
   }
   const alternatives = (s['anyOf'] ?? s['oneOf']) as unknown[] | undefined;
-  if (Array.isArray(alternatives) && depth < 2) {
-    return alternatives.map((a) => describeSchema(a, depth + 1)).join(' or ');
+  if (s['type'] === undefined && Array.isArray(alternatives) && depth < 2) {
+    return [...new Set(alternatives.map((a) => describeSchema(a, depth + 1)))].join(' or ');
   }
   switch (s['type']) {
     case 'integer': {
@@ -355,7 +374,14 @@ class Context {
       }
       case 'type': {
         const expected = describeSchema(parent);
-        return make(this.#at(p), p, 'invalid-type', `${this.#subject(p)}: expected ${expected}, got ${describeValue(value)}`, typeHint(e.params['type'], value));
+        const layer = /^\/towers\/[^/]+\/layers\/\d+$/.test(p);
+        return make(
+          this.#at(p),
+          p,
+          'invalid-type',
+          `${this.#subject(p)}: expected ${layer ? 'a layer, a mapping with a type' : expected}, got ${describeValue(value)}`,
+          layer ? 'write a layer as { type: dense, units: 10 } (or as an indented block of keys)' : typeHint(e.params['type'], value),
+        );
       }
       case 'x-alternatives':
         return make(this.#at(p), p, 'invalid-type', `${this.#subject(p)}: expected ${describeSchema(parent)}, got ${describeValue(value)}`);
