@@ -20,7 +20,15 @@ const banner = `/**
 export async function generateSpecTypes(schema: object): Promise<string> {
   // json-schema-to-typescript mutates its input: hand it a copy. `discriminator` is ajv's, not
   // a type: the oneOf branches already make the union.
-  const copy = JSON.parse(JSON.stringify(schema)) as JSONSchema;
+  // A `description` next to a `$ref` (shown by editors on the property) would make the
+  // generator emit a second copy of the referenced type: drop it here.
+  const copy = JSON.parse(JSON.stringify(schema), (_key, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value) && '$ref' in value) {
+      const { description: _description, ...rest } = value as Record<string, unknown>;
+      return rest;
+    }
+    return value;
+  }) as JSONSchema;
   return compile(copy, 'MtlSpec', {
     bannerComment: banner,
     additionalProperties: false,

@@ -32,7 +32,7 @@ export const DATA_FORMATS = ['multimnist', 'jsonl', 'csv'] as const;
 /** `$defs` name of a layer kind's object schema, e.g. `Conv2dLayer`. */
 export const layerDefName = (type: string): string => `${type[0]!.toUpperCase()}${type.slice(1)}Layer`;
 
-const ref = (name: string): JsonSchema => ({ $ref: `#/$defs/${name}` });
+const ref = (name: string, description?: string): JsonSchema => ({ $ref: `#/$defs/${name}`, ...(description ? { description } : {}) });
 
 const taskName: JsonSchema = {
   type: 'string',
@@ -86,7 +86,7 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
         description: 'Name of the model in PascalCase; the generated builder is `build<Name>()`.',
       },
       description: { type: 'string', description: 'What the model does, in a sentence; copied into the generated code as a comment.' },
-      input: ref('Input'),
+      input: ref('Input', 'The model input: its name and its shape without the batch axis.'),
       towers: {
         type: 'object',
         description:
@@ -101,8 +101,8 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
         items: ref('CrossStitch'),
         default: [],
       },
-      training: ref('Training'),
-      data: ref('Data'),
+      training: ref('Training', 'Training defaults: backend, optimizer, α learning-rate multiplier, batch size, epochs, task weighting.'),
+      data: ref('Data', 'Training data: the built-in multimnist demo (default) or a jsonl / csv file.'),
     },
     required: ['version', 'name', 'input', 'towers'],
     additionalProperties: false,
@@ -136,7 +136,7 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
             items: ref('Layer'),
             minItems: 1,
           },
-          head: ref('Head'),
+          head: ref('Head', "The task's output layer: a dense layer named after the task."),
           loss: {
             type: 'string',
             enum: [...LOSSES],
@@ -222,7 +222,7 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
             description:
               'channel: one α matrix per channel (the paper); scalar: one N×N matrix for the layer; unit: rank-2 activations concatenated and mixed by one (Σd)×(Σd) matrix.',
           },
-          init: ref('CrossStitchInit'),
+          init: ref('CrossStitchInit', 'Initial α: { self, other } (default 0.9 / 0.1; unit mode: identity) or { matrix }.'),
           trainable: { type: 'boolean', default: true, description: 'Whether α is learned (false keeps it at its initial value).' },
         },
         required: ['after'],
@@ -279,7 +279,7 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
             description:
               'gpu: @tensorflow/tfjs-node-gpu; node: @tensorflow/tfjs-node; wasm: @tensorflow/tfjs-backend-wasm; cpu: plain JavaScript; auto: the first of those that loads.',
           },
-          optimizer: ref('Optimizer'),
+          optimizer: ref('Optimizer', 'The optimizer of the tower weights; α gets its own state and learning rate.'),
           crossStitchLearningRateMultiplier: {
             type: 'number',
             exclusiveMinimum: 0,
@@ -297,7 +297,7 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
             description: 'Fraction of the training data held out for validation, in [0, 1).',
           },
           seed: { type: 'integer', minimum: 0, default: 42, description: 'Seed of weight initialisation, shuffling and demo data.' },
-          taskWeighting: ref('TaskWeighting'),
+          taskWeighting: ref('TaskWeighting', 'How the task losses are combined (default: fixed lossWeight per task).'),
         },
         additionalProperties: false,
       },
