@@ -10,12 +10,14 @@ import type { CheckedModel } from '../model/ir.js';
 import { checkModel } from '../model/check.js';
 import { compareDiagnostics, hasErrors, type Diagnostic } from '../spec/diagnostic.js';
 import type { SpecDocument } from '../spec/document.js';
-import { loadSpecFile, loadSpecText } from '../spec/load.js';
+import { loadSpecFile, loadSpecText, type LoadResult } from '../spec/load.js';
 import { validateSchema } from '../spec/validate-schema.js';
 
 export interface ValidateResult {
   /** The parsed spec, when the text is one well-formed YAML document. */
   document?: SpecDocument;
+  /** The decoded text, when it passed the size and encoding checks (for code frames). */
+  text?: string;
   /** The checked model, when there is no error. */
   model?: CheckedModel;
   /** Every problem found, sorted by position. */
@@ -48,10 +50,11 @@ export function validateSpecFile(path: string, file: string = path, registry: La
   return finish(loadSpecFile(path, file), registry);
 }
 
-function finish(loaded: { document?: SpecDocument; diagnostics: Diagnostic[] }, registry: LayerRegistry): ValidateResult {
+function finish(loaded: LoadResult, registry: LayerRegistry): ValidateResult {
+  const text = loaded.text !== undefined ? { text: loaded.text } : {};
   if (!loaded.document || hasErrors(loaded.diagnostics)) {
-    return { ...(loaded.document ? { document: loaded.document } : {}), diagnostics: [...loaded.diagnostics].sort(compareDiagnostics) };
+    return { ...(loaded.document ? { document: loaded.document } : {}), ...text, diagnostics: [...loaded.diagnostics].sort(compareDiagnostics) };
   }
   const result = validateDocument(loaded.document, registry);
-  return { ...result, diagnostics: [...loaded.diagnostics, ...result.diagnostics].sort(compareDiagnostics) };
+  return { ...result, ...text, diagnostics: [...loaded.diagnostics, ...result.diagnostics].sort(compareDiagnostics) };
 }

@@ -33,6 +33,8 @@ export const MAX_EXPANDED_NODES = 100_000;
 export interface LoadResult {
   /** Present when the text parsed into one YAML document (it may still be schema-invalid). */
   document?: SpecDocument;
+  /** The decoded text, when the input passed the size and encoding checks (for code frames). */
+  text?: string;
   diagnostics: Diagnostic[];
 }
 
@@ -195,8 +197,13 @@ function pointerAt(doc: Document.Parsed, offset: number): string {
 }
 
 function yamlDiagnostic(error: YAMLError, text: string, file: string, lc: LineCounter, severity: 'error' | 'warning', doc?: Document.Parsed): Diagnostic {
-  const start = lc.linePos(error.pos[0]);
-  const end = lc.linePos(Math.max(error.pos[1], error.pos[0] + 1));
+  // An error reported at the indentation of a line is about what follows it.
+  let from = error.pos[0];
+  if (error.code !== 'TAB_AS_INDENT') while (text[from] === ' ' && from < error.pos[1] + 200) from++;
+  if (text[from] === '\n' || from >= text.length) from = error.pos[0];
+  const start = lc.linePos(from);
+  const token = /^[^\s:,[\]{}]+/.exec(text.slice(from, from + 200))?.[0].length ?? 1;
+  const end = lc.linePos(Math.max(error.pos[1], from + token));
   const mapped = YAML_CODES[error.code];
   // With prettyErrors the message carries " at line L, column C:" and a code frame: keep the
   // first sentence only (the formatters draw their own frame).
@@ -410,7 +417,7 @@ export function loadSpecText(input: string | Uint8Array, file: string): LoadResu
         diagnostic(file, WHOLE_FILE, 'empty-file', 'the spec is empty', '', 'start from `mtlc init`, or see PRODUCT.md §3 for the spec language'),
       );
     }
-    return { diagnostics };
+    return { text, diagnostics };
   }
   for (const d of list) {
     // The parser's first syntax error is the real one; the next ones usually follow from it.
@@ -422,14 +429,14 @@ export function loadSpecText(input: string | Uint8Array, file: string): LoadResu
     }
     for (const warning of d.warnings) diagnostics.push(yamlDiagnostic(warning, text, file, lc, 'warning', d));
   }
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error')) return { text, diagnostics };
 
   const builder = new Builder(file, lc, doc);
   let data: unknown;
   try {
     data = builder.build(doc.contents, []);
   } catch (error) {
-    if (error instanceof LoadError) return { diagnostics: [...diagnostics, error.diagnostic] };
+    if (error instanceof LoadError) return { text, diagnostics: [...diagnostics, error.diagnostic] };
     throw error;
   }
   const locations = builder.locations;
@@ -451,7 +458,7 @@ export function loadSpecText(input: string | Uint8Array, file: string): LoadResu
       return { ...(hit?.key ?? locateEntry(pointer).value) };
     },
   };
-  return { document, diagnostics };
+  return { document, text, diagnostics };
 }
 
 /**

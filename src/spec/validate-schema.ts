@@ -217,6 +217,15 @@ export function describeValue(value: unknown): string {
   return 'a mapping';
 }
 
+const BACKEND_HINTS: Record<string, string> = {
+  cuda: 'gpu is the CUDA backend (@tensorflow/tfjs-node-gpu)',
+  'tfjs-node-gpu': 'gpu is @tensorflow/tfjs-node-gpu',
+  'tfjs-node': 'node is @tensorflow/tfjs-node',
+  tensorflow: 'node is the native TensorFlow backend (@tensorflow/tfjs-node)',
+  webgl: 'webgl is a browser backend; in Node use gpu, node, wasm, cpu or auto',
+  webgpu: 'webgpu is a browser backend; in Node use gpu, node, wasm, cpu or auto',
+};
+
 const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n', 'True', 'False', 'TRUE', 'FALSE', 'Yes', 'No']);
 
 function typeHint(expected: unknown, value: unknown): string | undefined {
@@ -227,6 +236,7 @@ function typeHint(expected: unknown, value: unknown): string | undefined {
     }
   }
   if (expected === 'object' && value === null) return 'the key has no value; indent the entries under it or write {}';
+  if (value === null) return 'the key has no value; write it after the colon';
   if (expected === 'array' && value !== null && typeof value !== 'object') return `write a list, e.g. [${String(value)}]`;
   return undefined;
 }
@@ -330,6 +340,15 @@ class Context {
         const property = (e.params as { additionalProperty: string }).additionalProperty;
         const pointer = `${p}/${escapeSegment(property)}`;
         const allowed = Object.keys((parent['properties'] as object | undefined) ?? {});
+        if (/^\/crossStitch\/\d+\/init$/.test(p) && ['self', 'other', 'matrix'].includes(property)) {
+          return make(
+            this.#atKey(pointer),
+            pointer,
+            'invalid-init',
+            `init of ${this.where(parentOf(p))} mixes { self, other } with { matrix }`,
+            'write either self and other (the same mix for every tower) or an explicit matrix, not both',
+          );
+        }
         let hint = didYouMean(property, allowed);
         if (property === '<<') hint = 'YAML merge keys (<<) are not supported; alias the whole node (*name) or repeat the keys';
         if (!hint && allowed.length) hint = `allowed here: ${allowed.join(', ')}`;
@@ -389,7 +408,13 @@ class Context {
         return make(this.#at(p), p, 'invalid-value', `${this.#subject(p)} matches more than one form; write one of: ${describeSchema(parent)}`);
       case 'const': {
         if (p === '/version') {
-          return make(this.#at(p), p, 'unsupported-version', `unsupported spec version ${describeValue(value)}; this mtlc reads version 1`, 'write version: 1');
+          return make(
+            this.#at(p),
+            p,
+            'unsupported-version',
+            `unsupported spec version ${describeValue(value)}; this mtlc reads version 1`,
+            value === '1' ? 'write version: 1 (a number, without quotes)' : 'write version: 1',
+          );
         }
         return make(this.#at(p), p, 'invalid-value', `${this.#subject(p)}: expected ${JSON.stringify(e.params['allowedValue'])}, got ${describeValue(value)}`);
       }
@@ -401,7 +426,13 @@ class Context {
         if (kind.noun !== 'value') {
           return make(this.#at(p), p, kind.code, `unknown ${kind.noun} ${describeValue(value)} ${this.#in(parentOf(p))}`, hint ?? `TensorFlow.js ${kind.noun}s: ${list}`);
         }
-        return make(this.#at(p), p, kind.code, `${this.#subject(p)}: expected one of ${list}, got ${describeValue(value)}`, hint);
+        return make(
+          this.#at(p),
+          p,
+          kind.code,
+          `${this.#subject(p)}: expected one of ${list}, got ${describeValue(value)}`,
+          hint ?? (p === '/training/backend' && typeof value === 'string' ? BACKEND_HINTS[value.toLowerCase()] : undefined),
+        );
       }
       case 'minimum':
       case 'maximum':

@@ -97,12 +97,12 @@ function wellFormed(diagnostics: Diagnostic[], file: string): void {
 }
 
 describe.skipIf(texts.length === 0)('validateSpec under random mutations', () => {
-  const specs = texts.map((t) => loadSpecText(t, 'x.yaml').document!.data as Json);
+  const specs = texts.map((t) => loadSpecText(t, 'x.yaml').document!.data as Json) as Json[];
 
   it('never throws for mutated data (1-3 mutations per run)', () => {
     fc.assert(
       fc.property(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, mutations) => {
-        let data = clone(specs[which % specs.length]!);
+        let data: Json = clone(specs[which % specs.length]!);
         for (const m of mutations) data = apply(data, m);
         const text = stringify(data);
         const result = validateSpec(text, 'mutated.yaml');

@@ -20,7 +20,8 @@ export function runValidate(files: readonly string[], format: Format, io: CliIO)
     const ioError = result.diagnostics.some((d) => d.code === 'io-error');
     if (ioError) exitCode = Math.max(exitCode, ExitCode.usage);
     else if (hasErrors(result.diagnostics)) exitCode = Math.max(exitCode, ExitCode.invalid);
-    reports.push({ file, ...(result.document ? { text: result.document.text } : {}), diagnostics: result.diagnostics });
+    const text = result.text ?? result.document?.text;
+    reports.push({ file, ...(text !== undefined ? { text } : {}), diagnostics: result.diagnostics });
   }
   return { output: formatReports(format, reports, { color: useColor(io) }), exitCode };
 }
