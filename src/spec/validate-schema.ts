@@ -27,7 +27,7 @@ export function compiledSchema(registry: LayerRegistry): Compiled {
   const hit = cache.get(registry);
   if (hit && hit.types === types) return hit;
   const schema = buildSpecSchema(registry);
-  const ajv = new Ajv2020({ allErrors: true, strict: true, discriminator: true, verbose: true, allowUnionTypes: true });
+  const ajv = new Ajv2020({ allErrors: true, strict: true, discriminator: true, verbose: true });
   const compiled = { types, schema, validate: ajv.compile(schema) };
   cache.set(registry, compiled);
   return compiled;
@@ -94,7 +94,10 @@ function collapse(input: AjvError[]): AjvError[] {
       if (fitting.length === 0 || branches.size === 0) {
         replacement.push({ ...c, keyword: 'x-alternatives' });
       } else {
-        fitting.sort((a, b) => a[1].length - b[1].length || a[0] - b[0]);
+        // A branch that does not know the object's keys fits worse than one with a bad value.
+        const score = (errs: AjvError[]) =>
+          errs.reduce((n, e) => n + (e.keyword === 'additionalProperties' && e.instancePath === c.instancePath ? 10 : 1), 0);
+        fitting.sort((a, b) => score(a[1]) - score(b[1]) || a[0] - b[0]);
         replacement.push(...fitting[0]![1]);
       }
     }
@@ -150,6 +153,10 @@ export function describeSchema(schema: unknown, depth = 0): string {
   if (s['type'] === undefined && Array.isArray(alternatives) && depth < 2) {
     return [...new Set(alternatives.map((a) => describeSchema(a, depth + 1)))].join(' or ');
   }
+  if (typeof s['$ref'] === 'string') {
+    const name = s['$ref'].slice(s['$ref'].lastIndexOf('/') + 1);
+    return REF_WORDS[name] ?? 'a mapping (key: value)';
+  }
   switch (s['type']) {
     case 'integer': {
       const min = s['minimum'];
@@ -173,8 +180,10 @@ export function describeSchema(schema: unknown, depth = 0): string {
       const items = depth < 2 ? describeSchema(s['items'], depth + 1) : 'values';
       const min = s['minItems'];
       const max = s['maxItems'];
+      const plural = pluralise(items);
+      if (min === 1 && max === undefined) return `a non-empty list of ${plural}`;
       const count = min !== undefined && min === max ? `${String(min)} ` : min !== undefined && min !== 0 ? `at least ${String(min)} ` : '';
-      return `a list of ${count}${pluralise(items)}`;
+      return `a list of ${count}${plural}`;
     }
     case 'object':
       return 'a mapping (key: value)';
@@ -183,7 +192,19 @@ export function describeSchema(schema: unknown, depth = 0): string {
   }
 }
 
+/** Words for the schema's named definitions (singular, with article). */
+const REF_WORDS: Record<string, string> = {
+  Layer: 'a layer',
+  CrossStitch: 'a junction',
+  Tower: 'a tower',
+  Head: 'a head',
+  CrossStitchInit: 'an init',
+};
+
 function pluralise(phrase: string): string {
+  if (phrase === 'a value') return 'values';
+  const ref = Object.values(REF_WORDS).find((w) => w === phrase);
+  if (ref) return `${ref.replace(/^an? /, '')}s`;
   return phrase
     .replace(/^an? /, '')
     .replace(/\binteger\b/, 'integers')
@@ -216,6 +237,17 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   return 'a mapping';
 }
+
+/** Top-level keys that belong one level down. */
+const MISPLACED: Record<string, string> = Object.fromEntries([
+  ...['layers', 'head', 'loss', 'lossWeight', 'metrics'].map((k) => [k, `${k} belongs to a tower: towers: { <task>: { ${k}: ... } }`]),
+  ...['optimizer', 'batchSize', 'epochs', 'backend', 'seed', 'validationSplit', 'taskWeighting', 'crossStitchLearningRateMultiplier'].map((k) => [
+    k,
+    `${k} belongs under training: (training: { ${k}: ... })`,
+  ]),
+  ['junctions', 'junctions are written under crossStitch: (a list)'],
+  ['cross_stitch', 'did you mean crossStitch?'],
+]);
 
 const BACKEND_HINTS: Record<string, string> = {
   cuda: 'gpu is the CUDA backend (@tensorflow/tfjs-node-gpu)',
@@ -340,7 +372,8 @@ class Context {
         const property = (e.params as { additionalProperty: string }).additionalProperty;
         const pointer = `${p}/${escapeSegment(property)}`;
         const allowed = Object.keys((parent['properties'] as object | undefined) ?? {});
-        if (/^\/crossStitch\/\d+\/init$/.test(p) && ['self', 'other', 'matrix'].includes(property)) {
+        const init = value && typeof value === 'object' ? Object.keys(value) : [];
+        if (/^\/crossStitch\/\d+\/init$/.test(p) && init.includes('matrix') && (init.includes('self') || init.includes('other'))) {
           return make(
             this.#atKey(pointer),
             pointer,
@@ -351,6 +384,7 @@ class Context {
         }
         let hint = didYouMean(property, allowed);
         if (property === '<<') hint = 'YAML merge keys (<<) are not supported; alias the whole node (*name) or repeat the keys';
+        if (!hint && p === '') hint = MISPLACED[property];
         if (!hint && allowed.length) hint = `allowed here: ${allowed.join(', ')}`;
         return make(this.#atKey(pointer), pointer, 'unknown-property', `unknown property '${property}' ${this.#in(p)}`, hint);
       }

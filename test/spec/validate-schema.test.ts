@@ -129,6 +129,24 @@ towers:
     expect(ds.map((d) => d.code)).toEqual(['unsupported-version', 'out-of-range', 'invalid-type', 'unknown-property']);
   });
 
+  it('picks the oneOf branch that knows the keys (a bad matrix is about the matrix)', () => {
+    const ds = check(base('      - { type: flatten, name: f }', 'crossStitch:\n  - after: f\n    init: { matrix: [1, [0.5, 0.5]] }\n'));
+    expect(ds).toEqual([
+      expect.objectContaining({ code: 'invalid-type', path: '/crossStitch/0/init/matrix/0', message: 'init.matrix.0 of junction #1: expected a list of at least 2 numbers, got 1' }),
+    ]);
+    const mixed = check(base('      - { type: flatten, name: f }', 'crossStitch:\n  - after: f\n    init: { self: 1, matrix: [[1, 0], [0, 1]] }\n'));
+    expect(mixed.map((d) => d.code)).toEqual(['invalid-init']);
+  });
+
+  it('says where a misplaced top-level key belongs, and names list items', () => {
+    const ds = check(base('      - { type: flatten }', 'metrics: [accuracy]\nepochs: 3\ncrossStitch: { after: x }\n'));
+    expect(ds.map((d) => [d.path, d.message, d.hint])).toEqual([
+      ['/metrics', "unknown property 'metrics' at the top level of the spec", 'metrics belongs to a tower: towers: { <task>: { metrics: ... } }'],
+      ['/epochs', "unknown property 'epochs' at the top level of the spec", 'epochs belongs under training: (training: { epochs: ... })'],
+      ['/crossStitch', 'crossStitch: expected a list of junctions, got a mapping', undefined],
+    ]);
+  });
+
   it('compiles the schema once per registry', () => {
     expect(compiledSchema(registry)).toBe(compiledSchema(registry));
     expect(compiledSchema(createLayerRegistry())).not.toBe(compiledSchema(registry));
