@@ -27,6 +27,8 @@ import type { SpecDocument } from './document.js';
 export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Aliases a spec may use (each `*name`); far above any real spec. */
 export const MAX_ALIASES = 100;
+/** Nesting depth of the data (a spec needs about 6). */
+export const MAX_DEPTH = 64;
 /** Nodes the plain data may hold once aliases are expanded (guards against "billion laughs"). */
 export const MAX_EXPANDED_NODES = 100_000;
 
@@ -204,11 +206,15 @@ function yamlDiagnostic(error: YAMLError, text: string, file: string, lc: LineCo
   const start = lc.linePos(from);
   const token = /^[^\s:,[\]{}]+/.exec(text.slice(from, from + 200))?.[0].length ?? 1;
   const end = lc.linePos(Math.max(error.pos[1], from + token));
-  const mapped = YAML_CODES[error.code];
+  const mapped =
+    error.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(error.message)
+      ? { code: 'too-deep', hint: `a spec nests a few levels deep; this one nests too deep to read` }
+      : YAML_CODES[error.code];
   // With prettyErrors the message carries " at line L, column C:" and a code frame: keep the
   // first sentence only (the formatters draw their own frame).
   let message = error.message.split(/ at line \d+, column \d+/)[0]!.trim();
   if (error.code === 'TAB_AS_INDENT') message = 'tab character used for indentation';
+  if (mapped?.code === 'too-deep') message = 'the document nests too deep to read';
   if (error.code === 'DUPLICATE_KEY') {
     const key = /^[^\s:,{}[\]]+|^"[^"\n]*"|^'[^'\n]*'/.exec(text.slice(error.pos[0]))?.[0];
     if (key) message = `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : `'${key}'`}: keys must be unique in a mapping`;
@@ -279,6 +285,18 @@ class Builder {
           `the document expands to more than ${MAX_EXPANDED_NODES} values through its aliases`,
           toPointer(segments),
           'aliases that nest aliases multiply; a spec needs only a few',
+        ),
+      );
+    }
+    if (segments.length > MAX_DEPTH) {
+      throw new LoadError(
+        diagnostic(
+          this.file,
+          this.range(node as YamlNode),
+          'too-deep',
+          `the document nests deeper than ${MAX_DEPTH} levels`,
+          toPointer(segments.slice(0, MAX_DEPTH)),
+          'a spec nests a few levels deep; check for runaway brackets or indentation',
         ),
       );
     }

@@ -81,6 +81,12 @@ describe('loadSpecText', () => {
     expect(diagnostics.map((d) => d.code)).toEqual(['alias-bomb']);
   });
 
+  it.each([100, 3000])('refuses nesting %i levels deep with too-deep, without throwing', (depth) => {
+    const { diagnostics } = loadSpecText(`a: ${'['.repeat(depth)}${']'.repeat(depth)}\n`, 'deep.yaml');
+    expect(diagnostics.map((d) => d.code)).toEqual(['too-deep']);
+    expect(diagnostics[0]!.line).toBe(1);
+  });
+
   it('refuses non-UTF-8 bytes with the position of the first bad byte', () => {
     const bytes = new Uint8Array([...Buffer.from('a: 1\nname: caf'), 0xe9, 0x0a]);
     const { diagnostics } = loadSpecText(bytes, 'l.yaml');
