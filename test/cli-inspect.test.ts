@@ -87,7 +87,8 @@ describe('mtlc inspect', () => {
     const pretty = await run(['inspect', file]);
     expect(pretty.code).toBe(1);
     expect(pretty.stdout).toBe('');
-    expect(pretty.stderr).toContain(`${file}:7:49: error shape-non-positive:`);
+    expect(pretty.stderr).toContain('error[shape-non-positive]: layer "conv2d1" (conv2d) of tower "a"');
+    expect(pretty.stderr).toContain(`--> ${file}:7:49 (/towers/a/layers/0/kernelSize)`);
     expect(pretty.stderr).not.toMatch(/\n\s+at /);
     const json = await run(['inspect', file, '--format', 'json']);
     expect(json.code).toBe(1);
@@ -99,6 +100,17 @@ describe('mtlc inspect', () => {
       code: 'shape-non-positive',
       path: '/towers/a/layers/0/kernelSize',
     });
+  });
+
+  it('schema errors come first: an unknown key is reported with a suggestion and exit 1', async () => {
+    const file = tempSpec(
+      ['version: 1', 'name: Broken', 'input: { shape: [4] }', 'towers:', '  a:', '    layers: [{ type: dense, unit: 2 }]', '    head: { units: 1 }', '    loss: meanSquaredError', ''].join('\n'),
+    );
+    const { code, stdout } = await run(['inspect', file, '--format', 'json']);
+    expect(code).toBe(1);
+    const body = JSON.parse(stdout);
+    expect(body.towers).toBeUndefined();
+    expect(body.diagnostics.some((d: { line: number; severity: string }) => d.line === 6 && d.severity === 'error')).toBe(true);
   });
 
   it('a missing file or a bad option exits 2', async () => {

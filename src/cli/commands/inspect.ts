@@ -1,37 +1,19 @@
 /**
  * `mtlc inspect <spec> [--format pretty|json]`: per tower a table of layers (type, output shape,
  * parameters), the junctions with their towers, mode and shapes, and the totals. Exit 0 for a
- * valid spec, 1 for an invalid one (its diagnostics are printed), 2 for usage or I/O errors.
+ * valid spec, 1 for an invalid one (its diagnostics are printed with the validate formatters),
+ * 2 for usage or I/O errors. Checking goes through `validateSpecFile` (load → schema → model).
  */
 import { resolve } from 'node:path';
 import pc from 'picocolors';
-import { createLayerRegistry } from '../../layers/index.js';
+import { validateSpecFile } from '../../api/validate.js';
 import type { Shape } from '../../layers/kind.js';
-import { checkModel } from '../../model/check.js';
 import type { CheckedModel } from '../../model/ir.js';
-import { compareDiagnostics, type Diagnostic } from '../../spec/diagnostic.js';
-import { loadSpecFile } from '../../spec/load.js';
+import { formatJson, formatPretty, type FileReport } from '../format/index.js';
 import { CliError, ExitCode, useColor } from '../io.js';
 import type { RegisterCommand } from './index.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
-
-/**
- * load → checkModel; `io-error` means the file could not be read (exit 2). Schema validation
- * joins here when src/spec's validator lands (checkModel is defensive meanwhile).
- */
-export function analyseSpecFile(path: string, file: string = path): { model?: CheckedModel; diagnostics: Diagnostic[] } {
-  const registry = createLayerRegistry();
-  const loaded = loadSpecFile(path, file);
-  if (!loaded.document) return { diagnostics: loaded.diagnostics };
-  const diagnostics = [...loaded.diagnostics];
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics: diagnostics.sort(compareDiagnostics) };
-  const checked = checkModel(loaded.document, registry);
-  return {
-    ...(checked.model ? { model: checked.model } : {}),
-    diagnostics: [...diagnostics, ...checked.diagnostics].sort(compareDiagnostics),
-  };
-}
 
 const shape = (s: Shape): string => `[${s.join(', ')}]`;
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -156,17 +138,6 @@ export function renderInspect(model: CheckedModel, c: Colors = pc.createColors(f
   return `${out.join('\n')}\n`;
 }
 
-/** One line per diagnostic (`file:line:column: severity code: message`), then its hint. */
-export function renderDiagnostics(diagnostics: readonly Diagnostic[], c: Colors = pc.createColors(false)): string {
-  return diagnostics
-    .map((d) => {
-      const severity = d.severity === 'error' ? c.red('error') : d.severity === 'warning' ? c.yellow('warning') : c.blue('info');
-      const hint = d.hint ? `\n  ${c.dim(`hint: ${d.hint}`)}` : '';
-      return `${d.file}:${d.line}:${d.column}: ${severity} ${c.dim(d.code)}: ${d.message}${hint}\n`;
-    })
-    .join('');
-}
-
 export const registerInspect: RegisterCommand = (program, io, setExit) => {
   program
     .command('inspect')
@@ -178,16 +149,19 @@ export const registerInspect: RegisterCommand = (program, io, setExit) => {
         throw new CliError(`unknown format "${options.format}" for inspect; use pretty or json`, ExitCode.usage);
       }
       // Diagnostics and the header name the file as the user wrote it.
-      const { model, diagnostics: located } = analyseSpecFile(resolve(io.cwd, spec), spec);
-      const ioError = located.find((d) => d.code === 'io-error');
+      const result = validateSpecFile(resolve(io.cwd, spec), spec);
+      const ioError = result.diagnostics.find((d) => d.code === 'io-error');
       if (ioError) throw new CliError(ioError.message, ExitCode.usage);
-      const c = pc.createColors(useColor(io));
+      const { model, diagnostics } = result;
+      const text = result.text ?? result.document?.text;
+      const report: FileReport = { file: spec, ...(text !== undefined ? { text } : {}), diagnostics };
       if (options.format === 'json') {
-        const body = model ? { ...inspectJson(model), diagnostics: located } : { diagnostics: located };
-        io.stdout(`${JSON.stringify(body, null, 2)}\n`);
+        const { diagnostics: plain } = JSON.parse(formatJson([report])) as { diagnostics: unknown[] };
+        io.stdout(`${JSON.stringify(model ? { ...inspectJson(model), diagnostics: plain } : { diagnostics: plain }, null, 2)}\n`);
       } else {
-        if (located.length > 0) io.stderr(renderDiagnostics(located, c));
-        if (model) io.stdout(renderInspect(model, c));
+        const color = useColor(io);
+        if (diagnostics.length > 0) io.stderr(formatPretty([report], { color }));
+        if (model) io.stdout(renderInspect(model, pc.createColors(color)));
       }
       setExit(model ? ExitCode.ok : ExitCode.invalid);
     });
