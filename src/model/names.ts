@@ -3,7 +3,9 @@
  * names, the model name becomes `build${name}` and type names, so both must be plain
  * identifiers that are neither reserved words nor names every JavaScript object already has.
  */
-import { distance } from 'fastest-levenshtein';
+import { closest } from '../spec/suggest.js';
+
+export { closest };
 
 /** ECMAScript reserved words, strict-mode and TypeScript reserved names, and literals. */
 export const RESERVED_WORDS: ReadonlySet<string> = new Set([
@@ -72,21 +74,6 @@ function fix(name: string, pattern: RegExp): string {
   if (/^[0-9]/.test(out)) out = (pattern === PASCAL_CASE ? 'M' : pattern === CAMEL_CASE ? 't' : '_') + out;
   if (OBJECT_PROTOTYPE_NAMES.has(out) || RESERVED_WORDS.has(out)) out = pattern === PASCAL_CASE ? `${out}Model` : `my${cap(out)}`;
   return out;
-}
-
-/** The closest candidate, if close enough to be a likely typo. */
-export function closest(name: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = distance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  if (best === undefined) return undefined;
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 /** "did you mean X?" or a list of what exists. */

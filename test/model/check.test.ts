@@ -294,8 +294,10 @@ describe('junctions', () => {
   });
 
   it('an unknown tower suggests the closest', () => {
-    const [d] = expectAt(two + `crossStitch:\n  - { after: pool1, towers: [left, ‸rigth] }\n`, 'unknown-tower');
+    const [d] = expectAt(two + `crossStitch:\n  - { after: pool1, towers: [left, ‸rigt] }\n`, 'unknown-tower');
     expect(d!.hint).toBe('did you mean right?');
+    const [far] = expectAt(two + `crossStitch:\n  - { after: pool1, towers: [left, ‸middle] }\n`, 'unknown-tower');
+    expect(far!.hint).toBe('towers: left, right');
   });
 
   it('a single layer name must exist in every stitched tower', () => {
