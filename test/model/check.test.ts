@@ -69,6 +69,7 @@ describe('names', () => {
     ['LeftDigit', 'invalid-task-name'],
     ['class', 'reserved-name'],
     ['constructor', 'reserved-name'],
+    ['__proto__', 'reserved-name'],
     ['toString', 'reserved-name'],
     ['hasOwnProperty', 'reserved-name'],
   ])('task name %s is refused with %s', (task, code) => {
