@@ -585,10 +585,10 @@ class Checker {
         for (const key of Object.keys(after)) {
           const p = toPointer(['crossStitch', index, 'after', key]);
           if (!byTask.has(key)) {
-            this.error('unknown-tower', p, `there is no tower "${key}"`, suggest(key, taskOrder, 'tower'));
+            this.keyError('unknown-tower', p, `there is no tower "${key}"`, suggest(key, taskOrder, 'tower'));
             ok = false;
           } else if (!stitched.includes(key)) {
-            this.error('unstitched-tower', p, `after names tower "${key}", which this junction does not stitch (towers: ${stitched.join(', ')})`, `add ${key} to towers, or remove it from after`);
+            this.keyError('unstitched-tower', p, `after names tower "${key}", which this junction does not stitch (towers: ${stitched.join(', ')})`, `add ${key} to towers, or remove it from after`);
             ok = false;
           } else {
             found(key, after[key], p);
@@ -980,7 +980,7 @@ class Checker {
       for (const key of Object.keys(targets)) {
         const p = toPointer(['data', 'targets', key]);
         if (!taskNames.includes(key)) {
-          this.error('unknown-tower', p, `data.targets names "${key}", which is not a task`, suggest(key, taskNames, 'task'));
+          this.keyError('unknown-tower', p, `data.targets names "${key}", which is not a task`, suggest(key, taskNames, 'task'));
           ok = false;
         } else if (typeof targets[key] !== 'string' || targets[key] === '') {
           this.error('invalid-data-target', p, `data.targets.${key} must be a field name`);

@@ -434,3 +434,25 @@ describe('every problem at once', () => {
     }
   });
 });
+
+describe('more located codes', () => {
+  const base = (towers: string, rest = '') => ['version: 1', 'name: Pair', 'input: { shape: [4] }', 'towers:', towers, rest].join('\n') + '\n';
+  const t = (name: string, extra = '') => `  ${name}: { layers: [{ type: dense, name: h, units: 3 }], head: { units: 2 }, loss: meanSquaredError${extra} }`;
+  const data = 'data: { format: jsonl, path: d.jsonl, input: x, targets: { a: a, b: b } }';
+  const cases: [string, string, Diagnostic['severity']][] = [
+    ['unstitched-tower', base([t('a'), t('b'), t('c')].join('\n'), `crossStitch:\n  - { towers: [a, b], after: { a: h, b: h, ‸c: h } }\n${data.replace('b: b', 'b: b, c: c')}`), 'error'],
+    ['duplicate-tower', base([t('a'), t('b')].join('\n'), `crossStitch:\n  - { towers: [a, b, ‸a], after: h }\n${data}`), 'error'],
+    ['invalid-junction-name', base([t('a'), t('b')].join('\n'), `crossStitch:\n  - { name: ‸"2nd", after: h }\n${data}`), 'error'],
+    ['reserved-name', base([t('a'), t('b')].join('\n'), `crossStitch:\n  - { name: ‸class, after: h }\n${data}`), 'error'],
+    ['unknown-tower', base([t('a'), t('b')].join('\n'), data.replace('b: b', 'b: b, ‸c: c')), 'error'],
+    ['zero-loss-weight', base([t('a', ', lossWeight: ‸0'), t('b')].join('\n'), data), 'warning'],
+    ['single-unit-softmax', base([t('a').replace('head: { units: 2 }', 'head: ‸{ units: 1, activation: softmax }'), t('b')].join('\n'), data), 'warning'],
+    ['no-data', base([t('a'), t('b')].join('\n')).replace('shape: [4]', 'shape: ‸[4]'), 'warning'],
+    ['data-input-shape', base([t('a'), t('b')].join('\n'), 'data: { format: ‸multimnist }'), 'warning'],
+    ['data-input-size', base([t('a'), t('b')].join('\n'), data.replace('input: x', 'input: ‸[x, y]')), 'error'],
+    ['missing-target', base([t('a'), t('b')].join('\n'), 'data: { format: csv, path: d.csv, input: x, targets: ‸{ a: a } }'), 'error'],
+  ];
+  it.each(cases)('%s', (code, source, severity) => {
+    expectAt(source, code, severity);
+  });
+});
