@@ -25,8 +25,8 @@ const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['--vers
 
 describe('bench options', () => {
   it('parses --quick, --only (comma list, deduplicated) and --name', () => {
-    const o = parseBenchArgs(['--quick', '--only', 'train,compile', '--only=train', '--name', 'ci-1']);
-    expect(o).toMatchObject({ quick: true, only: ['train', 'compile'], name: 'ci-1', cpu: true, installPeers: false });
+    const o = parseBenchArgs(['--quick', '--only', 'train,compile', '--only=train', '--name', 'ci-1', '--peer-threads', '1']);
+    expect(o).toMatchObject({ quick: true, only: ['train', 'compile'], name: 'ci-1', cpu: true, installPeers: false, peerThreads: 1 });
   });
   it('names results after the mode by default', () => {
     expect(parseBenchArgs([]).name).toBe('full');
@@ -37,6 +37,7 @@ describe('bench options', () => {
     [['--fast'], /unknown option "--fast"/],
     [['--only'], /--only needs a value/],
     [['--name', 'a/b'], /--name may use/],
+    [['--peer-threads', '0'], /--peer-threads needs a positive integer, got "0"/],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(UsageError);
     expect(() => parseBenchArgs(argv)).toThrow(message);

@@ -29,7 +29,7 @@ async function warm(t: Trainer, c: Counts): Promise<void> {
 }
 
 async function startPeer(ctx: BenchContext, junctions: readonly string[]): Promise<TorchPeer> {
-  const peer = new TorchPeer(ctx.torch!.python, { junctions, batch: BATCH, threads: 2 });
+  const peer = new TorchPeer(ctx.torch!.python, { junctions, batch: BATCH, threads: ctx.options.peerThreads });
   await peer.ready();
   return peer;
 }
@@ -56,7 +56,7 @@ export async function trainVsTorch(ctx: BenchContext, backend: BenchBackend): Pr
     try {
       const r = await interleave(c.reps, () => trainer.run(c.steps), () => peer.run(c.steps));
       const a = series(`tfjs ${backend} (${label})`, r.a, c.steps, BATCH);
-      const b = series(`PyTorch ${peer.info?.torch} (2 threads)`, r.b, c.steps, BATCH);
+      const b = series(`PyTorch ${peer.info?.torch} (${peer.info?.threads} threads)`, r.b, c.steps, BATCH);
       const ratio = compareTimes(r.b, r.a); // throughput A / throughput B = time B / time A
       if (peer.info && peer.info.params !== trainer.params) notes.push(`parameter counts differ: tfjs ${trainer.params}, PyTorch ${peer.info.params}`);
       ctx.record(`train.${backend}`, { backend: info, a, b, ratio, peer: peer.info });

@@ -9,13 +9,15 @@ export interface BenchOptions {
   installPeers: boolean;
   /** Also run the cpu backend figure (slow); on by default, off with --no-cpu. */
   cpu: boolean;
+  /** torch.set_num_threads for the PyTorch peer (default 2: the machine's cores). */
+  peerThreads: number;
   name: string;
   /** Folder for the results file (default bench/results). */
   resultsDir: string | undefined;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only <figure>[,<figure>...]] [--install-peers] [--no-cpu] [--name NAME]
+export const USAGE = `usage: npm run bench -- [--quick] [--only <figure>[,<figure>...]] [--install-peers] [--no-cpu] [--peer-threads N] [--name NAME]
 
 figures: ${FIGURES.join(', ')}
   train      training throughput of the generated MultiMNIST net on wasm and cpu vs PyTorch
@@ -28,13 +30,14 @@ figures: ${FIGURES.join(', ')}
 --no-cpu         skip the (very slow) cpu backend throughput
 --name NAME      results go to bench/results/<date>-NAME.json (default: full or quick)
 --results-dir D  write the results file into D instead of bench/results
+--peer-threads N torch.set_num_threads(N) in the PyTorch peer (default 2)
 PyTorch: python3 on PATH, then /usr/bin/python3; MTLC_BENCH_PYTHON=/path/to/python to choose.
 `;
 
 export class UsageError extends Error {}
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { quick: false, only: [], installPeers: false, cpu: true, name: '', resultsDir: undefined, help: false };
+  const o: BenchOptions = { quick: false, only: [], installPeers: false, cpu: true, peerThreads: 2, name: '', resultsDir: undefined, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -66,6 +69,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
           if (!o.only.includes(name as Figure)) o.only.push(name as Figure);
         }
         break;
+      case '--peer-threads': {
+        const v = value();
+        if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--peer-threads needs a positive integer, got "${v}"`);
+        o.peerThreads = Number(v);
+        break;
+      }
       case '--results-dir':
         o.resultsDir = value();
         break;

@@ -10,6 +10,7 @@ does).
 
 Modes:
   --print-config        parse the arguments and print them as JSON (no torch import)
+  --profile             profile --steps steps with torch.profiler, print op self-CPU time
   (default)             warm up, time --reps repetitions of --steps steps, print one JSON object
   --serve               stay up and answer lines on stdin, so the harness can interleave runs:
                           "run N"  -> one JSON line {"steps": N, "ns": <elapsed>}
@@ -49,6 +50,8 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--serve", action="store_true")
     p.add_argument("--print-config", action="store_true")
+    p.add_argument("--profile", action="store_true",
+                   help="after warm-up, profile --steps steps with torch.profiler and print op self-CPU time")
     a = p.parse_args(argv)
     if a.junctions.strip() in ("", "none"):
         a.junctions = []
@@ -74,6 +77,7 @@ def config_of(a):
     d = dict(vars(a))
     d.pop("serve")
     d.pop("print_config")
+    d.pop("profile")
     return d
 
 
@@ -191,6 +195,13 @@ def main(argv):
         return 0
     tr = Trainer(a)
     tr.run(a.warmup)
+    if a.profile:
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            tr.run(a.steps)
+        print("per %d steps (divide by %d for one step):" % (a.steps, a.steps))
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+        return 0
     info = {"torch": tr.torch.__version__, "threads": tr.torch.get_num_threads(), "params": tr.params}
     if a.serve:
         print(json.dumps(dict(info, ready=True, config=config_of(a))), flush=True)
