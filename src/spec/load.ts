@@ -251,6 +251,8 @@ class LoadError extends Error {
 /** Builds plain data from the YAML AST, recording the source range of every pointer. */
 class Builder {
   readonly locations = new Map<string, Located>();
+  /** Duplicate keys found while building (all of them, once per source position). */
+  readonly duplicates: Diagnostic[] = [];
   #aliases = 0;
   #nodes = 0;
   readonly #resolving = new Set<YamlNode>();
@@ -318,10 +320,26 @@ class Builder {
     }
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
+      const seen = new Map<string, SourceRange>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = this.#key(pair.key, segments);
         const kRange = pair.key ? this.range(pair.key as YamlNode) : here;
+        const first = seen.get(key);
+        if (first) {
+          this.duplicates.push(
+            diagnostic(
+              this.file,
+              kRange,
+              'duplicate-key',
+              `duplicate key '${key}': keys must be unique in a mapping (first at line ${first.line})`,
+              toPointer([...segments, key]),
+              'a key may appear once per mapping; remove or rename one of them',
+            ),
+          );
+          continue;
+        }
+        seen.set(key, kRange);
         const value = this.build(pair.value, [...segments, key], kRange);
         // defineProperty: `__proto__` (or `constructor`) becomes an own, plain data property.
         Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
@@ -404,7 +422,8 @@ export function loadSpecText(input: string | Uint8Array, file: string): LoadResu
   const docs = parseAllDocuments(text, {
     lineCounter: lc,
     prettyErrors: true,
-    uniqueKeys: true,
+    // Duplicate keys are found by the builder in linear time (yaml's own check is quadratic).
+    uniqueKeys: false,
     merge: false,
     strict: true,
     version: '1.2',
@@ -456,6 +475,10 @@ export function loadSpecText(input: string | Uint8Array, file: string): LoadResu
   } catch (error) {
     if (error instanceof LoadError) return { text, diagnostics: [...diagnostics, error.diagnostic] };
     throw error;
+  }
+  if (builder.duplicates.length) {
+    const unique = new Map(builder.duplicates.map((d) => [`${d.line}:${d.column}`, d]));
+    return { text, diagnostics: [...diagnostics, ...unique.values()] };
   }
   const locations = builder.locations;
   const locateEntry = (pointer: string): Located => {

@@ -372,8 +372,9 @@ class Context {
         const property = (e.params as { additionalProperty: string }).additionalProperty;
         const pointer = `${p}/${escapeSegment(property)}`;
         const allowed = Object.keys((parent['properties'] as object | undefined) ?? {});
-        const init = value && typeof value === 'object' ? Object.keys(value) : [];
-        if (/^\/crossStitch\/\d+\/init$/.test(p) && init.includes('matrix') && (init.includes('self') || init.includes('other'))) {
+        const isInit = /^\/crossStitch\/\d+\/init$/.test(p);
+        const init = isInit && value && typeof value === 'object' ? Object.keys(value) : [];
+        if (isInit && init.includes('matrix') && (init.includes('self') || init.includes('other'))) {
           return make(
             this.#atKey(pointer),
             pointer,
