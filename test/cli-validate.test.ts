@@ -66,6 +66,15 @@ describe('mtlc validate', () => {
     expect(stdout).not.toMatch(/\x1b\[/);
   });
 
+  it('draws a code frame for YAML errors too', async () => {
+    writeFileSync(join(dir, 'syntax.yaml'), 'version: 1\nname: X\ntowers:\n  a:\n    layers:\n      - type: dense\n      units: 4\n');
+    const { exitCode, stdout } = await run(['validate', 'syntax.yaml']);
+    expect(exitCode).toBe(1);
+    expect(stdout).toContain('error[yaml-syntax]');
+    expect(stdout).toContain('--> syntax.yaml:7:7');
+    expect(stdout).toContain('7 |       units: 4\n  |       ^^^^^\n');
+  });
+
   it('colours pretty output on a TTY, and not with NO_COLOR', async () => {
     expect((await run(['validate', 'invalid.yaml'], {}, true)).stdout).toMatch(/\x1b\[/);
     expect((await run(['validate', 'invalid.yaml'], { NO_COLOR: '1' }, true)).stdout).not.toMatch(/\x1b\[/);

@@ -74,6 +74,22 @@ describe('loadSpecText', () => {
     expect(diagnostics[0]).toMatchObject({ file: 'x.yaml', severity: 'error', code, line, column });
   });
 
+  it('reports every duplicate key, each at the repeated key, naming the first', () => {
+    const { diagnostics } = loadSpecText('a: 1\nb:\n  c: 1\n  c: 2\na: 3\n', 'd.yaml');
+    expect(diagnostics.map((d) => [d.line, d.column, d.path, d.message])).toEqual([
+      [4, 3, '/b/c', "duplicate key 'c': keys must be unique in a mapping (first at line 3)"],
+      [5, 1, '/a', "duplicate key 'a': keys must be unique in a mapping (first at line 1)"],
+    ]);
+  });
+
+  it('handles a 1 MiB mapping of distinct keys', () => {
+    let text = '';
+    for (let i = 0; text.length < 1_000_000; i++) text += `key${i}: ${i}\n`;
+    const { document, diagnostics } = loadSpecText(text, 'wide.yaml');
+    expect(diagnostics).toEqual([]);
+    expect(Object.keys(document!.data as object).length).toBeGreaterThan(50_000);
+  });
+
   it('stops a billion-laughs expansion with alias-bomb', () => {
     let text = 'l0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
     for (let i = 1; i < 9; i++) text += `l${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
