@@ -2,7 +2,9 @@
  * Generates src/spec/spec-types.generated.ts (the TypeScript types of a spec) from the committed
  * schemas/mtl-spec.schema.json with json-schema-to-typescript. test/spec/schema.test.ts fails
  * when the committed types drift from the schema. Run:
- *   npx tsx scripts/gen-spec-types.ts
+ *   npx tsx scripts/gen-spec-types.ts            # types from the committed schema
+ *   npx tsx scripts/gen-spec-types.ts --schema   # first rewrite the schema from the sources
+ *                                                # (same as `npx mtlc schema > schemas/...`)
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -40,12 +42,20 @@ export async function generateSpecTypes(schema: object): Promise<string> {
   });
 }
 
-async function run(): Promise<void> {
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
-  const text = await generateSpecTypes(schema);
-  const tmp = `${typesPath}.${process.pid}.tmp`;
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
-  renameSync(tmp, typesPath);
+  renameSync(tmp, path);
+}
+
+async function run(): Promise<void> {
+  if (process.argv.includes('--schema')) {
+    const { specSchemaText } = await import('../src/cli/commands/schema.js');
+    writeAtomic(schemaPath, specSchemaText());
+    process.stdout.write(`wrote ${schemaPath}\n`);
+  }
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
+  writeAtomic(typesPath, await generateSpecTypes(schema));
   process.stdout.write(`wrote ${typesPath}\n`);
 }
 

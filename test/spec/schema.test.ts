@@ -23,7 +23,7 @@ describe('schemas/mtl-spec.schema.json', () => {
     const fresh = specSchemaText();
     expect(
       committedSchema === fresh,
-      'schemas/mtl-spec.schema.json is stale; regenerate it with `npx mtlc schema > schemas/mtl-spec.schema.json` (after `npm run build`), then `npx tsx scripts/gen-spec-types.ts`',
+      'schemas/mtl-spec.schema.json is stale; regenerate it and the spec types with `npx tsx scripts/gen-spec-types.ts --schema` (or `npm run build && npx mtlc schema > schemas/mtl-spec.schema.json && npx tsx scripts/gen-spec-types.ts`)',
     ).toBe(true);
   });
 
