@@ -364,8 +364,6 @@ class Context {
       ...(hint ? { hint } : {}),
     });
     const segments = fromPointer(p);
-    const last = segments[segments.length - 1];
-    const label = last === undefined ? 'the spec' : /^\d+$/.test(last) ? this.where(p) : this.where(p);
 
     switch (e.keyword) {
       case 'additionalProperties': {
@@ -518,7 +516,7 @@ class Context {
         // Its pattern error (carrying `propertyName`) says it better.
         return undefined;
       default:
-        return make(this.#at(p), p, 'schema-violation', `${label}: ${e.message ?? 'invalid'}`);
+        return make(this.#at(p), p, 'schema-violation', `${this.where(p)}: ${e.message ?? 'invalid'}`);
     }
   }
 
@@ -527,7 +525,7 @@ class Context {
     return pointer === '' ? 'at the top level of the spec' : `in ${this.where(pointer)}`;
   }
 
-  /** "towers.left.lossWeight"-style subject for value messages. */
+  /** The subject of a value message: "lossWeight of tower left", "training.batchSize". */
   #subject(pointer: string): string {
     return this.where(pointer);
   }
@@ -578,4 +576,3 @@ function parentOf(pointer: string): string {
 
 const escapeSegment = (segment: string): string => toPointer([segment]).slice(1);
 
-export { closest };
