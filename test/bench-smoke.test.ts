@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossStitch } from 'mtlc/runtime';
 import { parseBenchArgs, UsageError } from '../bench/lib/args.js';
-import { formatMarkdown, formatTable, fmtMedian, type Row } from '../bench/lib/table.js';
+import { formatMarkdown, formatTable, fmtMedian, fmtRatio, type Row } from '../bench/lib/table.js';
 import { median, pairedRatio, summarize, examplesPerSecond } from '../bench/lib/stats.js';
 import { PEER_SCRIPT, ensureTorch, peerArgs } from '../bench/lib/python.js';
 import { stamp } from '../bench/lib/results.js';
@@ -89,6 +89,11 @@ describe('table formatting', () => {
   it('formats a median with half its spread', () => {
     expect(fmtMedian(1234.4, 0.1, 'ex/s')).toBe('1,234 ex/s ±5%');
     expect(fmtMedian(Number.NaN, 0)).toBe('n/a');
+  });
+  it('keeps small ratios readable', () => {
+    expect(fmtRatio(0.1234)).toBe('0.12×');
+    expect(fmtRatio(0.0029)).toBe('0.0029×');
+    expect(fmtRatio(1.0163, 3)).toBe('1.016×');
   });
   it('stamps results files sortably', () => {
     expect(stamp(new Date('2026-01-02T03:04:05Z'))).toBe('2026-01-02T0304Z');

@@ -50,6 +50,8 @@ export function fmtMedian(median: number, spread: number, unit = '', digits = 0)
   return `${v}${unit ? ` ${unit}` : ''}${s}`;
 }
 
+/** "0.13×"; ratios below 0.1 keep two significant digits ("0.0029×") rather than rounding to 0. */
 export function fmtRatio(r: number, digits = 2): string {
-  return Number.isFinite(r) ? `${r.toFixed(digits)}×` : 'n/a';
+  if (!Number.isFinite(r)) return 'n/a';
+  return r > 0 && r < 0.1 ? `${Number(r.toPrecision(2))}×` : `${r.toFixed(digits)}×`;
 }
