@@ -30,17 +30,23 @@ export interface BenchContext {
 
 export function countsFor(quick: boolean): { wasm: Counts; cpu: Counts } {
   return quick
-    ? { wasm: { reps: 3, steps: 3, warmup: 2 }, cpu: { reps: 1, steps: 1, warmup: 1 } }
-    : { wasm: { reps: 9, steps: 10, warmup: 5 }, cpu: { reps: 3, steps: 1, warmup: 1 } };
+    ? { wasm: { reps: 3, steps: 3, warmup: 2 }, cpu: { reps: 1, steps: 1, warmup: 0 } }
+    : { wasm: { reps: 9, steps: 10, warmup: 5 }, cpu: { reps: 3, steps: 1, warmup: 0 } };
 }
 
-/** Runs A and B alternately (A B A B ...), `reps` times each; returns both series in ns. */
+/**
+ * Runs A and B alternately (A B A B ...), `reps` timed times each, after one untimed pair (the
+ * first repetition after a side sat idle runs cold: the PyTorch peer's first one took up to 2×);
+ * returns both series in ns.
+ */
 export async function interleave(
   reps: number,
   a: () => Promise<bigint>,
   b: () => Promise<bigint>,
 ): Promise<{ a: number[]; b: number[] }> {
   const out = { a: [] as number[], b: [] as number[] };
+  await a();
+  await b();
   for (let i = 0; i < reps; i++) {
     out.a.push(Number(await a()));
     out.b.push(Number(await b()));

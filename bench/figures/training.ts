@@ -167,6 +167,7 @@ export async function generatedVsHand(ctx: BenchContext): Promise<void> {
   for (const t of [tg, th, tc]) await warm(t, c);
   ctx.log(`${figure}: ${c.reps}×${c.steps} steps each, with an A/A control`);
   const r = { a: [] as number[], b: [] as number[], c: [] as number[] };
+  for (const t of [tg, th, tc]) await t.run(c.steps); // one untimed round, as interleave() does
   for (let i = 0; i < c.reps; i++) {
     r.a.push(Number(await tg.run(c.steps)));
     r.b.push(Number(await th.run(c.steps)));
