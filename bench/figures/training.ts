@@ -54,10 +54,17 @@ export async function trainVsTorch(ctx: BenchContext, backend: BenchBackend): Pr
   } else {
     const peer = await startPeer(ctx, JUNCTION_POSITIONS);
     try {
-      const r = await interleave(c.reps, () => trainer.run(c.steps), () => peer.run(c.steps));
+      // The peer runs at least the wasm figure's step count per repetition: a single PyTorch step
+      // after sitting idle through a long cpu step runs cold (measured 2× slower).
+      const peerSteps = Math.max(c.steps, ctx.wasm.steps);
+      const r = await interleave(c.reps, () => trainer.run(c.steps), () => peer.run(peerSteps));
       const a = series(`tfjs ${backend} (${label})`, r.a, c.steps, BATCH);
-      const b = series(`PyTorch ${peer.info?.torch} (${peer.info?.threads} threads)`, r.b, c.steps, BATCH);
-      const ratio = compareTimes(r.b, r.a); // throughput A / throughput B = time B / time A
+      const b = series(`PyTorch ${peer.info?.torch} (${peer.info?.threads} threads)`, r.b, peerSteps, BATCH);
+      // throughput A / throughput B = step time B / step time A
+      const ratio = compareTimes(
+        r.b.map((ns) => ns / peerSteps),
+        r.a.map((ns) => ns / c.steps),
+      );
       if (peer.info && peer.info.params !== trainer.params) notes.push(`parameter counts differ: tfjs ${trainer.params}, PyTorch ${peer.info.params}`);
       ctx.record(`train.${backend}`, { backend: info, a, b, ratio, peer: peer.info });
       ctx.row({
