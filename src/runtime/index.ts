@@ -19,3 +19,8 @@ export {
   BACKEND_PACKAGES,
 } from './backend.js';
 export type { BackendSelection, SelectBackendOptions, SkippedBackend, ModuleLoader, BackendErrorCode } from './backend.js';
+export * from './train/index.js';
+export { withSeededRandom, withRng, Rng, deriveSeed } from './random.js';
+export type { RngState } from './random.js';
+export { loadData, makeMultiMnist, multiMnistTensors, DataError, TensorSource, DatasetSource, TabularSource, parseCsvRecord } from './data/index.js';
+export type { Batch, BatchSource, LoadedData, TabularSpec, TabularTask } from './data/index.js';

@@ -1,0 +1,109 @@
+/** Data for a training plan: the built-in MultiMNIST, JSONL or CSV files, or tensors. */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { DataPlan, TrainingPlan } from '../plan.js';
+import { ONE_HOT_LOSSES } from '../train/losses.js';
+import { TensorSource } from './memory.js';
+import { makeMultiMnist } from './multimnist.js';
+import { TabularSource, type TabularTask } from './tabular.js';
+import { DataError, type BatchSource } from './types.js';
+
+export { DataError } from './types.js';
+export type { Batch, BatchSource } from './types.js';
+export { TensorSource, DatasetSource } from './memory.js';
+export { TabularSource, parseCsvRecord } from './tabular.js';
+export type { TabularSpec, TabularTask } from './tabular.js';
+export { makeMultiMnist } from './multimnist.js';
+export type { MultiMnistArrays } from './multimnist.js';
+
+export const MULTIMNIST_DEFAULT_TRAIN = 6000;
+export const MULTIMNIST_DEFAULT_TEST = 1000;
+
+export interface LoadedData {
+  train: BatchSource;
+  val: BatchSource | undefined;
+  dispose(): void;
+}
+
+export interface LoadDataOptions {
+  /** A file overriding the plan's data (format from the extension unless the plan says). */
+  dataPath?: string;
+  seed: number;
+  validationSplit: number;
+  /** Resolve relative paths against this directory (default cwd). */
+  cwd?: string;
+}
+
+/** MultiMNIST as tensors (train or test part). */
+export function multiMnistTensors(n: number, part: 'train' | 'test', seed: number): { xs: tf.Tensor; ys: Record<string, tf.Tensor> } {
+  const a = makeMultiMnist(n, part, seed);
+  return tf.tidy(() => ({
+    xs: tf.tensor4d(a.images, [a.n, 28, 28, 1]),
+    ys: { left: tf.oneHot(tf.tensor1d(a.left, 'int32'), 10).toFloat(), right: tf.oneHot(tf.tensor1d(a.right, 'int32'), 10).toFloat() },
+  }));
+}
+
+function formatOf(file: string, plan: DataPlan): 'jsonl' | 'csv' {
+  if (plan.format === 'jsonl' || plan.format === 'csv') return plan.format;
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  throw new DataError(file, undefined, undefined, `cannot tell the format from the extension '${ext}'; use .jsonl or .csv`);
+}
+
+/** Loads (and for files, checks row by row) the plan's data. */
+export async function loadData(plan: TrainingPlan, options: LoadDataOptions): Promise<LoadedData> {
+  const cwd = options.cwd ?? process.cwd();
+  const d = plan.data;
+  if (!options.dataPath && d.format === 'multimnist') {
+    const names = plan.tasks.map((t) => t.name);
+    if (names.length !== 2) {
+      throw new DataError('multimnist', undefined, undefined, `the built-in MultiMNIST data has two tasks (left, right); this model has ${names.length}: ${names.join(', ')}`);
+    }
+    const trainSize = d.trainSize ?? MULTIMNIST_DEFAULT_TRAIN;
+    const testSize = d.testSize ?? MULTIMNIST_DEFAULT_TEST;
+    // Tasks are matched by position: the first task is the upper-left digit, the second the lower-right.
+    const rename = (ys: Record<string, tf.Tensor>): Record<string, tf.Tensor> => ({ [names[0]!]: ys['left']!, [names[1]!]: ys['right']! });
+    const tr = multiMnistTensors(trainSize, 'train', plan.seed);
+    const te = multiMnistTensors(testSize, 'test', plan.seed);
+    return {
+      train: new TensorSource('multimnist (train)', tr.xs, rename(tr.ys)),
+      val: new TensorSource('multimnist (test)', te.xs, rename(te.ys)),
+      dispose: () => {
+        tf.dispose([tr.xs, te.xs, ...Object.values(tr.ys), ...Object.values(te.ys)]);
+      },
+    };
+  }
+  const file = path.resolve(cwd, options.dataPath ?? (d.format === 'multimnist' ? '' : d.path));
+  const fileFormat = formatOf(file, d);
+  const input = d.format !== 'multimnist' ? d.input : plan.input.name;
+  const tasks: TabularTask[] = plan.tasks.map((t) => ({
+    name: t.name,
+    field: d.format !== 'multimnist' ? (d.targets[t.name] ?? t.name) : t.name,
+    units: t.outputShape.reduce((a, b) => a * b, 1),
+    oneHot: ONE_HOT_LOSSES.has(t.loss),
+    index: t.loss === 'sparseCategoricalCrossentropy',
+  }));
+  const base = { format: fileFormat, input, inputShape: plan.input.shape, tasks };
+  const testPath = !options.dataPath && d.format !== 'multimnist' ? d.testPath : undefined;
+  let train: TabularSource;
+  let val: TabularSource | undefined;
+  if (testPath) {
+    train = new TabularSource({ ...base, path: file });
+    val = new TabularSource({ ...base, path: path.resolve(cwd, testPath) });
+  } else if (options.validationSplit > 0) {
+    train = new TabularSource({ ...base, path: file, split: { fraction: options.validationSplit, take: 'train' } });
+    val = new TabularSource({ ...base, path: file, split: { fraction: options.validationSplit, take: 'val' } });
+  } else {
+    train = new TabularSource({ ...base, path: file });
+  }
+  await train.check();
+  if (val) await val.check().catch((e: unknown) => {
+    if (e instanceof DataError && e.reason === 'no data rows') {
+      val = undefined;
+      return;
+    }
+    throw e;
+  });
+  return { train, val, dispose: () => {} };
+}

@@ -1,0 +1,160 @@
+/**
+ * `runTrainingCli(plan, build, argv)`: what `generated/<name>/train.ts` runs when executed, and
+ * what `mtlc train` calls. Returns the exit code: 0 ok, 1 bad data / diverged, 2 usage,
+ * 3 backend unavailable. A user's mistake prints one located message, never a stack trace.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BackendUnavailableError, UnknownBackendError, parseBackendChoice } from '../backend.js';
+import { DataError } from '../data/types.js';
+import { ModelFileError } from '../io/index.js';
+import type { TrainingPlan } from '../plan.js';
+import { TrainingError, formatAlphas, trainModel } from './loop.js';
+import type { ModelBuilder, ProgressSink, TrainOptions } from './types.js';
+
+export interface TrainingCliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTTY: boolean;
+  cwd: string;
+}
+
+const defaultIO = (): TrainingCliIO => ({
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  isTTY: Boolean(process.stderr.isTTY),
+  cwd: process.cwd(),
+});
+
+export function kebabCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+}
+
+export function trainingHelp(plan: TrainingPlan, prog = 'train'): string {
+  return `Usage: ${prog} [options]
+
+Train ${plan.modelName} (tasks: ${plan.tasks.map((t) => t.name).join(', ')}).
+Defaults come from the spec's training section.
+
+Options:
+  --data FILE            training data (.jsonl or .csv; a field per input and per task)
+                         (default: ${plan.data.format === 'multimnist' ? 'built-in MultiMNIST' : plan.data.path})
+  --epochs N             epochs (default ${plan.epochs})
+  --batch-size N         batch size (default ${plan.batchSize})
+  --backend B            gpu | node | wasm | cpu | auto (default ${plan.backend}; env MTLC_BACKEND)
+  --out DIR              run directory (default runs/${kebabCase(plan.modelName)}/)
+  --resume               continue from the last checkpoint in --out
+  --seed N               random seed (default ${plan.seed})
+  --single-task TASK     train one tower alone (other losses off, α frozen to identity)
+  --init-from DIR        load towers from a run directory by layer name (repeatable)
+  --quiet                no progress output
+  -h, --help             show this help
+`;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new TrainingError(`${flag}: expected a positive integer, got '${v}'`);
+  return Number(v);
+}
+
+export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO = defaultIO()): Promise<number> {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        data: { type: 'string' },
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
+        backend: { type: 'string' },
+        out: { type: 'string' },
+        resume: { type: 'boolean' },
+        seed: { type: 'string' },
+        'single-task': { type: 'string' },
+        'init-from': { type: 'string', multiple: true },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    io.stderr(`error: ${(e as Error).message}\n(add --help for usage)\n`);
+    return 2;
+  }
+  if (values['help']) {
+    io.stdout(trainingHelp(plan));
+    return 0;
+  }
+  try {
+    const seedText = values['seed'] as string | undefined;
+    if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new TrainingError(`--seed: expected a non-negative integer, got '${seedText}'`);
+    const out = path.resolve(io.cwd, (values['out'] as string | undefined) ?? path.join('runs', kebabCase(plan.modelName)));
+    const dataPath = values['data'] as string | undefined;
+    const effectivePlan: TrainingPlan = dataPath
+      ? { ...plan, data: plan.data.format === 'multimnist' ? plan.data : { ...plan.data, path: path.resolve(io.cwd, dataPath) } }
+      : plan.data.format === 'multimnist'
+        ? plan
+        : { ...plan, data: { ...plan.data, path: path.resolve(io.cwd, plan.data.path), ...(plan.data.testPath ? { testPath: path.resolve(io.cwd, plan.data.testPath) } : {}) } };
+    const backendText = values['backend'] as string | undefined;
+    const options: TrainOptions & { dataPath?: string } = {
+      out,
+      resume: Boolean(values['resume']),
+      quiet: Boolean(values['quiet']),
+      progress: { write: io.stderr, isTTY: io.isTTY } satisfies ProgressSink,
+    };
+    const epochs = positiveInt('--epochs', values['epochs'] as string | undefined);
+    if (epochs !== undefined) options.epochs = epochs;
+    const bs = positiveInt('--batch-size', values['batch-size'] as string | undefined);
+    if (bs !== undefined) options.batchSize = bs;
+    if (backendText !== undefined) options.backend = parseBackendChoice(backendText, '--backend');
+    if (seedText !== undefined) options.seed = Number(seedText);
+    const single = values['single-task'] as string | undefined;
+    if (single !== undefined) options.singleTask = single;
+    const init = values['init-from'] as string[] | undefined;
+    if (init) options.initFrom = init.map((d) => path.resolve(io.cwd, d));
+    // A --data file with the built-in format in the spec: fields named after the input and tasks.
+    const planForRun: TrainingPlan =
+      dataPath && plan.data.format === 'multimnist'
+        ? { ...effectivePlan, data: { format: dataPath.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl', path: path.resolve(io.cwd, dataPath), input: plan.input.name, targets: Object.fromEntries(plan.tasks.map((t) => [t.name, t.name])) } }
+        : effectivePlan;
+    const result = await trainModel(planForRun, build, options);
+    const last = result.history[result.history.length - 1];
+    if (last) {
+      for (const [task, s] of Object.entries(last.tasks)) {
+        const v = last.val?.tasks[task];
+        const m = Object.entries(v?.metrics ?? s.metrics).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ');
+        io.stdout(`${task}: ${v ? 'validation' : 'training'} loss ${(v ?? s).loss.toFixed(4)}${m ? `, ${m}` : ''}\n`);
+      }
+    }
+    if (result.alphas.length > 0) io.stdout(`${formatAlphas(result.alphas)}\n`);
+    io.stdout(`run directory: ${path.relative(io.cwd, out) || '.'} (model/, checkpoint/, metrics.jsonl)\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof BackendUnavailableError) {
+      io.stderr(`error: ${e.message}\n`);
+      return 3;
+    }
+    if (e instanceof UnknownBackendError) {
+      io.stderr(`error: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof DataError) {
+      io.stderr(`error: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof TrainingError) {
+      io.stderr(`error: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof ModelFileError) {
+      io.stderr(`error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
