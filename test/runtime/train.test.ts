@@ -42,7 +42,7 @@ describe('α learning rate', () => {
     const step = (scale: number): number => {
       const v = tf.variable(tf.tensor1d([1]));
       const opt = tf.train.adam(0.001);
-      opt.applyGradients({ [v.name]: tf.tensor1d([0.3 * scale]) });
+      opt.applyGradients({ [v.name]: tf.tensor1d([0.3 * scale]) } as tf.NamedTensorMap as never);
       const d = Math.abs(v.dataSync()[0]! - 1);
       v.dispose();
       opt.dispose();
