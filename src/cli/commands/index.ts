@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { registerInspect } from './inspect.js';
+import { registerReport, registerWeights } from './report.js';
 import { registerSchema } from './schema.js';
+import { registerTrain } from './train.js';
 import { registerValidate } from './validate.js';
 
 /**
@@ -11,4 +13,4 @@ import { registerValidate } from './validate.js';
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
 // Each command lives in its own module; add it here in the order `--help` should list it.
-export const commands: RegisterCommand[] = [registerValidate, registerInspect, registerSchema];
+export const commands: RegisterCommand[] = [registerValidate, registerInspect, registerSchema, registerTrain, registerReport, registerWeights];

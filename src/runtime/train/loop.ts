@@ -19,6 +19,7 @@ import { lossFunction, metricFunction } from './losses.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
 import type { BuiltModel, EpochRecord, JunctionAlpha, ModelBuilder, TrainOptions, TrainResult } from './types.js';
+export { formatAlphas } from './format.js';
 
 export const CROSS_STITCH_CLASS = 'CrossStitch';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -71,33 +72,6 @@ export function readAlphas(built: BuiltModel): JunctionAlpha[] {
     out.push({ name: j.name, layerName: j.layerName, mode: j.mode, towers: [...j.towers], shape: [...w.shape], values: w.arraySync() });
   }
   return out;
-}
-
-/** Text table of α per junction (channel mode: mean over channels, plus min..max). */
-export function formatAlphas(alphas: readonly JunctionAlpha[]): string {
-  const lines: string[] = [];
-  for (const a of alphas) {
-    lines.push(`α ${a.name} (${a.mode}${a.mode === 'channel' ? `, ${a.shape[2]} channels: mean [min..max]` : ''}):`);
-    const towers = a.towers.length > 0 ? a.towers : Array.from({ length: a.shape[0]! }, (_, i) => String(i));
-    if (a.mode === 'unit') {
-      const m = a.values as number[][];
-      const d = m.length;
-      lines.push(`  ${d}×${d} matrix; diagonal mean ${(m.reduce((s, r, i) => s + r[i]!, 0) / d).toFixed(4)}, off-diagonal |mean| ${(m.reduce((s, r, i) => s + r.reduce((t, v, j) => (i === j ? t : t + Math.abs(v)), 0), 0) / Math.max(d * d - d, 1)).toFixed(4)}`);
-      continue;
-    }
-    const width = Math.max(...towers.map((t) => t.length), 4);
-    lines.push(`  ${''.padEnd(width)}  ${towers.map((t) => t.padStart(a.mode === 'channel' ? 24 : 8)).join(' ')}`);
-    towers.forEach((ti, i) => {
-      const cells = towers.map((_, j) => {
-        if (a.mode === 'scalar') return ((a.values as number[][])[i]![j]!).toFixed(4).padStart(8);
-        const ch = (a.values as number[][][])[i]![j]!;
-        const mean = ch.reduce((s, v) => s + v, 0) / ch.length;
-        return `${mean.toFixed(4)} [${Math.min(...ch).toFixed(3)}..${Math.max(...ch).toFixed(3)}]`.padStart(24);
-      });
-      lines.push(`  ${ti.padEnd(width)}  ${cells.join(' ')}`);
-    });
-  }
-  return lines.join('\n');
 }
 
 interface TaskRuntime {

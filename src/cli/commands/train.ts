@@ -1,0 +1,142 @@
+/**
+ * `mtlc train <spec> [--data F] [--epochs N] [--batch-size N] [--backend B] [--out DIR]
+ * [--resume] [--seed N] [--single-task T] [--init-from DIR]`: compiles the spec and trains
+ * exactly what `mtlc compile` emits. The generated files go to `.mtlc-cache/<kebab>/` in the
+ * working directory, are transpiled TS -> ESM JS (`.mjs`) with the TypeScript bundled in
+ * ts-morph, and imported; training runs through the `runTrainingCli` of the same `mtlc/runtime`
+ * module instance the generated code imports (a one-line shim in the cache resolves it), so
+ * layers, backend and CrossStitch registration are shared. Exit codes: 0, 1 invalid spec or bad
+ * data, 2 usage/I/O, 3 backend unavailable.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { validateSpecFile } from '../../api/validate.js';
+import { formatPretty, type FileReport } from '../format/index.js';
+import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
+import type { RegisterCommand } from './index.js';
+
+export const CACHE_DIR = '.mtlc-cache';
+
+interface GeneratedFile {
+  path: string;
+  content: string;
+}
+
+type CompileFn = (...args: unknown[]) => unknown;
+
+/** The programmatic compiler (src/api/compile.ts, owned by codegen), loaded lazily. */
+async function loadCompileSpec(): Promise<CompileFn> {
+  const specifier = '../../api/compile.js';
+  let mod: { compileSpec?: CompileFn };
+  try {
+    mod = (await import(specifier)) as { compileSpec?: CompileFn };
+  } catch (e) {
+    throw new CliError(`the code generator is not available in this build (${(e as Error).message.split('\n')[0]})`, ExitCode.usage);
+  }
+  if (typeof mod.compileSpec !== 'function') throw new CliError('the code generator does not export compileSpec', ExitCode.usage);
+  return mod.compileSpec;
+}
+
+function filesOf(result: unknown): { files: GeneratedFile[]; diagnostics: FileReport['diagnostics'] } {
+  const r = result as { files?: GeneratedFile[]; outputs?: GeneratedFile[]; diagnostics?: FileReport['diagnostics'] } | GeneratedFile[];
+  if (Array.isArray(r)) return { files: r, diagnostics: [] };
+  return { files: r.files ?? r.outputs ?? [], diagnostics: r.diagnostics ?? [] };
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  await fs.writeFile(tmp, content);
+  await fs.rename(tmp, file);
+}
+
+/** TS -> ESM JS; relative `./x.js` imports become `./x.mjs`. */
+export async function transpileGenerated(source: string, fileName: string): Promise<string> {
+  // Loaded lazily: TypeScript is large and only `train` needs it.
+  const { ts } = await import('ts-morph');
+  const out = ts.transpileModule(source, {
+    fileName,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false, isolatedModules: true },
+  }).outputText;
+  return out.replace(/(from\s+['"])(\.\.?\/[^'"]+?)\.js(['"])/g, '$1$2.mjs$3').replace(/(import\(\s*['"])(\.\.?\/[^'"]+?)\.js(['"])/g, '$1$2.mjs$3');
+}
+
+interface TrainingModule {
+  runTrainingCli: (plan: unknown, build: unknown, argv: readonly string[], io?: unknown) => Promise<number>;
+}
+
+export async function trainSpec(specPath: string, argv: readonly string[], io: CliIO): Promise<number> {
+  const abs = path.resolve(io.cwd, specPath);
+  const checked = validateSpecFile(abs, specPath);
+  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
+  if (!checked.model || errors.length > 0) {
+    const report: FileReport = { file: specPath, ...(checked.text !== undefined ? { text: checked.text } : {}), diagnostics: checked.diagnostics };
+    io.stderr(formatPretty([report], { color: useColor(io) }));
+    return checked.diagnostics.some((d) => d.code === 'io-error') ? ExitCode.usage : ExitCode.invalid;
+  }
+  const compileSpec = await loadCompileSpec();
+  const text = checked.text ?? (await fs.readFile(abs, 'utf8'));
+  const compiled = filesOf(await compileSpec(text, specPath));
+  if (compiled.diagnostics.some((d) => d.severity === 'error')) {
+    io.stderr(formatPretty([{ file: specPath, text, diagnostics: compiled.diagnostics }], { color: useColor(io) }));
+    return ExitCode.invalid;
+  }
+  const ts = compiled.files.filter((f) => f.path.endsWith('.ts'));
+  const trainFile = ts.find((f) => path.basename(f.path) === 'train.ts');
+  const modelFile = ts.find((f) => path.basename(f.path) === 'model.ts');
+  if (!trainFile || !modelFile) throw new CliError(`the code generator did not emit train.ts and model.ts for ${specPath}`, ExitCode.usage);
+  const kebab = path.basename(path.dirname(trainFile.path)) || 'model';
+  const hash = createHash('sha256').update(ts.map((f) => f.content).join('\0')).digest('hex').slice(0, 12);
+  const dir = path.join(io.cwd, CACHE_DIR, kebab, hash);
+  await fs.mkdir(dir, { recursive: true });
+  for (const f of ts) {
+    const name = path.basename(f.path).replace(/\.ts$/, '.mjs');
+    await writeAtomic(path.join(dir, name), await transpileGenerated(f.content, path.basename(f.path)));
+  }
+  await writeAtomic(path.join(dir, 'runtime-shim.mjs'), "export { runTrainingCli } from 'mtlc/runtime';\n");
+  const train = (await import(pathToFileURL(path.join(dir, 'train.mjs')).href)) as Record<string, unknown>;
+  const model = (await import(pathToFileURL(path.join(dir, 'model.mjs')).href)) as Record<string, unknown>;
+  const { runTrainingCli } = (await import(pathToFileURL(path.join(dir, 'runtime-shim.mjs')).href)) as TrainingModule;
+  const plan = Object.values(train).find((v) => typeof v === 'object' && v !== null && 'modelName' in v && 'tasks' in v);
+  const build = model[`build${checked.model.name}`] ?? Object.entries(model).find(([k, v]) => k.startsWith('build') && typeof v === 'function')?.[1];
+  if (!plan || typeof build !== 'function') throw new CliError(`generated code for ${specPath} lacks the training plan or build${checked.model.name}()`, ExitCode.usage);
+  return runTrainingCli(plan, build, argv, { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, cwd: io.cwd });
+}
+
+export const registerTrain: RegisterCommand = (program, io, setExit) => {
+  program
+    .command('train')
+    .description('compile a spec and train it (defaults from its training: section)')
+    .argument('<spec>', 'the spec file')
+    .option('--data <file>', 'training data (.jsonl or .csv; a field per input and per task)')
+    .option('--epochs <n>', 'epochs')
+    .option('--batch-size <n>', 'batch size')
+    .option('--backend <backend>', 'gpu | node | wasm | cpu | auto')
+    .option('--out <dir>', 'run directory (default runs/<kebab-name>/)')
+    .option('--resume', 'continue from the last checkpoint in --out')
+    .option('--seed <n>', 'random seed')
+    .option('--single-task <task>', 'train one tower alone (other losses off, α frozen to identity)')
+    .option('--init-from <dir...>', 'load towers from run directories by layer name')
+    .option('--quiet', 'no progress output')
+    .action(async (spec: string, opts: Record<string, string | boolean | string[] | undefined>) => {
+      const argv: string[] = [];
+      const flag = (name: string, key: string): void => {
+        const v = opts[key];
+        if (typeof v === 'string') argv.push(`--${name}`, v);
+        else if (v === true) argv.push(`--${name}`);
+        else if (Array.isArray(v)) for (const x of v) argv.push(`--${name}`, x);
+      };
+      flag('data', 'data');
+      flag('epochs', 'epochs');
+      flag('batch-size', 'batchSize');
+      flag('backend', 'backend');
+      flag('out', 'out');
+      flag('resume', 'resume');
+      flag('seed', 'seed');
+      flag('single-task', 'singleTask');
+      flag('init-from', 'initFrom');
+      flag('quiet', 'quiet');
+      setExit(await trainSpec(spec, argv, io));
+    });
+};
