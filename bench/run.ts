@@ -11,13 +11,14 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseBenchArgs, UsageError, USAGE, wants, type BenchOptions } from './lib/args.js';
 import { ensureTorch } from './lib/python.js';
-import { loadGenerated, runtimeCrossStitch, firstLine, repoPath } from './lib/optional.js';
+import { loadGenerated, runtimeCrossStitch, runtimeTrainModel, firstLine, repoPath } from './lib/optional.js';
 import { formatMarkdown, formatTable, type Row } from './lib/table.js';
 import { resultsPath, writeJsonAtomic } from './lib/results.js';
 import { countsFor, type BenchContext } from './figures/context.js';
 import { crossStitchOverhead, generatedVsHand, trainVsTorch } from './figures/training.js';
 import { compileFigures } from './figures/compile.js';
 import { memoryFigure } from './figures/memory.js';
+import { loopFigure } from './figures/loop.js';
 
 async function main(argv: string[]): Promise<number> {
   let options: BenchOptions;
@@ -75,7 +76,12 @@ async function main(argv: string[]): Promise<number> {
   if (wants(options, 'generated')) await run('generated vs hand-written', () => generatedVsHand(ctx));
   if (wants(options, 'train') && options.cpu) await run('train cpu vs PyTorch', () => trainVsTorch(ctx, 'cpu'));
   if (wants(options, 'compile')) await run('compile', () => compileFigures(ctx));
-  if (wants(options, 'memory')) await run('memory', () => memoryFigure(ctx));
+  if (wants(options, 'memory')) {
+    await run('memory', () => memoryFigure(ctx));
+    const trainModel = await runtimeTrainModel();
+    if (trainModel) await run('trainModel', () => loopFigure(ctx, trainModel as Parameters<typeof loopFigure>[1]));
+    else rows.push({ figure: 'memory across epochs (trainModel, wasm)', a: 'not yet', b: '—', ratio: '—', target: 'flat tensor count', status: 'not yet', note: 'the runtime exports no trainModel yet' });
+  }
 
   const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string };
   const file = resultsPath(options.name, started, options.resultsDir ? resolve(options.resultsDir) : undefined);
