@@ -19,6 +19,9 @@ import { compareTimes, judge, ratioCell } from '../bench/figures/context.js';
 import { buildHandWritten } from '../bench/peers/hand-written.js';
 import { fallbackFilterGrad, useBackend } from '../bench/lib/tf-setup.js';
 import { makeTrainer } from '../bench/lib/train-step.js';
+import { multiMnistPlan } from '../bench/figures/loop.js';
+import { repoPath } from '../bench/lib/optional.js';
+import { validateSpecFile } from '../src/index.js';
 import type { CrossStitchCtor } from '../bench/lib/optional.js';
 
 const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['--version']).status === 0);
@@ -167,6 +170,39 @@ describe('100-spec variants', () => {
   });
   it('says so when the spec has no name line', () => {
     expect(() => writeVariants('version: 1\n', dir, 1)).toThrow(/no top-level `name:`/);
+  });
+});
+
+describe('the peers match specs/multi-mnist.yaml (checked by the compiler)', () => {
+  const result = validateSpecFile(repoPath('specs/multi-mnist.yaml'), 'specs/multi-mnist.yaml');
+  const model = result.model!;
+  it('the spec checks', () => {
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  });
+  it('the bench plan agrees with the compiled training plan', () => {
+    const plan = multiMnistPlan(3);
+    const compiled = model.training;
+    expect(plan.tasks).toEqual(compiled.tasks);
+    expect(plan.optimizer).toEqual(compiled.optimizer);
+    expect(plan.crossStitchLearningRateMultiplier).toBe(compiled.crossStitchLearningRateMultiplier);
+    expect(plan.batchSize).toBe(compiled.batchSize);
+    expect(plan.taskWeighting.type).toBe(compiled.taskWeighting.type);
+  });
+  it('the hand-written model has the checked model\'s layers, shapes, junctions and parameter count', () => {
+    const { model: hand } = buildHandWritten({ crossStitch: CrossStitch as unknown as CrossStitchCtor });
+    for (const tower of model.towers) {
+      for (const layer of [...tower.layers, tower.head]) {
+        const l = hand.getLayer(layer.layerName);
+        expect([l.name, (l.outputShape as number[]).slice(1)]).toEqual([layer.layerName, [...layer.outputShape]]);
+        expect([l.name, l.countParams()]).toEqual([layer.layerName, layer.params]);
+      }
+    }
+    const irLayers = model.towers.reduce((n, t) => n + t.layers.length + 1, 0) + model.junctions.length;
+    expect(hand.layers.length).toBe(1 + irLayers); // + the input layer
+    expect(model.junctions.map((j) => [j.layerName, j.mode, j.params])).toEqual(
+      hand.layers.filter((l) => l.getClassName() === 'CrossStitch').map((l) => [l.name, 'channel', l.countParams()]),
+    );
+    hand.dispose();
   });
 });
 
