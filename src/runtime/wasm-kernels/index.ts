@@ -1,2 +1,119 @@
-/** Placeholder created by the backend room; the wasm-kernels room fills it (issue 3 item 3). */
-export function registerWasmTrainingKernels(): void {}
+/**
+ * Training kernels for the wasm backend (issue 3 item 3, issue 6).
+ *
+ * What `@tensorflow/tfjs-backend-wasm` 4.22 lacks for training the layer kinds of the spec
+ * language, found by comparing `tf.getKernelsForBackend('wasm')` with 'cpu' and running a
+ * backward pass of every layer kind, activation, loss and metric on wasm:
+ *
+ * | kernel                               | needed by                                         |
+ * | ------------------------------------ | ------------------------------------------------- |
+ * | Conv2DBackpropFilter                 | conv2d (the filter gradient; also any conv2d's dx, |
+ * |                                      | since fused conv2d computes both)                  |
+ * | DepthwiseConv2dNativeBackpropFilter  | depthwiseConv2d (filter gradient)                  |
+ * | DepthwiseConv2dNativeBackpropInput   | depthwiseConv2d (input gradient)                   |
+ * | UnsortedSegmentSum                   | the gradient of `gather` (no built-in layer kind   |
+ * |                                      | uses it today; custom code and embeddings do)      |
+ *
+ * Everything else trains on wasm 4.22 as is: dense, max/average/global pooling, flatten,
+ * reshape, dropout, batchNormalization, layerNormalization, every activation (elu, selu,
+ * softplus, gelu, gelu_new, mish, swish, ...), every loss and every metric of
+ * src/layers/activations.ts. Also absent on wasm but needed by nothing above: Complex,
+ * ComplexAbs, Real, Imag, FFT, IFFT, Einsum, Draw, Ragged*, StaticRegexReplace.
+ *
+ * Not a kernel gap: a conv2d or depthwiseConv2d with dilationRate > 1 cannot train on any tfjs
+ * 4.22 backend (the gradient functions in tfjs-core refuse dilations > 1 before a kernel runs).
+ *
+ * Faster replacements of existing wasm kernels (registered over tfjs's, measured in
+ * bench/kernels.ts, recorded in bench/NOTES.md): Conv2DBackpropInput (a forward XNNPACK
+ * convolution of the padded output gradient with the flipped filter) and MaxPoolGrad (one
+ * pass over the windows instead of tfjs's C++ loop). Each replaced kernel is kept and still
+ * serves the cases the replacement does not (NCHW).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
+import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
+import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise.js';
+import { maxPoolGrad } from './max-pool-grad.js';
+import { unsortedSegmentSum } from './unsorted-segment-sum.js';
+import type { WasmKernelFunc } from './util.js';
+
+export { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
+export { makeConv2DBackpropInput, flipSwapFilter } from './conv2d-backprop-input.js';
+export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise.js';
+export { maxPoolGrad } from './max-pool-grad.js';
+export { unsortedSegmentSum } from './unsorted-segment-sum.js';
+
+/** Kernels wasm 4.22 lacks; registered only where no wasm kernel of that name exists. */
+export const MISSING_WASM_KERNELS = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+] as const;
+
+/** Existing wasm kernels replaced by faster ones (the original is kept as a fallback). */
+export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad'] as const;
+
+export interface WasmKernelRegistration {
+  /** Kernels this call registered because wasm had none. */
+  readonly added: readonly string[];
+  /** Existing wasm kernels this call replaced with faster ones. */
+  readonly replaced: readonly string[];
+}
+
+const state: { added: string[]; replaced: string[]; done: boolean; originals: Map<string, WasmKernelFunc> } = {
+  added: [],
+  replaced: [],
+  done: false,
+  originals: new Map(),
+};
+
+export interface RegisterWasmKernelsOptions {
+  /** Replace the slow existing kernels (default true). False registers only the missing ones. */
+  readonly replaceSlow?: boolean;
+}
+
+/**
+ * Registers the missing wasm training kernels and replaces the slow ones. Idempotent: a second
+ * call does nothing. A kernel that some wasm backend already provides (a newer tfjs) is left
+ * alone; replacements apply only where an original wasm kernel exists, which is the case once
+ * `@tensorflow/tfjs-backend-wasm` has been imported (it registers its kernels on import).
+ * Returns what was registered by the first call.
+ */
+export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions = {}): WasmKernelRegistration {
+  if (state.done) return { added: [...state.added], replaced: [...state.replaced] };
+  const fills: Record<(typeof MISSING_WASM_KERNELS)[number], WasmKernelFunc> = {
+    Conv2DBackpropFilter: conv2DBackpropFilter,
+    DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
+    DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
+    UnsortedSegmentSum: unsortedSegmentSum,
+  };
+  for (const name of MISSING_WASM_KERNELS) {
+    if (tf.getKernel(name, 'wasm') !== undefined) continue;
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fills[name] as unknown as tf.KernelFunc });
+    state.added.push(name);
+  }
+  if (options.replaceSlow ?? true) {
+    for (const name of REPLACED_WASM_KERNELS) {
+      const existing = tf.getKernel(name, 'wasm');
+      if (existing === undefined) continue;
+      const original = existing.kernelFunc as unknown as WasmKernelFunc;
+      const replacement: WasmKernelFunc = name === 'Conv2DBackpropInput' ? makeConv2DBackpropInput(original) : maxPoolGrad;
+      state.originals.set(name, original);
+      tf.unregisterKernel(name, 'wasm');
+      // The original's setup (cwrap of its C++ entry point) must still run if the backend
+      // initialises after this call, since the replacement falls back to it.
+      const config: tf.KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: replacement as unknown as tf.KernelFunc };
+      if (existing.setupFunc) config.setupFunc = existing.setupFunc;
+      tf.registerKernel(config);
+      state.replaced.push(name);
+    }
+  }
+  state.done = true;
+  return { added: [...state.added], replaced: [...state.replaced] };
+}
+
+/** The wasm backend's own kernel that `registerWasmTrainingKernels` replaced (for benchmarks and tests). */
+export function originalWasmKernel(name: (typeof REPLACED_WASM_KERNELS)[number]): WasmKernelFunc | undefined {
+  return state.originals.get(name);
+}

@@ -1,0 +1,105 @@
+/**
+ * A faster Conv2DBackpropInput for wasm. tfjs-backend-wasm 4.22's kernel is a plain C++ loop
+ * (PERF-LEADS: ~45 % of a LeNet-pair step). The input gradient is itself a convolution:
+ *
+ *   dx = conv2d_valid(pad(dilate(dy, stride), kh−1−top, kw−1−left, ...), flip(W) with ci↔co)
+ *
+ * run by the wasm backend's forward Conv2D (XNNPACK). With stride 1 and non-negative padding the
+ * padding is passed to the convolution; otherwise dy is scattered into a zeroed canvas (one
+ * JavaScript pass). The flipped filter is built in one JavaScript pass (filters are small).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { asWasm, disposeAll, f32, isChannelsLast, wasmKernel, type KernelArgs, type Pad, type Pair, type Rounding, type WasmKernelFunc } from './util.js';
+
+export interface Conv2DBackpropInputAttrs {
+  strides: Pair;
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: Rounding;
+  inputShape: [number, number, number, number];
+}
+
+/** W [kh,kw,ci,co] → W' [kh,kw,co,ci] with W'[kh−1−i, kw−1−j, o, c] = W[i, j, c, o]. */
+export function flipSwapFilter(backend: tf.KernelBackend, filter: tf.TensorInfo): tf.TensorInfo {
+  const wb = asWasm(backend);
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const out = wb.makeOutput([kh, kw, co, ci], 'float32');
+  const src = f32(wb, filter);
+  const dst = f32(wb, out);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const s0 = (i * kw + j) * ci * co;
+      const d0 = ((kh - 1 - i) * kw + (kw - 1 - j)) * co * ci;
+      for (let c = 0; c < ci; c++) {
+        const s1 = s0 + c * co;
+        for (let o = 0; o < co; o++) dst[d0 + o * ci + c] = src[s1 + o]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** Builds the kernel; `original` (the wasm backend's own) serves layouts this one does not. */
+export function makeConv2DBackpropInput(original: WasmKernelFunc | undefined): WasmKernelFunc {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const a = attrs as unknown as Conv2DBackpropInputAttrs;
+    if (!isChannelsLast(a.dataFormat)) {
+      if (original) return original(args);
+      throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${a.dataFormat}`);
+    }
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const wb = asWasm(backend);
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    const [b, h, w] = a.inputShape;
+    const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+    const co = info.outChannels;
+    const padTop = kh - 1 - info.padInfo.top;
+    const padLeft = kw - 1 - info.padInfo.left;
+    const canvasH = h + kh - 1;
+    const canvasW = w + kw - 1;
+    const padBottom = canvasH - padTop - ((oh - 1) * sh + 1);
+    const padRight = canvasW - padLeft - ((ow - 1) * sw + 1);
+    const made: tf.TensorInfo[] = [];
+    const wt = flipSwapFilter(backend, filter);
+    made.push(wt);
+    let src = dy;
+    let pad: number[][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    if (sh === 1 && sw === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
+      pad = [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]];
+    } else {
+      const canvas = wb.makeOutput([b, canvasH, canvasW, co], 'float32');
+      made.push(canvas);
+      const c = f32(wb, canvas);
+      const d = f32(wb, dy);
+      c.fill(0);
+      for (let n = 0; n < b; n++) {
+        for (let y = 0; y < oh; y++) {
+          const r = padTop + y * sh;
+          if (r < 0 || r >= canvasH) continue;
+          for (let x = 0; x < ow; x++) {
+            const q = padLeft + x * sw;
+            if (q < 0 || q >= canvasW) continue;
+            const from = ((n * oh + y) * ow + x) * co;
+            c.set(d.subarray(from, from + co), ((n * canvasH + r) * canvasW + q) * co);
+          }
+        }
+      }
+      src = canvas;
+    }
+    const out = wasmKernel('Conv2D')({
+      inputs: { x: src, filter: wt },
+      backend,
+      attrs: { strides: [1, 1], pad: pad as unknown as tf.NamedAttrMap[string], dataFormat: 'NHWC', dilations: [1, 1] },
+    });
+    disposeAll(backend, made);
+    return out;
+  };
+}
