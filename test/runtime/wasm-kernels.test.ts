@@ -203,12 +203,14 @@ describe('MaxPoolGrad vs cpu', () => {
   cases.push({ b: 3, hw: [8, 8], c: 4, f: 2, s: 2, pad: 'valid', ties: true });
   cases.push({ b: 2, hw: [7, 7], c: 5, f: 3, s: 1, pad: 'same', ties: true });
   cases.push({ b: 1, hw: [24, 24], c: 10, f: 2, s: 2, pad: 'valid', ties: false });
+  cases.push({ b: 2, hw: [9, 7], c: 3, f: 2, s: 2, pad: 'valid', ties: true });
+  cases.push({ b: 2, hw: [9, 7], c: 3, f: 2, s: 2, pad: 'same', ties: false });
   for (const { b, hw, c, f, s, pad, ties } of cases) {
     const x: Shape4 = [b, hw[0], hw[1], c];
     it(`MaxPoolGrad batch=${b}; in=${hw.join('x')}x${c}; pool=${f}; stride=${s}; pad=${pad}; ties=${ties}`, async () => {
       // Ties: values from {0, 1, 2}, so most windows hold several maxima (the first one wins on cpu).
       const xv = ties ? rand(size(x), 9, 0, 3).map(Math.floor) : rand(size(x), 9);
-      const y = tf.tidy(() => tf.maxPool(tf.tensor(xv, x), f, s, pad));
+      const y = tf.tidy(() => tf.maxPool(tf.tensor4d(xv, x), f, s, pad));
       const yShape = y.shape;
       const yv = (await y.data()) as Float32Array;
       y.dispose();
@@ -219,6 +221,28 @@ describe('MaxPoolGrad vs cpu', () => {
       });
     });
   }
+});
+
+describe('MaxPoolGrad: windows whose values are all negative', () => {
+  // tfjs-backend-wasm 4.22's own MaxPoolGrad passes no gradient through such windows (its
+  // running maximum starts at 0, not −∞), so before relu — LeNet's pool1 — training was wrong.
+  it('pass their gradient to the first maximum, as on cpu (2x2 and 3x3 stride 1)', async () => {
+    const xv = Float32Array.from([-5, -1, -3, -2, -9, -0.5, -4, -4, -7]);
+    for (const [f, s] of [[2, 2], [3, 1], [2, 1]] as const) {
+      const y = tf.tidy(() => tf.maxPool(tf.tensor4d(xv, [1, 3, 3, 1]), f, s, 'valid'));
+      const yv = (await y.data()) as Float32Array;
+      const shape = y.shape;
+      y.dispose();
+      const c: KernelCase = {
+        kernel: 'MaxPoolGrad',
+        inputs: { dy: { shape, values: Float32Array.from(yv, (_, i) => i + 1) }, input: { shape: [1, 3, 3, 1], values: xv }, output: { shape, values: yv } },
+        attrs: { filterSize: f, strides: s, pad: 'valid' },
+      };
+      const got = await runOn('wasm', c);
+      expect(Array.from(got.values).reduce((a, b) => a + b, 0), `pool ${f} stride ${s}`).toBe(Array.from(yv, (_, i) => i + 1).reduce((a, b) => a + b, 0));
+      await expectMatchesCpu(c);
+    }
+  });
 });
 
 describe('UnsortedSegmentSum vs cpu', () => {

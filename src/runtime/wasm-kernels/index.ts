@@ -61,11 +61,18 @@ export interface WasmKernelRegistration {
   readonly replaced: readonly string[];
 }
 
-const state: { added: string[]; replaced: string[]; done: boolean; originals: Map<string, WasmKernelFunc> } = {
+const state: {
+  added: string[];
+  replaced: string[];
+  done: boolean;
+  originals: Map<string, tf.KernelConfig>;
+  replacements: Map<string, tf.KernelConfig>;
+} = {
   added: [],
   replaced: [],
   done: false,
   originals: new Map(),
+  replacements: new Map(),
 };
 
 export interface RegisterWasmKernelsOptions {
@@ -99,13 +106,14 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
       if (existing === undefined) continue;
       const original = existing.kernelFunc as unknown as WasmKernelFunc;
       const replacement: WasmKernelFunc = name === 'Conv2DBackpropInput' ? makeConv2DBackpropInput(original) : maxPoolGrad;
-      state.originals.set(name, original);
+      state.originals.set(name, existing);
       tf.unregisterKernel(name, 'wasm');
       // The original's setup (cwrap of its C++ entry point) must still run if the backend
       // initialises after this call, since the replacement falls back to it.
       const config: tf.KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: replacement as unknown as tf.KernelFunc };
       if (existing.setupFunc) config.setupFunc = existing.setupFunc;
       tf.registerKernel(config);
+      state.replacements.set(name, config);
       state.replaced.push(name);
     }
   }
@@ -115,5 +123,17 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
 
 /** The wasm backend's own kernel that `registerWasmTrainingKernels` replaced (for benchmarks and tests). */
 export function originalWasmKernel(name: (typeof REPLACED_WASM_KERNELS)[number]): WasmKernelFunc | undefined {
-  return state.originals.get(name);
+  return state.originals.get(name)?.kernelFunc as unknown as WasmKernelFunc | undefined;
+}
+
+/**
+ * Switches between the replacements and tfjs's own kernels after `registerWasmTrainingKernels`
+ * (for side-by-side benchmarks: bench/kernels.ts). The missing kernels stay registered.
+ */
+export function useWasmKernelReplacements(on: boolean): void {
+  for (const name of state.replaced) {
+    const config = (on ? state.replacements : state.originals).get(name)!;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+  }
 }

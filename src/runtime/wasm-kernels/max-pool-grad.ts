@@ -38,8 +38,13 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
   const g = f32(wb, dy);
   const dx = f32(wb, out);
   dx.fill(0);
-  const best = new Float32Array(ch);
-  const pos = new Int32Array(ch);
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && top === 0 && left === 0 && oh * 2 <= h && ow * 2 <= w) {
+    pool2x2(x, g, dx, nb, h, w, ch, oh, ow);
+    return out;
+  }
+  // Offsets of the window's in-bounds pixels (channel 0), rebuilt per output position; then per
+  // channel one scan over them. Channel-inner loops read contiguous memory.
+  const offs = new Int32Array(Math.max(1, Math.ceil(fh / dh) * Math.ceil(fw / dw)));
   for (let n = 0; n < nb; n++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - top;
@@ -51,28 +56,63 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
         let xMin = x0;
         while (xMin < 0) xMin += dw;
         const xMax = Math.min(w, x0 + fw);
-        best.fill(-Infinity);
-        pos.fill(-1);
+        let k = 0;
         for (let iy = yMin; iy < yMax; iy += dh) {
           const rowBase = (n * h + iy) * w;
-          for (let ix = xMin; ix < xMax; ix += dw) {
-            const base = (rowBase + ix) * ch;
-            for (let c = 0; c < ch; c++) {
-              const v = x[base + c]!;
-              if (v > best[c]!) {
-                best[c] = v;
-                pos[c] = base + c;
-              }
-            }
-          }
+          for (let ix = xMin; ix < xMax; ix += dw) offs[k++] = (rowBase + ix) * ch;
         }
         const gBase = ((n * oh + oy) * ow + ox) * ch;
         for (let c = 0; c < ch; c++) {
-          const p = pos[c]!;
-          if (p >= 0) dx[p] = dx[p]! + g[gBase + c]!;
+          let best = -Infinity;
+          let at = -1;
+          for (let t = 0; t < k; t++) {
+            const p = offs[t]! + c;
+            const v = x[p]!;
+            if (v > best) {
+              best = v;
+              at = p;
+            }
+          }
+          if (at >= 0) dx[at] = dx[at]! + g[gBase + c]!;
         }
       }
     }
   }
   return out;
+}
+
+/** The common 2×2, stride 2, unpadded case with the window unrolled (same rule: first maximum, from −∞). */
+function pool2x2(x: Float32Array, g: Float32Array, dx: Float32Array, nb: number, h: number, w: number, ch: number, oh: number, ow: number): void {
+  const down = w * ch;
+  for (let n = 0; n < nb; n++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const p00 = ((n * h + 2 * oy) * w + 2 * ox) * ch;
+        const gb = ((n * oh + oy) * ow + ox) * ch;
+        for (let c = 0; c < ch; c++) {
+          const q = p00 + c;
+          let best = -Infinity;
+          let at = -1;
+          let v = x[q]!;
+          if (v > best) {
+            best = v;
+            at = q;
+          }
+          v = x[q + ch]!;
+          if (v > best) {
+            best = v;
+            at = q + ch;
+          }
+          v = x[q + down]!;
+          if (v > best) {
+            best = v;
+            at = q + down;
+          }
+          v = x[q + down + ch]!;
+          if (v > best) at = q + down + ch;
+          if (at >= 0) dx[at] = dx[at]! + g[gb + c]!;
+        }
+      }
+    }
+  }
 }
