@@ -20,6 +20,8 @@ export {
 } from './backend.js';
 export type { BackendSelection, SelectBackendOptions, SkippedBackend, ModuleLoader, BackendErrorCode } from './backend.js';
 export * from './train/index.js';
+export { registerWasmTrainingKernels, MISSING_WASM_KERNELS, REPLACED_WASM_KERNELS } from './wasm-kernels/index.js';
+export type { WasmKernelRegistration, RegisterWasmKernelsOptions } from './wasm-kernels/index.js';
 export { withSeededRandom, withRng, Rng, deriveSeed } from './random.js';
 export type { RngState } from './random.js';
 export { loadData, makeMultiMnist, multiMnistTensors, DataError, TensorSource, DatasetSource, TabularSource, parseCsvRecord } from './data/index.js';
