@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels, useWasmKernelReplacements } from '../src/runtime/wasm-kernels/index.js';
+import { registerWasmTrainingKernels, REPLACED_WASM_KERNELS, useWasmKernelReplacements } from '../src/runtime/wasm-kernels/index.js';
 import { buildHandWritten } from './peers/hand-written.js';
 import { makeTrainer } from './lib/train-step.js';
 import { median, pairedRatio, summarize } from './lib/stats.js';
@@ -49,6 +49,8 @@ const benches: KernelBench[] = [
   { label: 'conv2 dx, stride 2 same [64,6,6,20]→[64,12,12,10]', kernel: 'Conv2DBackpropInput', inputs: () => ({ dy: rnd([B, 6, 6, 20], 3), filter: rnd([5, 5, 10, 20], 4) }), attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: p1 } },
   { label: 'pool1 [64,24,24,10] 2×2', kernel: 'MaxPoolGrad', inputs: () => { const x = rnd(y1, 5); return { dy: rnd(p1, 6), input: x, output: tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid') }; }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } },
   { label: 'pool2 [64,8,8,20] 2×2', kernel: 'MaxPoolGrad', inputs: () => { const x = rnd(y2, 7); return { dy: rnd(p2, 8), input: x, output: tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid') }; }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } },
+  { label: 'fc1 dx = dy·Wᵀ [64,50]×[320,50]ᵀ', kernel: 'BatchMatMul', inputs: () => ({ a: rnd([1, B, 50], 17), b: rnd([1, 320, 50], 18) }), attrs: { transposeA: false, transposeB: true } },
+  { label: 'fc1 dW = xᵀ·dy [64,320]ᵀ×[64,50]', kernel: 'BatchMatMul', inputs: () => ({ a: rnd([1, B, 320], 19), b: rnd([1, B, 50], 20) }), attrs: { transposeA: true, transposeB: false } },
   { label: 'conv1 dW (new kernel; wasm had none)', kernel: 'Conv2DBackpropFilter', inputs: () => ({ x: rnd(x1, 9), dy: rnd(y1, 10) }), attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [5, 5, 1, 10] } },
   { label: 'conv2 dW (new kernel; wasm had none)', kernel: 'Conv2DBackpropFilter', inputs: () => ({ x: rnd(p1, 11), dy: rnd(y2, 12) }), attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [5, 5, 10, 20] } },
   { label: 'depthwise dW [64,12,12,10] 3×3 same (new)', kernel: 'DepthwiseConv2dNativeBackpropFilter', inputs: () => ({ x: rnd(p1, 13), dy: rnd(p1, 14) }), attrs: { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 10, 1] } },
@@ -92,7 +94,7 @@ console.log('| kernel | shape | tfjs wasm 4.22 | mtlc | speed-up | rel. error vs
 console.log('| --- | --- | ---: | ---: | ---: | --- |');
 for (const k of benches) {
   const inputs = k.inputs();
-  const replaced = k.kernel === 'Conv2DBackpropInput' || k.kernel === 'MaxPoolGrad';
+  const replaced = (REPLACED_WASM_KERNELS as readonly string[]).includes(k.kernel);
   const olds: number[] = [];
   const news: number[] = [];
   for (let r = -2; r < REPS; r++) {

@@ -245,6 +245,27 @@ describe('MaxPoolGrad: windows whose values are all negative', () => {
   });
 });
 
+describe('BatchMatMul with transpose flags vs cpu', () => {
+  const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+    { a: [6, 5], b: [5, 4], ta: false, tb: false },
+    { a: [6, 5], b: [4, 5], ta: false, tb: true },
+    { a: [5, 6], b: [5, 4], ta: true, tb: false },
+    { a: [5, 6], b: [4, 5], ta: true, tb: true },
+    { a: [3, 7, 2], b: [3, 4, 7], ta: true, tb: true },
+    { a: [2, 4, 3], b: [2, 5, 3], ta: false, tb: true },
+    { a: [1, 3, 4], b: [3, 5, 3], ta: true, tb: true },
+  ];
+  for (const { a, b, ta, tb } of cases) {
+    it(`a=[${a}]; b=[${b}]; transposeA=${ta}; transposeB=${tb}`, async () => {
+      await expectMatchesCpu({
+        kernel: 'BatchMatMul',
+        inputs: { a: { shape: a, values: rand(size(a), 16) }, b: { shape: b, values: rand(size(b), 17) } },
+        attrs: { transposeA: ta, transposeB: tb },
+      });
+    });
+  }
+});
+
 describe('UnsortedSegmentSum vs cpu', () => {
   it('x=[6,3]; ids repeated and out of range (-1, 5); numSegments=4', async () => {
     await expectMatchesCpu({

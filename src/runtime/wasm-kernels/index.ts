@@ -26,14 +26,17 @@
  * Faster replacements of existing wasm kernels (registered over tfjs's, measured in
  * bench/kernels.ts, recorded in bench/NOTES.md): Conv2DBackpropInput (a forward XNNPACK
  * convolution of the padded output gradient with the flipped filter) and MaxPoolGrad (one
- * pass over the windows instead of tfjs's C++ loop). Each replaced kernel is kept and still
- * serves the cases the replacement does not (NCHW).
+ * pass over the windows instead of tfjs's C++ loop; tfjs's also drops the gradient of windows
+ * whose values are all negative), BatchMatMul with a transpose flag (an explicit Transpose, then
+ * tfjs's kernel without flags). Each replaced kernel is kept and still serves the cases the
+ * replacement does not (NCHW convolutions, products without transposes).
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise.js';
 import { maxPoolGrad } from './max-pool-grad.js';
+import { makeBatchMatMul } from './batch-mat-mul.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
 import type { WasmKernelFunc } from './util.js';
 
@@ -41,6 +44,7 @@ export { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 export { makeConv2DBackpropInput, flipSwapFilter } from './conv2d-backprop-input.js';
 export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise.js';
 export { maxPoolGrad } from './max-pool-grad.js';
+export { makeBatchMatMul } from './batch-mat-mul.js';
 export { unsortedSegmentSum } from './unsorted-segment-sum.js';
 
 /** Kernels wasm 4.22 lacks; registered only where no wasm kernel of that name exists. */
@@ -52,7 +56,7 @@ export const MISSING_WASM_KERNELS = [
 ] as const;
 
 /** Existing wasm kernels replaced by faster ones (the original is kept as a fallback). */
-export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad'] as const;
+export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul'] as const;
 
 export interface WasmKernelRegistration {
   /** Kernels this call registered because wasm had none. */
@@ -105,7 +109,8 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
       const existing = tf.getKernel(name, 'wasm');
       if (existing === undefined) continue;
       const original = existing.kernelFunc as unknown as WasmKernelFunc;
-      const replacement: WasmKernelFunc = name === 'Conv2DBackpropInput' ? makeConv2DBackpropInput(original) : maxPoolGrad;
+      const replacement: WasmKernelFunc =
+        name === 'Conv2DBackpropInput' ? makeConv2DBackpropInput(original) : name === 'BatchMatMul' ? makeBatchMatMul(original) : maxPoolGrad;
       state.originals.set(name, existing);
       tf.unregisterKernel(name, 'wasm');
       // The original's setup (cwrap of its C++ entry point) must still run if the backend
