@@ -155,6 +155,9 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
       io.stderr(`error: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    // A bug (in mtlc, the generated code or a backend): the stack, but not Node's dump of the
+    // throwing line (the wasm backend's is one 100 kB line).
+    io.stderr(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 70;
   }
 }

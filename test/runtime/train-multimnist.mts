@@ -1,0 +1,34 @@
+/** MultiMNIST with a hand-written LeNet pair (the shape of specs/multi-mnist.yaml) trained through runTrainingCli; `node --conditions=source --import tsx test/runtime/train-multimnist.mts --epochs 1`. */
+import * as tf from '@tensorflow/tfjs';
+import { crossStitch, withSeededRandom, runTrainingCli, type BuiltModel, type TrainingPlan } from 'mtlc/runtime';
+const build = (o?: { seed?: number }): BuiltModel<'left' | 'right'> => withSeededRandom(o?.seed ?? 1, () => {
+  const input = tf.input({ shape: [28, 28, 1], name: 'image' });
+  const tower = (t: string, x: tf.SymbolicTensor) => x;
+  let l = tf.layers.conv2d({ filters: 10, kernelSize: 5, name: 'left_conv1' }).apply(input) as tf.SymbolicTensor;
+  let r = tf.layers.conv2d({ filters: 10, kernelSize: 5, name: 'right_conv1' }).apply(input) as tf.SymbolicTensor;
+  l = tf.layers.maxPooling2d({ poolSize: 2, name: 'left_pool1' }).apply(l) as tf.SymbolicTensor;
+  r = tf.layers.maxPooling2d({ poolSize: 2, name: 'right_pool1' }).apply(r) as tf.SymbolicTensor;
+  [l, r] = crossStitch({ mode: 'channel', name: 'cross_stitch_afterPool1' }).apply([l, r]) as tf.SymbolicTensor[] as [tf.SymbolicTensor, tf.SymbolicTensor];
+  l = tf.layers.activation({ activation: 'relu', name: 'left_act' }).apply(l) as tf.SymbolicTensor;
+  r = tf.layers.activation({ activation: 'relu', name: 'right_act' }).apply(r) as tf.SymbolicTensor;
+  l = tf.layers.conv2d({ filters: 20, kernelSize: 5, name: 'left_conv2' }).apply(l) as tf.SymbolicTensor;
+  r = tf.layers.conv2d({ filters: 20, kernelSize: 5, name: 'right_conv2' }).apply(r) as tf.SymbolicTensor;
+  l = tf.layers.maxPooling2d({ poolSize: 2, name: 'left_pool2' }).apply(l) as tf.SymbolicTensor;
+  r = tf.layers.maxPooling2d({ poolSize: 2, name: 'right_pool2' }).apply(r) as tf.SymbolicTensor;
+  [l, r] = crossStitch({ mode: 'channel', name: 'cross_stitch_afterPool2' }).apply([l, r]) as tf.SymbolicTensor[] as [tf.SymbolicTensor, tf.SymbolicTensor];
+  l = tf.layers.activation({ activation: 'relu', name: 'left_act2' }).apply(l) as tf.SymbolicTensor;
+  r = tf.layers.activation({ activation: 'relu', name: 'right_act2' }).apply(r) as tf.SymbolicTensor;
+  l = tf.layers.flatten({ name: 'left_flat' }).apply(l) as tf.SymbolicTensor;
+  r = tf.layers.flatten({ name: 'right_flat' }).apply(r) as tf.SymbolicTensor;
+  l = tf.layers.dense({ units: 50, activation: 'relu', name: 'left_fc1' }).apply(l) as tf.SymbolicTensor;
+  r = tf.layers.dense({ units: 50, activation: 'relu', name: 'right_fc1' }).apply(r) as tf.SymbolicTensor;
+  [l, r] = crossStitch({ mode: 'channel', name: 'cross_stitch_afterFc1' }).apply([l, r]) as tf.SymbolicTensor[] as [tf.SymbolicTensor, tf.SymbolicTensor];
+  const lo = tf.layers.dense({ units: 10, activation: 'softmax', name: 'left' }).apply(l) as tf.SymbolicTensor;
+  const ro = tf.layers.dense({ units: 10, activation: 'softmax', name: 'right' }).apply(r) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: [lo, ro] });
+  const j = (n: string) => ({ name: n, layerName: `cross_stitch_${n}`, mode: 'channel' as const, towers: ['left', 'right'] });
+  return { model, predict: (x) => { const [a, b] = model.predict(x) as tf.Tensor[]; return { left: a!, right: b! }; }, tasks: ['left', 'right'] as const, junctions: [j('afterPool1'), j('afterPool2'), j('afterFc1')] };
+});
+const t = (name: string) => ({ name, loss: 'categoricalCrossentropy', lossWeight: 1, metrics: ['accuracy'], outputShape: [10] });
+const plan: TrainingPlan = { modelName: 'MultiMnist', specHash: 'x'.repeat(64), input: { name: 'image', shape: [28, 28, 1] }, tasks: [t('left'), t('right')], backend: 'auto', optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, crossStitchLearningRateMultiplier: 100, batchSize: 64, epochs: 1, validationSplit: 0, seed: 1, taskWeighting: { type: 'fixed' }, data: { format: 'multimnist' } };
+process.exitCode = await runTrainingCli(plan, build, process.argv.slice(2));
