@@ -117,6 +117,8 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput vs cpu', () => {
   const cases: { b: number; hw: [number, number]; k: [number, number]; ci: number; co: number; s: number; pad: PadAttr }[] = [];
   for (const s of [1, 2, 3]) for (const pad of PADS) cases.push({ b: 2, hw: [7, 8], k: [3, 3], ci: 3, co: 4, s, pad });
   cases.push({ b: 1, hw: [9, 9], k: [5, 5], ci: 1, co: 2, s: 1, pad: 'valid' });
+  cases.push({ b: 2, hw: [9, 8], k: [3, 3], ci: 1, co: 3, s: 2, pad: 'same' });
+  cases.push({ b: 3, hw: [8, 8], k: [3, 2], ci: 1, co: 4, s: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] });
   cases.push({ b: 3, hw: [6, 5], k: [2, 3], ci: 5, co: 1, s: 2, pad: 'same' });
   cases.push({ b: 4, hw: [12, 12], k: [5, 5], ci: 2, co: 6, s: 1, pad: 'valid' });
   cases.push({ b: 2, hw: [5, 5], k: [1, 1], ci: 4, co: 3, s: 2, pad: 'valid' });

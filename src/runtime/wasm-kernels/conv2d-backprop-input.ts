@@ -4,7 +4,8 @@
  *
  *   dx = conv2d_valid(pad(dilate(dy, stride), kh−1−top, kw−1−left, ...), flip(W) with ci↔co)
  *
- * run by the wasm backend's forward Conv2D (XNNPACK). With stride 1 and non-negative padding the
+ * run by the wasm backend's forward Conv2D (XNNPACK); with one input channel, a depthwise
+ * convolution plus a sum over channels instead. With stride 1 and non-negative padding the
  * padding is passed to the convolution; otherwise dy is scattered into a zeroed canvas (one
  * JavaScript pass). The flipped filter is built in one JavaScript pass (filters are small).
  */
@@ -94,11 +95,18 @@ export function makeConv2DBackpropInput(original: WasmKernelFunc | undefined): W
       }
       src = canvas;
     }
-    const out = wasmKernel('Conv2D')({
-      inputs: { x: src, filter: wt },
-      backend,
-      attrs: { strides: [1, 1], pad: pad as unknown as tf.NamedAttrMap[string], dataFormat: 'NHWC', dilations: [1, 1] },
-    });
+    const convAttrs = { strides: [1, 1], pad: pad as unknown as tf.NamedAttrMap[string], dataFormat: 'NHWC', dilations: [1, 1] };
+    if (info.inChannels === 1) {
+      // One input channel (a grayscale image): XNNPACK's convolution with a single output
+      // channel is slow (7.6 ms at LeNet's conv1); a depthwise convolution over the co channels
+      // of dy with the flipped filter ([kh,kw,co,1]) and a sum over them is 2x faster.
+      const per = wasmKernel('DepthwiseConv2dNative')({ inputs: { x: src, filter: wt }, backend, attrs: convAttrs });
+      made.push(per);
+      const out = wasmKernel('Sum')({ inputs: { x: per }, backend, attrs: { axis: [3], keepDims: true } });
+      disposeAll(backend, made);
+      return out;
+    }
+    const out = wasmKernel('Conv2D')({ inputs: { x: src, filter: wt }, backend, attrs: convAttrs });
     disposeAll(backend, made);
     return out;
   };
