@@ -148,7 +148,8 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput vs cpu', () => {
 describe('DepthwiseConv2dNativeBackpropFilter and ...BackpropInput vs cpu', () => {
   const cases: { b: number; hw: [number, number]; k: number; c: number; m: number; s: number; d: number; pad: PadAttr }[] = [];
   for (const s of [1, 2]) for (const pad of PADS) for (const m of [1, 2]) cases.push({ b: 2, hw: [7, 6], k: 3, c: 3, m, s, d: 1, pad });
-  for (const pad of ['valid', 'same'] as PadAttr[]) cases.push({ b: 2, hw: [9, 9], k: 3, c: 2, m: 2, s: 1, d: 2, pad });
+  for (const pad of ['valid', 'same'] as PadAttr[]) for (const m of [1, 2]) cases.push({ b: 2, hw: [9, 9], k: 3, c: 2, m, s: 1, d: 2, pad });
+  cases.push({ b: 2, hw: [10, 9], k: 3, c: 3, m: 1, s: 1, d: 2, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] });
   cases.push({ b: 1, hw: [8, 8], k: 2, c: 1, m: 3, s: 1, d: 3, pad: 'valid' });
   cases.push({ b: 3, hw: [5, 5], k: 5, c: 4, m: 1, s: 1, d: 1, pad: 'same' });
   for (const { b, hw, k, c, m, s, d, pad } of cases) {

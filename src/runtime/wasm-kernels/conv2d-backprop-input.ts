@@ -40,6 +40,52 @@ export function flipSwapFilter(backend: tf.KernelBackend, filter: tf.TensorInfo)
   return out;
 }
 
+/**
+ * dy placed for a stride-1 "valid" correlation that yields the input gradient: either dy itself
+ * with the padding to pass to the convolution (stride 1, non-negative padding), or a zeroed
+ * canvas [B, H+kh'−1, W+kw'−1, C] holding dy at stride-dilated positions (kh' the effective,
+ * dilated filter height). `info` is the forward pass's conv info.
+ */
+export function gradientCanvas(
+  backend: tf.KernelBackend,
+  dy: tf.TensorInfo,
+  inputShape: readonly number[],
+  info: tf.backend_util.Conv2DInfo,
+): { src: tf.TensorInfo; pad: number[][]; canvas?: tf.TensorInfo } {
+  const wb = asWasm(backend);
+  const [b, h, w] = inputShape as [number, number, number, number];
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const kh = info.effectiveFilterHeight;
+  const kw = info.effectiveFilterWidth;
+  const co = dy.shape[3]!;
+  const padTop = kh - 1 - info.padInfo.top;
+  const padLeft = kw - 1 - info.padInfo.left;
+  const canvasH = h + kh - 1;
+  const canvasW = w + kw - 1;
+  const padBottom = canvasH - padTop - ((oh - 1) * sh + 1);
+  const padRight = canvasW - padLeft - ((ow - 1) * sw + 1);
+  if (sh === 1 && sw === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
+    return { src: dy, pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]] };
+  }
+  const canvas = wb.makeOutput([b, canvasH, canvasW, co], 'float32');
+  const c = f32(wb, canvas);
+  const d = f32(wb, dy);
+  c.fill(0);
+  for (let n = 0; n < b; n++) {
+    for (let y = 0; y < oh; y++) {
+      const r = padTop + y * sh;
+      if (r < 0 || r >= canvasH) continue;
+      for (let x = 0; x < ow; x++) {
+        const q = padLeft + x * sw;
+        if (q < 0 || q >= canvasW) continue;
+        const from = ((n * oh + y) * ow + x) * co;
+        c.set(d.subarray(from, from + co), ((n * canvasH + r) * canvasW + q) * co);
+      }
+    }
+  }
+  return { src: canvas, pad: [[0, 0], [0, 0], [0, 0], [0, 0]], canvas };
+}
+
 /** Builds the kernel; `original` (the wasm backend's own) serves layouts this one does not. */
 export function makeConv2DBackpropInput(original: WasmKernelFunc | undefined): WasmKernelFunc {
   return (args: KernelArgs): tf.TensorInfo => {
@@ -50,7 +96,6 @@ export function makeConv2DBackpropInput(original: WasmKernelFunc | undefined): W
       throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${a.dataFormat}`);
     }
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const wb = asWasm(backend);
     const info = tf.backend_util.computeConv2DInfo(
       a.inputShape,
       filter.shape as [number, number, number, number],
@@ -59,42 +104,11 @@ export function makeConv2DBackpropInput(original: WasmKernelFunc | undefined): W
       a.pad,
       a.dimRoundingMode,
     );
-    const [b, h, w] = a.inputShape;
-    const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
-    const co = info.outChannels;
-    const padTop = kh - 1 - info.padInfo.top;
-    const padLeft = kw - 1 - info.padInfo.left;
-    const canvasH = h + kh - 1;
-    const canvasW = w + kw - 1;
-    const padBottom = canvasH - padTop - ((oh - 1) * sh + 1);
-    const padRight = canvasW - padLeft - ((ow - 1) * sw + 1);
     const made: tf.TensorInfo[] = [];
     const wt = flipSwapFilter(backend, filter);
     made.push(wt);
-    let src = dy;
-    let pad: number[][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
-    if (sh === 1 && sw === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
-      pad = [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]];
-    } else {
-      const canvas = wb.makeOutput([b, canvasH, canvasW, co], 'float32');
-      made.push(canvas);
-      const c = f32(wb, canvas);
-      const d = f32(wb, dy);
-      c.fill(0);
-      for (let n = 0; n < b; n++) {
-        for (let y = 0; y < oh; y++) {
-          const r = padTop + y * sh;
-          if (r < 0 || r >= canvasH) continue;
-          for (let x = 0; x < ow; x++) {
-            const q = padLeft + x * sw;
-            if (q < 0 || q >= canvasW) continue;
-            const from = ((n * oh + y) * ow + x) * co;
-            c.set(d.subarray(from, from + co), ((n * canvasH + r) * canvasW + q) * co);
-          }
-        }
-      }
-      src = canvas;
-    }
+    const { src, pad, canvas } = gradientCanvas(backend, dy, a.inputShape, info);
+    if (canvas) made.push(canvas);
     const convAttrs = { strides: [1, 1], pad: pad as unknown as tf.NamedAttrMap[string], dataFormat: 'NHWC', dilations: [1, 1] };
     if (info.inChannels === 1) {
       // One input channel (a grayscale image): XNNPACK's convolution with a single output

@@ -7,7 +7,8 @@
  *   y[b,oy,ox,c·M+m] = Σ_{i,j} x[b, oy·sh−top+i·dh, ox·sw−left+j·dw, c] · W[i,j,c,m]
  */
 import * as tf from '@tensorflow/tfjs';
-import { asWasm, f32, type KernelArgs, type Pad, type Pair, type Rounding } from './util.js';
+import { gradientCanvas } from './conv2d-backprop-input.js';
+import { asWasm, disposeAll, f32, wasmKernel, type KernelArgs, type Pad, type Pair, type Rounding } from './util.js';
 
 interface DepthwiseAttrs {
   strides: Pair;
@@ -88,6 +89,7 @@ export function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs }: K
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const co = ch * mult;
+  if (mult === 1) return depthwiseInputGradByConv(backend, dy, filter, a, info);
   const out = wb.makeOutput(a.inputShape, 'float32');
   const gs = f32(wb, dy);
   const ws = f32(wb, filter);
@@ -121,5 +123,44 @@ export function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs }: K
     }
   }
   dx.set(acc);
+  return out;
+}
+
+/**
+ * Channel multiplier 1: the input gradient is a depthwise convolution (XNNPACK) of the padded,
+ * stride-dilated dy with the spatially flipped filter, with the forward pass's dilations.
+ */
+function depthwiseInputGradByConv(
+  backend: tf.KernelBackend,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  a: DepthwiseBackpropInputAttrs,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const wb = asWasm(backend);
+  const [kh, kw, ch] = filter.shape as [number, number, number, number];
+  const flipped = wb.makeOutput([kh, kw, ch, 1], 'float32');
+  const src = f32(wb, filter);
+  const dst = f32(wb, flipped);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const s0 = (i * kw + j) * ch;
+      dst.set(src.subarray(s0, s0 + ch), ((kh - 1 - i) * kw + (kw - 1 - j)) * ch);
+    }
+  }
+  const made: tf.TensorInfo[] = [flipped];
+  const placed = gradientCanvas(backend, dy, a.inputShape, info);
+  if (placed.canvas) made.push(placed.canvas);
+  const out = wasmKernel('DepthwiseConv2dNative')({
+    inputs: { x: placed.src, filter: flipped },
+    backend,
+    attrs: {
+      strides: [1, 1],
+      pad: placed.pad as unknown as tf.NamedAttrMap[string],
+      dilations: [info.dilationHeight, info.dilationWidth],
+      dataFormat: 'NHWC',
+    },
+  });
+  disposeAll(backend, made);
   return out;
 }
