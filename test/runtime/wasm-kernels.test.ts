@@ -366,3 +366,27 @@ describe('a small conv net on wasm', () => {
     model.dispose();
   });
 });
+
+describe('registration order', () => {
+  it('a call before @tensorflow/tfjs-backend-wasm is imported adds the missing kernels; a later call adds the replacements; a third changes nothing', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const script = `
+      const tf = await import('@tensorflow/tfjs');
+      const k = await import(${JSON.stringify(root + 'src/runtime/wasm-kernels/index.ts')});
+      const first = k.registerWasmTrainingKernels();
+      await import('@tensorflow/tfjs-backend-wasm');
+      const second = k.registerWasmTrainingKernels();
+      const fn = tf.getKernel('MaxPoolGrad', 'wasm').kernelFunc;
+      const third = k.registerWasmTrainingKernels();
+      console.log(JSON.stringify({ first, second, third, same: fn === tf.getKernel('MaxPoolGrad', 'wasm').kernelFunc }));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { first: { added: string[]; replaced: string[] }; second: { replaced: string[] }; third: { replaced: string[] }; same: boolean };
+    expect(r.first.added.sort()).toEqual([...MISSING_WASM_KERNELS].sort());
+    expect(r.first.replaced).toEqual([]);
+    expect(r.second.replaced.sort()).toEqual([...REPLACED_WASM_KERNELS].sort());
+    expect(r.third.replaced.sort()).toEqual([...REPLACED_WASM_KERNELS].sort());
+    expect(r.same).toBe(true);
+  });
+});

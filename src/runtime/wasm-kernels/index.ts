@@ -68,15 +68,16 @@ export interface WasmKernelRegistration {
 const state: {
   added: string[];
   replaced: string[];
-  done: boolean;
   originals: Map<string, tf.KernelConfig>;
   replacements: Map<string, tf.KernelConfig>;
+  /** Set by `replaceSlow: false`: later calls do not replace either. */
+  replacementsDeclined: boolean;
 } = {
   added: [],
   replaced: [],
-  done: false,
   originals: new Map(),
   replacements: new Map(),
+  replacementsDeclined: false,
 };
 
 export interface RegisterWasmKernelsOptions {
@@ -86,13 +87,13 @@ export interface RegisterWasmKernelsOptions {
 
 /**
  * Registers the missing wasm training kernels and replaces the slow ones. Idempotent: a second
- * call does nothing. A kernel that some wasm backend already provides (a newer tfjs) is left
- * alone; replacements apply only where an original wasm kernel exists, which is the case once
- * `@tensorflow/tfjs-backend-wasm` has been imported (it registers its kernels on import).
- * Returns what was registered by the first call.
+ * call changes nothing that the first did. A missing kernel that the wasm backend already
+ * provides (a newer tfjs) is left alone. Replacements apply where an original wasm kernel
+ * exists, which is the case once `@tensorflow/tfjs-backend-wasm` has been imported (it
+ * registers its kernels on import); a call made before that import registers the missing
+ * kernels, and a later call adds the replacements. Returns everything registered so far.
  */
 export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions = {}): WasmKernelRegistration {
-  if (state.done) return { added: [...state.added], replaced: [...state.replaced] };
   const fills: Record<(typeof MISSING_WASM_KERNELS)[number], WasmKernelFunc> = {
     Conv2DBackpropFilter: conv2DBackpropFilter,
     DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
@@ -104,8 +105,9 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fills[name] as unknown as tf.KernelFunc });
     state.added.push(name);
   }
-  if (options.replaceSlow ?? true) {
+  if ((options.replaceSlow ?? true) && !state.replacementsDeclined) {
     for (const name of REPLACED_WASM_KERNELS) {
+      if (state.replacements.has(name)) continue;
       const existing = tf.getKernel(name, 'wasm');
       if (existing === undefined) continue;
       const original = existing.kernelFunc as unknown as WasmKernelFunc;
@@ -121,8 +123,9 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
       state.replacements.set(name, config);
       state.replaced.push(name);
     }
+  } else if (options.replaceSlow === false) {
+    state.replacementsDeclined = true;
   }
-  state.done = true;
   return { added: [...state.added], replaced: [...state.replaced] };
 }
 
