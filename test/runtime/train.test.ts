@@ -64,6 +64,14 @@ describe('trainModel', () => {
     for (const k of Object.keys(a)) a[k]!.forEach((v, i) => expect(Math.abs(v - b[k]![i]!)).toBeLessThan(1e-5));
   });
 
+  it('a terminal gets a progress bar with per-task loss, examples/s and ETA', async () => {
+    let text = '';
+    await trainModel(tinyPlan({ epochs: 1 }), tinyBuild, { ...tinyData(), batchSize: 4, progress: { write: (t) => void (text += t), isTTY: true } });
+    expect(text).toMatch(/epoch 1\/1 \[/);
+    expect(text).toContain('ex/s | ETA');
+    expect(text).toMatch(/a \d/);
+  });
+
   it('returns per-task loss and metrics per epoch, validation too, and keeps the tensor count flat', async () => {
     const data = tinyData();
     const counts: number[] = [];
@@ -116,7 +124,23 @@ describe('trainModel', () => {
     expect(w['b_fc1/kernel']).toEqual(before['b_fc1/kernel']);
     expect(w['a_fc1/kernel']).not.toEqual(before['a_fc1/kernel']);
     expect(single.history[0]!.tasks['b']).toBeUndefined();
-    const stitched = await trainModel(tinyPlan({ epochs: 1 }), tinyBuild, { ...data, quiet: true, initFrom: [dir], epochs: 1, seed: 99 });
+    let log = '';
+    const stitched = await trainModel(tinyPlan({ epochs: 1 }), tinyBuild, { ...data, initFrom: [dir], epochs: 1, seed: 99, progress: { write: (t) => void (log += t), isTTY: false } });
     expect(stitched.history).toHaveLength(1);
+    expect(log).toContain("2 layer(s) of task 'a' loaded");
+  });
+
+  it('--init-from copies the single-task tower by layer name (zero learning rate keeps it visible)', async () => {
+    const data = tinyData();
+    const dir = tmp();
+    const single = await trainModel(tinyPlan(), tinyBuild, { ...data, quiet: true, singleTask: 'b', out: dir });
+    const frozen = tinyPlan({ optimizer: { type: 'sgd', learningRate: 0 }, epochs: 1 });
+    const stitched = await trainModel(frozen, tinyBuild, { ...data, quiet: true, initFrom: [dir], seed: 99 });
+    const s = weightsOf(single.model);
+    const t = weightsOf(stitched.model);
+    expect(t['b_fc1/kernel']).toEqual(s['b_fc1/kernel']);
+    expect(t['b/bias']).toEqual(s['b/bias']);
+    expect(t['a_fc1/kernel']).not.toEqual(s['a_fc1/kernel']);
+    expect(t['cross_stitch_j/alpha']).toEqual(weightsOf(tinyBuild({ seed: 99 }).model)['cross_stitch_j/alpha']);
   });
 });
