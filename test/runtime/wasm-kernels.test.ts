@@ -390,3 +390,68 @@ describe('registration order', () => {
     expect(r.same).toBe(true);
   });
 });
+
+describe('every layer kind and activation: gradients on wasm equal cpu', () => {
+  const L = tf.layers;
+  const kinds: [string, () => tf.layers.Layer[], number[]][] = [
+    ['dense', () => [L.dense({ units: 3 })], [4]],
+    ['conv2d valid', () => [L.conv2d({ filters: 2, kernelSize: 3 })], [6, 6, 2]],
+    ['conv2d stride=2 same relu', () => [L.conv2d({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' })], [7, 7, 2]],
+    ['conv2d one input channel', () => [L.conv2d({ filters: 3, kernelSize: 3 })], [6, 6, 1]],
+    ['depthwiseConv2d multiplier=2', () => [L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2 })], [6, 6, 2]],
+    ['depthwiseConv2d stride=2 same', () => [L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' })], [7, 7, 2]],
+    ['globalAveragePooling2d', () => [L.globalAveragePooling2d({})], [6, 6, 2]],
+    ['globalMaxPooling2d', () => [L.globalMaxPooling2d({})], [6, 6, 2]],
+    ['flatten + dense', () => [L.flatten(), L.dense({ units: 2 })], [3, 3, 2]],
+    ['reshape + dense', () => [L.reshape({ targetShape: [9, 2] }), L.dense({ units: 2 })], [3, 3, 2]],
+    ['dropout + dense', () => [L.dropout({ rate: 0 }), L.dense({ units: 2 })], [4]],
+    ['batchNormalization on maps', () => [L.batchNormalization({})], [3, 3, 2]],
+    ['batchNormalization on vectors', () => [L.batchNormalization({})], [4]],
+    ['layerNormalization', () => [L.layerNormalization({})], [3, 3, 2]],
+  ];
+  for (const pad of ['valid', 'same'] as const) {
+    for (const [p, s] of [[2, 2], [3, 2], [3, 1]] as const) {
+      kinds.push([`maxPooling2d pool=${p} stride=${s} pad=${pad}`, () => [L.maxPooling2d({ poolSize: p, strides: s, padding: pad })], [7, 7, 2]]);
+      kinds.push([`averagePooling2d pool=${p} stride=${s} pad=${pad}`, () => [L.averagePooling2d({ poolSize: p, strides: s, padding: pad })], [7, 7, 2]]);
+    }
+  }
+  for (const a of ['elu', 'hardSigmoid', 'relu', 'relu6', 'selu', 'sigmoid', 'softmax', 'softplus', 'softsign', 'tanh', 'swish', 'mish', 'gelu', 'gelu_new'] as const) {
+    kinds.push([`dense activation=${a}`, () => [L.dense({ units: 3, activation: a })], [4]]);
+  }
+  for (const [what, layers, inShape] of kinds) {
+    it(`${what}; input=[3,${inShape}]`, async () => {
+      await tf.setBackend('cpu');
+      const inp = tf.input({ shape: inShape });
+      let h: tf.SymbolicTensor = inp;
+      for (const l of layers()) h = l.apply(h) as tf.SymbolicTensor;
+      const model = tf.model({ inputs: inp, outputs: h });
+      const outShape = [3, ...(h.shape.slice(1) as number[])];
+      const xv = rand(size([3, ...inShape]), 21);
+      const wv = rand(size(outShape), 22);
+      const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
+      const grads = async (backend: 'cpu' | 'wasm'): Promise<ArrayLike<number>[]> => {
+        await tf.setBackend(backend);
+        const x = tf.tensor(xv, [3, ...inShape]);
+        const w = tf.tensor(wv, outShape);
+        const f = (xx: tf.Tensor): tf.Scalar => tf.sum(tf.mul(model.apply(xx, { training: true }) as tf.Tensor, w));
+        const dx = tf.grad(f)(x);
+        const out: ArrayLike<number>[] = [await dx.data()];
+        if (vars.length) {
+          const { grads: g, value } = tf.variableGrads(() => f(x), vars);
+          for (const v of vars) out.push(await g[v.name]!.data());
+          tf.dispose([value, ...Object.values(g)]);
+        }
+        tf.dispose([x, w, dx]);
+        return out;
+      };
+      const cpu = await grads('cpu');
+      const wasm = await grads('wasm');
+      cpu.forEach((c, i) => {
+        const diff = Math.max(...Array.from(c, (v, k) => Math.abs(v - wasm[i]![k]!)));
+        const scale = Math.max(1e-3, ...Array.from(c, Math.abs));
+        expect(diff / scale, i === 0 ? 'dx' : vars[i - 1]!.name).toBeLessThan(1e-4);
+      });
+      model.dispose();
+    });
+  }
+});
