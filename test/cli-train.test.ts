@@ -2,14 +2,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainModel } from 'mtlc/runtime';
 import { main } from '../src/cli/main.js';
 import type { CliIO } from '../src/cli/io.js';
-import { transpileGenerated } from '../src/cli/commands/train.js';
+import { runGenerated, transpileGenerated } from '../src/cli/commands/train.js';
 import { tinyBuild, tinyData, tinyPlan } from './runtime/train-helpers.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
+mkdirSync(path.join(root, '.mtlc-cache'), { recursive: true });
 const dirs: string[] = [];
 const tmp = (): string => {
   const d = mkdtempSync(path.join(tmpdir(), 'mtlc-cli-train-'));
@@ -61,6 +63,88 @@ describe('mtlc weights', () => {
     const r = await run(['weights', runDir, '--format', 'json']);
     const a = JSON.parse(r.out) as { shape: number[] }[];
     expect(a[0]!.shape).toEqual([2, 2]);
+  });
+});
+
+const hasCompiler = existsSync(path.join(root, 'src/api/compile.ts'));
+
+describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the generated code)', () => {
+  it('trains the tiny spec from its jsonl data, prints per-task results and α, writes the run', async () => {
+    // The work directory sits inside the package so generated code resolves `mtlc/runtime`.
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    const spec = path.join(root, 'test/fixtures/data/tiny-spec.yaml');
+    const r = await run(['train', spec, '--epochs', '2', '--out', 'run', '--seed', '3'], cwd);
+    expect(r.err).toContain('epoch 2/2');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/a: training loss [\d.]+, accuracy [\d.]+/);
+    expect(r.out).toContain('α mid (scalar)');
+    expect(existsSync(path.join(cwd, 'run', 'model', 'model.json'))).toBe(true);
+    const again = await run(['train', spec, '--epochs', '3', '--out', 'run', '--resume'], cwd);
+    expect(again.code).toBe(0);
+    expect(again.err).toContain('continuing after epoch 2');
+  });
+  it('--backend gpu where it is not installed: exit 3 with what to install', async () => {
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    const r = await run(['train', path.join(root, 'test/fixtures/data/tiny-spec.yaml'), '--backend', 'gpu'], cwd);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain('npm i @tensorflow/tfjs-node-gpu');
+  });
+});
+
+/** Generated code for test/fixtures/data/tiny-spec.yaml, written by hand to the codegen contract. */
+const HAND_MODEL = `import * as tf from '@tensorflow/tfjs';
+import { crossStitch, withSeededRandom, type BuildOptions, type BuiltModel } from 'mtlc/runtime';
+export type TinyPairTask = 'a' | 'b';
+export function buildTinyPair(options?: BuildOptions): BuiltModel<TinyPairTask> {
+  const make = (): BuiltModel<TinyPairTask> => {
+    const x = tf.input({ shape: [4], name: 'x' });
+    const a1 = tf.layers.dense({ units: 6, activation: 'relu', name: 'a_fc1' }).apply(x) as tf.SymbolicTensor;
+    const b1 = tf.layers.dense({ units: 6, activation: 'relu', name: 'b_fc1' }).apply(x) as tf.SymbolicTensor;
+    const [a2, b2] = crossStitch({ mode: 'scalar', name: 'cross_stitch_mid' }).apply([a1, b1]) as tf.SymbolicTensor[];
+    const a = tf.layers.dense({ units: 3, activation: 'softmax', name: 'a' }).apply(a2!) as tf.SymbolicTensor;
+    const b = tf.layers.dense({ units: 1, name: 'b' }).apply(b2!) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: x, outputs: [a, b] });
+    return { model, predict: (t) => { const [pa, pb] = model.predict(t) as tf.Tensor[]; return { a: pa!, b: pb! }; }, tasks: ['a', 'b'] as const,
+      junctions: [{ name: 'mid', layerName: 'cross_stitch_mid', mode: 'scalar', towers: ['a', 'b'] }] };
+  };
+  return options?.seed !== undefined ? withSeededRandom(options.seed, make) : make();
+}
+`;
+
+async function handTrain(): Promise<string> {
+  const checked = (await import('../src/api/validate.js')).validateSpecFile(path.join(root, 'test/fixtures/data/tiny-spec.yaml'));
+  const plan = JSON.stringify(checked.model!.training);
+  return `import { pathToFileURL } from 'node:url';
+import { runTrainingCli, trainModel, type TrainingPlan, type TrainOptions } from 'mtlc/runtime';
+import { buildTinyPair, type TinyPairTask } from './model.js';
+export const tinyPairPlan: TrainingPlan = ${plan};
+export function trainTinyPair(options?: TrainOptions<TinyPairTask>) { return trainModel(tinyPairPlan, buildTinyPair, options); }
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await runTrainingCli(tinyPairPlan, buildTinyPair, process.argv.slice(2));
+`;
+}
+
+describe('runGenerated (what mtlc train does after compiling), on hand-written generated code', () => {
+  it('transpiles, imports, trains from the spec-relative data path, and resumes', async () => {
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    const files = [
+      { path: 'tiny-pair/model.ts', content: HAND_MODEL },
+      { path: 'tiny-pair/train.ts', content: await handTrain() },
+    ];
+    const spec = path.join(root, 'test/fixtures/data/tiny-spec.yaml');
+    let out = '';
+    let err = '';
+    const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: {}, cwd, isTTY: false };
+    const code = await runGenerated(files, spec, 'TinyPair', ['--epochs', '2'], io);
+    expect(err).toContain('epoch 2/2');
+    expect(code).toBe(0);
+    expect(out).toContain('α mid (scalar)');
+    expect(existsSync(path.join(cwd, 'runs', 'tiny-pair', 'model', 'model.json'))).toBe(true);
+    expect(await runGenerated(files, spec, 'TinyPair', ['--epochs', '3', '--resume'], io)).toBe(0);
+    expect(err).toContain('continuing after epoch 2');
+    expect(await runGenerated(files, spec, 'TinyPair', ['--backend', 'gpu'], io)).toBe(3);
   });
 });
 

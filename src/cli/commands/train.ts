@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { validateSpecFile } from '../../api/validate.js';
 import { formatPretty, type FileReport } from '../format/index.js';
 import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
+import type { TrainingPlan } from '../../runtime/plan.js';
 import type { RegisterCommand } from './index.js';
 
 export const CACHE_DIR = '.mtlc-cache';
@@ -82,7 +83,18 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
     io.stderr(formatPretty([{ file: specPath, text, diagnostics: compiled.diagnostics }], { color: useColor(io) }));
     return ExitCode.invalid;
   }
-  const ts = compiled.files.filter((f) => f.path.endsWith('.ts'));
+  return runGenerated(compiled.files, abs, checked.model.name, argv, io);
+}
+
+/**
+ * Writes generated files to `.mtlc-cache/<kebab>/<hash>/` under `io.cwd`, transpiles and imports
+ * them, and trains through `runTrainingCli` (resolved the way the generated code resolves
+ * `mtlc/runtime`). `specFile` is absolute: the spec's data paths are relative to it.
+ */
+export async function runGenerated(files: readonly GeneratedFile[], specFile: string, modelName: string, argv: readonly string[], io: CliIO): Promise<number> {
+  const specPath = path.relative(io.cwd, specFile) || specFile;
+  const abs = specFile;
+  const ts = files.filter((f) => f.path.endsWith('.ts'));
   const trainFile = ts.find((f) => path.basename(f.path) === 'train.ts');
   const modelFile = ts.find((f) => path.basename(f.path) === 'model.ts');
   if (!trainFile || !modelFile) throw new CliError(`the code generator did not emit train.ts and model.ts for ${specPath}`, ExitCode.usage);
@@ -99,9 +111,16 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
   const model = (await import(pathToFileURL(path.join(dir, 'model.mjs')).href)) as Record<string, unknown>;
   const { runTrainingCli } = (await import(pathToFileURL(path.join(dir, 'runtime-shim.mjs')).href)) as TrainingModule;
   const plan = Object.values(train).find((v) => typeof v === 'object' && v !== null && 'modelName' in v && 'tasks' in v);
-  const build = model[`build${checked.model.name}`] ?? Object.entries(model).find(([k, v]) => k.startsWith('build') && typeof v === 'function')?.[1];
-  if (!plan || typeof build !== 'function') throw new CliError(`generated code for ${specPath} lacks the training plan or build${checked.model.name}()`, ExitCode.usage);
-  return runTrainingCli(plan, build, argv, { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, cwd: io.cwd });
+  const build = model[`build${modelName}`] ?? Object.entries(model).find(([k, v]) => k.startsWith('build') && typeof v === 'function')?.[1];
+  if (!plan || typeof build !== 'function') throw new CliError(`generated code for ${specPath} lacks the training plan or build${modelName}()`, ExitCode.usage);
+  // The spec's data paths are relative to the spec file.
+  const specDir = path.dirname(abs);
+  const p = plan as TrainingPlan;
+  const resolved: TrainingPlan =
+    p.data.format === 'multimnist'
+      ? p
+      : { ...p, data: { ...p.data, path: path.resolve(specDir, p.data.path), ...(p.data.testPath ? { testPath: path.resolve(specDir, p.data.testPath) } : {}) } };
+  return runTrainingCli(resolved, build, argv, { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, cwd: io.cwd });
 }
 
 export const registerTrain: RegisterCommand = (program, io, setExit) => {
