@@ -59,9 +59,9 @@ export const MISSING_WASM_KERNELS = [
 export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul'] as const;
 
 export interface WasmKernelRegistration {
-  /** Kernels this call registered because wasm had none. */
+  /** Kernels registered so far because wasm had none. */
   readonly added: readonly string[];
-  /** Existing wasm kernels this call replaced with faster ones. */
+  /** Existing wasm kernels replaced so far with faster ones. */
   readonly replaced: readonly string[];
 }
 
