@@ -104,6 +104,21 @@ describe('trainModel', () => {
     expect(existsSync(path.join(dir, 'model', 'model.json'))).toBe(true);
   });
 
+  it('trains from a tf.data.Dataset of batched { xs, ys } with a validation dataset', async () => {
+    const { inputs, targets } = tinyData(32);
+    const ds = tf.data.zip({ xs: tf.data.array(tf.unstack(inputs)), ys: tf.data.zip({ a: tf.data.array(tf.unstack(targets.a)), b: tf.data.array(tf.unstack(targets.b)) }) }).batch(8) as unknown as tf.data.Dataset<{ xs: tf.Tensor; ys: { a: tf.Tensor; b: tf.Tensor } }>;
+    const r = await trainModel(tinyPlan({ epochs: 2 }), tinyBuild, { dataset: ds, validationDataset: ds, quiet: true });
+    expect(r.history[1]!.examples).toBe(32);
+    expect(r.history[1]!.val!.tasks['a']!.metrics['accuracy']).toBeGreaterThanOrEqual(0);
+  });
+
+  it('uncertainty: log σ² per task is learned and the recorded weight is exp(-s)', async () => {
+    const r = await trainModel(tinyPlan({ epochs: 3, taskWeighting: { type: 'uncertainty' } }), tinyBuild, { ...tinyData(), quiet: true });
+    const last = r.history[2]!;
+    expect(last.logVariance!['a']).not.toBe(0);
+    expect(last.tasks['a']!.weight).toBeCloseTo(Math.exp(-last.logVariance!['a']!), 6);
+  });
+
   it('dwa: weights are 1 for two epochs, then follow the ratio of the last two losses', async () => {
     const r = await trainModel(tinyPlan({ epochs: 3, taskWeighting: { type: 'dwa', temperature: 2 } }), tinyBuild, { ...tinyData(), quiet: true });
     expect(r.history[0]!.tasks['a']!.weight).toBe(1);
