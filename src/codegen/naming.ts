@@ -1,0 +1,25 @@
+/** Names derived from a model's PascalCase name. */
+
+/** `MultiMnist` -> `multi-mnist`, `FaceAttributes2` -> `face-attributes2`, `HTTPModel` -> `http-model`. */
+export function kebabCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase();
+}
+
+/** `MultiMnist` -> `multiMnist`; `HTTPModel` -> `httpModel`. */
+export function camelCase(name: string): string {
+  const m = /^[A-Z]+(?=[A-Z][a-z]|$)/.exec(name);
+  if (m && m[0].length > 1) return m[0].toLowerCase() + name.slice(m[0].length);
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+/** `multi mnist`, `multi_mnist`, `multiMnist` -> `MultiMnist`. */
+export function pascalCase(text: string): string {
+  const words = text.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const joined = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return /^[A-Z]/.test(joined) ? joined : `M${joined}`;
+}
