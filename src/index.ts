@@ -15,3 +15,7 @@ export type { ValidateResult } from './api/validate.js';
 export { loadSpecText, loadSpecFile } from './spec/load.js';
 export { buildSpecSchema } from './spec/schema.js';
 export type { MtlSpec } from './spec/spec-types.generated.js';
+export { compileSpec, compileModel } from './api/compile.js';
+export type { CompileOptions, CompileResult, GeneratedFile } from './api/compile.js';
+export { writeCompiled } from './api/write.js';
+export type { WriteOptions, WriteResult } from './api/write.js';

@@ -56,8 +56,25 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   const camel = camelCase(N);
   const tasks = model.towers.map((t) => t.task);
   const modelDoc = model.description !== undefined ? [commentText(model.description)] : [];
-  const print = (statements: (string | TsMorph.StatementStructures)[]): string =>
-    normalise(header + '\n' + printStructure({ kind: StructureKind.SourceFile, statements }, { indentNumberOfSpaces: 2, useSingleQuote: true, newLine: '\n' }));
+  const printOptions = { indentNumberOfSpaces: 2, useSingleQuote: true, newLine: '\n' } as const;
+  // Each top-level statement is printed on its own and joined with one blank line (imports
+  // grouped), so the layout does not depend on how ts-morph separates statement kinds.
+  const print = (statements: (string | TsMorph.StatementStructures)[]): string => {
+    const chunks: string[] = [];
+    let imports: string[] = [];
+    for (const statement of statements) {
+      const text = (typeof statement === 'string' ? statement : printStructure(statement, printOptions)).trim();
+      if (typeof statement !== 'string' && statement.kind === StructureKind.ImportDeclaration) {
+        imports.push(text);
+        continue;
+      }
+      if (imports.length) chunks.push(imports.join('\n'));
+      imports = [];
+      chunks.push(text);
+    }
+    if (imports.length) chunks.push(imports.join('\n'));
+    return normalise(`${header}\n${chunks.join('\n\n')}\n`);
+  };
 
   // ---- model.ts -------------------------------------------------------------------------------
   const runtimeImports = new Map<string, string>(); // exportName -> local identifier
@@ -130,25 +147,12 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
       docs: [`The tasks of ${N}, in the order of the model's outputs.`],
       declarations: [{ name: `${camel}Tasks`, initializer: `[${tasks.map(stringLiteral).join(', ')}] as const` }],
     },
-    {
-      kind: StructureKind.Interface,
-      isExported: true,
-      name: `${N}Outputs`,
-      docs: [`What \`predict\` returns: one tensor per task.`],
-      properties: model.towers.map((t) => ({
-        name: propertyKey(t.task),
-        isReadonly: true,
-        type: 'tf.Tensor',
-        docs: t.description !== undefined ? [commentText(t.description)] : [],
-      })),
-    },
-    {
-      kind: StructureKind.Interface,
-      isExported: true,
-      name: `${N}Targets`,
-      docs: [`Training targets: one tensor per task, shaped like its output.`],
-      properties: model.towers.map((t) => ({ name: propertyKey(t.task), type: 'tf.Tensor' })),
-    },
+    `/** What \`predict\` returns: one tensor per task. */\nexport type ${N}Outputs = ${objectType(
+      model.towers.map((t) => ({ key: propertyKey(t.task), type: 'tf.Tensor', readonly: true, ...(t.description !== undefined ? { doc: commentText(t.description) } : {}) })),
+    )};`,
+    `/** Training targets: one tensor per task, shaped like its output. */\nexport type ${N}Targets = ${objectType(
+      model.towers.map((t) => ({ key: propertyKey(t.task), type: 'tf.Tensor', readonly: false })),
+    )};`,
     {
       kind: StructureKind.Interface,
       isExported: true,
@@ -233,6 +237,15 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     { path: `${folder}/model.ts`, content: modelFile },
     { path: `${folder}/train.ts`, content: trainFile },
   ];
+}
+
+/** A type literal, one member per line (type literals, unlike interfaces, fit `Record<string, T>`). */
+function objectType(members: { key: string; type: string; readonly: boolean; doc?: string }[]): string {
+  const lines = members.map((m) => {
+    const doc = m.doc === undefined ? '' : m.doc.includes('\n') ? `  /**\n${m.doc.split('\n').map((l) => `   * ${l}`.trimEnd()).join('\n')}\n   */\n` : `  /** ${m.doc} */\n`;
+    return `${doc}  ${m.readonly ? 'readonly ' : ''}${m.key}: ${m.type};`;
+  });
+  return `{\n${lines.join('\n')}\n}`;
 }
 
 /** LF newlines, no trailing spaces, exactly one final newline. */

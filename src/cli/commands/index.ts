@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { registerCompile } from './compile.js';
+import { registerGraph } from './graph.js';
+import { registerInit } from './init.js';
 import { registerInspect } from './inspect.js';
 import { registerReport, registerWeights } from './report.js';
 import { registerSchema } from './schema.js';
@@ -13,4 +16,4 @@ import { registerValidate } from './validate.js';
 export type RegisterCommand = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
 // Each command lives in its own module; add it here in the order `--help` should list it.
-export const commands: RegisterCommand[] = [registerValidate, registerInspect, registerSchema, registerTrain, registerReport, registerWeights];
+export const commands: RegisterCommand[] = [registerValidate, registerCompile, registerInspect, registerGraph, registerInit, registerSchema, registerTrain, registerReport, registerWeights];

@@ -1,0 +1,96 @@
+/**
+ * `writeCompiled`: the file-system shell around the pure emitter. Same files -> no writes
+ * (content compared first); writes are atomic (temp file in the same folder + rename); a file
+ * without the generated header is never overwritten (a conflict); files in a compiled model's
+ * folder that carry our header but are no longer produced are removed (stale). In check mode
+ * nothing is written: the result lists what would change.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { GENERATED_MARKER, type GeneratedFile } from '../codegen/emit.js';
+
+export interface WriteOptions {
+  /** Write nothing; report what would change. */
+  readonly check?: boolean;
+}
+
+export interface WriteResult {
+  /** Paths relative to outDir (posix). */
+  written: string[];
+  unchanged: string[];
+  /** Missing or different (check mode: would be written). */
+  stale: string[];
+  /** Generated files no longer produced (removed, or in check mode: would be removed). */
+  removed: string[];
+  /** Files that exist without the generated header: never overwritten. */
+  conflicts: string[];
+}
+
+async function readOrUndefined(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+let counter = 0;
+export async function writeAtomic(file: string, content: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
+  try {
+    await fs.writeFile(tmp, content);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export const isGenerated = (content: string): boolean => content.startsWith(GENERATED_MARKER);
+
+/**
+ * Writes `files` (paths relative to `outDir`). Conflicts are checked for every file before
+ * anything is written, so a conflict leaves the output as it was.
+ */
+export async function writeCompiled(files: readonly GeneratedFile[], outDir: string, options: WriteOptions = {}): Promise<WriteResult> {
+  const result: WriteResult = { written: [], unchanged: [], stale: [], removed: [], conflicts: [] };
+  const plan: { file: GeneratedFile; abs: string }[] = [];
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    const abs = path.join(outDir, ...file.path.split('/'));
+    const existing = await readOrUndefined(abs);
+    if (existing === file.content) result.unchanged.push(file.path);
+    else if (existing !== undefined && !isGenerated(existing)) result.conflicts.push(file.path);
+    else {
+      result.stale.push(file.path);
+      plan.push({ file, abs });
+    }
+  }
+  // Stale generated files in the folders of the compiled models.
+  const produced = new Set(files.map((f) => f.path));
+  const folders = [...new Set(files.map((f) => f.path.split('/').slice(0, -1).join('/')))].sort();
+  const toRemove: string[] = [];
+  for (const folder of folders) {
+    let entries: string[];
+    try {
+      entries = (await fs.readdir(path.join(outDir, ...folder.split('/')), { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    } catch {
+      continue;
+    }
+    for (const name of entries.sort()) {
+      const rel = folder ? `${folder}/${name}` : name;
+      if (produced.has(rel) || !name.endsWith('.ts')) continue;
+      const content = await readOrUndefined(path.join(outDir, ...rel.split('/')));
+      if (content !== undefined && isGenerated(content)) toRemove.push(rel);
+    }
+  }
+  result.removed = toRemove;
+  if (options.check || result.conflicts.length > 0) return result;
+  for (const { file, abs } of plan) {
+    await writeAtomic(abs, file.content);
+    result.written.push(file.path);
+  }
+  for (const rel of toRemove) await fs.rm(path.join(outDir, ...rel.split('/')), { force: true });
+  return result;
+}

@@ -1,0 +1,59 @@
+/**
+ * `mtlc init [Name] [--out FILE]`: writes a starter spec to `specs/<kebab>.yaml` (or
+ * `./<kebab>.yaml` when there is no specs/ folder). The modeline points at this repo's schema
+ * when run inside the mtlc repo, else at `node_modules/mtlc/schemas/mtl-spec.schema.json`.
+ * Never overwrites: an existing file is exit 2.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeAtomic } from '../../api/write.js';
+import { kebabCase, pascalCase } from '../../codegen/naming.js';
+import { starterSpec } from '../../codegen/starter.js';
+import { validateSpec } from '../../api/validate.js';
+import { CliError, ExitCode, type CliIO } from '../io.js';
+import type { RegisterCommand } from './index.js';
+
+const posix = (p: string) => p.split(path.sep).join('/');
+
+function schemaRef(specFile: string, cwd: string): string {
+  const own = fileURLToPath(new URL('../../../schemas/mtl-spec.schema.json', import.meta.url));
+  const root = path.dirname(path.dirname(own));
+  const inRepo = !path.relative(root, cwd).startsWith('..') && !path.isAbsolute(path.relative(root, cwd));
+  if (inRepo && existsSync(own)) return posix(path.relative(path.dirname(specFile), own));
+  const installed = path.join(cwd, 'node_modules', 'mtlc', 'schemas', 'mtl-spec.schema.json');
+  return posix(path.relative(path.dirname(specFile), installed));
+}
+
+export async function runInit(name: string | undefined, out: string | undefined, io: CliIO): Promise<string> {
+  const model = name === undefined ? 'MyModel' : pascalCase(name);
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(model)) throw new CliError(`cannot make a model name from ${JSON.stringify(name)}; use PascalCase, e.g. FaceAttributes`);
+  const specsDir = path.join(io.cwd, 'specs');
+  const file = out !== undefined
+    ? path.resolve(io.cwd, out)
+    : path.join(existsSync(specsDir) && statSync(specsDir).isDirectory() ? specsDir : io.cwd, `${kebabCase(model)}.yaml`);
+  const shown = posix(path.relative(io.cwd, file)) || file;
+  if (existsSync(file)) throw new CliError(`${shown} already exists; not overwriting it (choose another name or --out)`, ExitCode.usage);
+  const text = starterSpec(model, schemaRef(file, io.cwd));
+  const check = validateSpec(text, shown);
+  if (check.diagnostics.some((d) => d.severity === 'error')) {
+    throw new CliError(`internal: the starter spec does not validate: ${check.diagnostics.map((d) => d.message).join('; ')}`, ExitCode.usage);
+  }
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeAtomic(file, text);
+  return shown;
+}
+
+export const registerInit: RegisterCommand = (program, io, setExit) => {
+  program
+    .command('init')
+    .description('write a starter spec (two towers, one cross-stitch junction)')
+    .argument('[name]', 'model name (PascalCase)', 'MyModel')
+    .option('-o, --out <file>', 'where to write the spec (default specs/<kebab-name>.yaml, or ./<kebab-name>.yaml without specs/)')
+    .action(async (name: string, options: { out?: string }) => {
+      const shown = await runInit(name, options.out, io);
+      io.stdout(`wrote ${shown}\nnext: mtlc validate ${shown} && mtlc compile ${shown}\n`);
+      setExit(ExitCode.ok);
+    });
+};
