@@ -2,5 +2,4 @@
 // Do not edit: change the spec and run `mtlc compile`.
 
 export * from './model.js';
-
 export * from './train.js';

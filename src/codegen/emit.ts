@@ -64,7 +64,7 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     let imports: string[] = [];
     for (const statement of statements) {
       const text = (typeof statement === 'string' ? statement : printStructure(statement, printOptions)).trim();
-      if (typeof statement !== 'string' && statement.kind === StructureKind.ImportDeclaration) {
+      if (typeof statement !== 'string' && (statement.kind === StructureKind.ImportDeclaration || statement.kind === StructureKind.ExportDeclaration)) {
         imports.push(text);
         continue;
       }
