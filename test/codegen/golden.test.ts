@@ -16,6 +16,7 @@ const specs = [
     .sort()
     .map((f) => `specs/${f}`),
   'test/codegen/fixtures/hostile.yaml',
+  'test/codegen/fixtures/four-towers.yaml',
 ];
 
 function compile(spec: string) {

@@ -14,6 +14,7 @@ import type { CheckedModel } from '../../src/model/ir.js';
 import * as customerSignals from '../../generated/customer-signals/index.js';
 import * as faceAttributes from '../../generated/face-attributes/index.js';
 import * as multiMnist from '../../generated/multi-mnist/index.js';
+import * as fourTowers from '../golden/four-towers/index.js';
 import * as hostile from '../golden/hostile-strings/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -31,6 +32,7 @@ const cases: [string, Builder][] = [
   ['specs/face-attributes.yaml', faceAttributes.buildFaceAttributes],
   ['specs/customer-signals.yaml', customerSignals.buildCustomerSignals],
   ['test/codegen/fixtures/hostile.yaml', hostile.buildHostileStrings],
+  ['test/codegen/fixtures/four-towers.yaml', fourTowers.buildFourTowers],
 ];
 
 beforeAll(async () => {
@@ -116,6 +118,7 @@ describe('generated builders', () => {
     expectTypeOf<keyof multiMnist.MultiMnistTargets>().toEqualTypeOf<multiMnist.MultiMnistTask>();
     expectTypeOf<multiMnist.MultiMnistTask>().toEqualTypeOf<'left' | 'right'>();
     expectTypeOf(multiMnist.multiMnistTasks).toEqualTypeOf<readonly ['left', 'right']>();
+    expectTypeOf(fourTowers.fourTowersTasks).toEqualTypeOf<readonly ['shape', 'colour', 'size', 'count']>();
     expectTypeOf<keyof hostile.HostileStringsOutputs>().toEqualTypeOf<'alpha' | 'beta'>();
     expectTypeOf(multiMnist.trainMultiMnist).parameter(0).toEqualTypeOf<import('mtlc/runtime').TrainOptions<'left' | 'right'> | undefined>();
   });
