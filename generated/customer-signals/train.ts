@@ -6,7 +6,48 @@ import { runTrainingCli, trainModel, type TrainingPlan, type TrainOptions, type 
 import { buildCustomerSignals, type CustomerSignalsTask } from './model.js';
 
 /** Training defaults from the spec (optimizer, losses, data); `trainCustomerSignals` options override them. */
-export const customerSignalsPlan: TrainingPlan = { modelName: 'CustomerSignals', specHash: 'b43000d43a8737f2b19e39231e13535753c96dcd303d0030a6d07503625d2bad', input: { name: 'features', shape: [24] }, tasks: [{ name: 'churn', loss: 'binaryCrossentropy', lossWeight: 1, metrics: ['accuracy'], outputShape: [1] }, { name: 'spend', loss: 'meanSquaredError', lossWeight: 1, metrics: ['mae'], outputShape: [1] }, { name: 'tenure', loss: 'categoricalCrossentropy', lossWeight: 1, metrics: ['accuracy'], outputShape: [4] }], backend: 'auto', optimizer: { type: 'adam', learningRate: 0.001 }, crossStitchLearningRateMultiplier: 100, batchSize: 128, epochs: 5, validationSplit: 0.1, seed: 42, taskWeighting: { type: 'fixed' }, data: { format: 'csv', path: 'data/customers.csv', input: ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'f10', 'f11', 'f12', 'f13', 'f14', 'f15', 'f16', 'f17', 'f18', 'f19', 'f20', 'f21', 'f22', 'f23'], targets: { churn: 'churned', spend: 'spend', tenure: 'tenure_bucket' } } };
+export const customerSignalsPlan: TrainingPlan = {
+  modelName: 'CustomerSignals',
+  specHash: 'b43000d43a8737f2b19e39231e13535753c96dcd303d0030a6d07503625d2bad',
+  input: { name: 'features', shape: [24] },
+  tasks: [
+    {
+      name: 'churn',
+      loss: 'binaryCrossentropy',
+      lossWeight: 1,
+      metrics: ['accuracy'],
+      outputShape: [1],
+    },
+    {
+      name: 'spend',
+      loss: 'meanSquaredError',
+      lossWeight: 1,
+      metrics: ['mae'],
+      outputShape: [1],
+    },
+    {
+      name: 'tenure',
+      loss: 'categoricalCrossentropy',
+      lossWeight: 1,
+      metrics: ['accuracy'],
+      outputShape: [4],
+    },
+  ],
+  backend: 'auto',
+  optimizer: { type: 'adam', learningRate: 0.001 },
+  crossStitchLearningRateMultiplier: 100,
+  batchSize: 128,
+  epochs: 5,
+  validationSplit: 0.1,
+  seed: 42,
+  taskWeighting: { type: 'fixed' },
+  data: {
+    format: 'csv',
+    path: 'data/customers.csv',
+    input: ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'f10', 'f11', 'f12', 'f13', 'f14', 'f15', 'f16', 'f17', 'f18', 'f19', 'f20', 'f21', 'f22', 'f23'],
+    targets: { churn: 'churned', spend: 'spend', tenure: 'tenure_bucket' },
+  },
+};
 
 /** Trains CustomerSignals on `inputs`/`targets`, a `dataset`, or the spec's data; returns the model and the per-epoch history. */
 export function trainCustomerSignals(options?: TrainOptions<CustomerSignalsTask>): Promise<TrainResult<CustomerSignalsTask>> {
@@ -14,7 +55,6 @@ export function trainCustomerSignals(options?: TrainOptions<CustomerSignalsTask>
 }
 
 // Run directly: `npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]` (see --help).
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await runTrainingCli(customerSignalsPlan, buildCustomerSignals, process.argv.slice(2));
 }

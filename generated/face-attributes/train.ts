@@ -6,7 +6,41 @@ import { runTrainingCli, trainModel, type TrainingPlan, type TrainOptions, type 
 import { buildFaceAttributes, type FaceAttributesTask } from './model.js';
 
 /** Training defaults from the spec (optimizer, losses, data); `trainFaceAttributes` options override them. */
-export const faceAttributesPlan: TrainingPlan = { modelName: 'FaceAttributes', specHash: 'a238279a3a6c8f98f6101ecfeeda0f0ac5c7508a1816b7c1b511eb14f5b4f610', input: { name: 'face', shape: [64, 64, 3] }, tasks: [{ name: 'gender', loss: 'categoricalCrossentropy', lossWeight: 1, metrics: ['accuracy'], outputShape: [2] }, { name: 'age', loss: 'meanSquaredError', lossWeight: 0.5, metrics: ['mae'], outputShape: [1] }], backend: 'auto', optimizer: { type: 'adam', learningRate: 0.001 }, crossStitchLearningRateMultiplier: 100, batchSize: 32, epochs: 20, validationSplit: 0, seed: 42, taskWeighting: { type: 'fixed' }, data: { format: 'jsonl', path: 'data/faces.jsonl', input: 'pixels', targets: { gender: 'gender', age: 'age' } } };
+export const faceAttributesPlan: TrainingPlan = {
+  modelName: 'FaceAttributes',
+  specHash: 'a238279a3a6c8f98f6101ecfeeda0f0ac5c7508a1816b7c1b511eb14f5b4f610',
+  input: { name: 'face', shape: [64, 64, 3] },
+  tasks: [
+    {
+      name: 'gender',
+      loss: 'categoricalCrossentropy',
+      lossWeight: 1,
+      metrics: ['accuracy'],
+      outputShape: [2],
+    },
+    {
+      name: 'age',
+      loss: 'meanSquaredError',
+      lossWeight: 0.5,
+      metrics: ['mae'],
+      outputShape: [1],
+    },
+  ],
+  backend: 'auto',
+  optimizer: { type: 'adam', learningRate: 0.001 },
+  crossStitchLearningRateMultiplier: 100,
+  batchSize: 32,
+  epochs: 20,
+  validationSplit: 0,
+  seed: 42,
+  taskWeighting: { type: 'fixed' },
+  data: {
+    format: 'jsonl',
+    path: 'data/faces.jsonl',
+    input: 'pixels',
+    targets: { gender: 'gender', age: 'age' },
+  },
+};
 
 /** Trains FaceAttributes on `inputs`/`targets`, a `dataset`, or the spec's data; returns the model and the per-epoch history. */
 export function trainFaceAttributes(options?: TrainOptions<FaceAttributesTask>): Promise<TrainResult<FaceAttributesTask>> {
@@ -14,7 +48,6 @@ export function trainFaceAttributes(options?: TrainOptions<FaceAttributesTask>):
 }
 
 // Run directly: `npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]` (see --help).
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await runTrainingCli(faceAttributesPlan, buildFaceAttributes, process.argv.slice(2));
 }

@@ -9,7 +9,7 @@ import type * as TsMorph from 'ts-morph';
 import type { LayerKind, LayerRegistry } from '../layers/kind.js';
 import type { CheckedModel, LayerNode } from '../model/ir.js';
 import { scheduleJunctions } from '../model/order.js';
-import { commentText, lineCommentText, literal, propertyKey, stringLiteral } from './literal.js';
+import { commentText, lineCommentText, literal, prettyLiteral, propertyKey, stringLiteral } from './literal.js';
 import { camelCase, kebabCase } from './naming.js';
 
 export interface GeneratedFile {
@@ -197,7 +197,7 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   ]);
 
   // ---- train.ts -------------------------------------------------------------------------------
-  const planLiteral = literal(model.training);
+  const planLiteral = prettyLiteral(model.training);
   const trainFile = print([
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: 'node:url', namedImports: ['pathToFileURL'] },
     {
@@ -206,13 +206,7 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
       namedImports: ['runTrainingCli', 'trainModel', 'type TrainingPlan', 'type TrainOptions', 'type TrainResult'],
     },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './model.js', namedImports: [`build${N}`, `type ${N}Task`] },
-    {
-      kind: StructureKind.VariableStatement,
-      isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
-      docs: [`Training defaults from the spec (optimizer, losses, data); \`train${N}\` options override them.`],
-      declarations: [{ name: `${camel}Plan`, type: 'TrainingPlan', initializer: planLiteral }],
-    },
+    `/** Training defaults from the spec (optimizer, losses, data); \`train${N}\` options override them. */\nexport const ${camel}Plan: TrainingPlan = ${planLiteral};`,
     {
       kind: StructureKind.Function,
       isExported: true,
@@ -222,8 +216,8 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
       returnType: `Promise<TrainResult<${N}Task>>`,
       statements: [`return trainModel(${camel}Plan, build${N}, options);`],
     },
-    '// Run directly: `npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]` (see --help).',
-    `if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {\n  process.exitCode = await runTrainingCli(${camel}Plan, build${N}, process.argv.slice(2));\n}`,
+    '// Run directly: `npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]` (see --help).\n' +
+      `if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {\n  process.exitCode = await runTrainingCli(${camel}Plan, build${N}, process.argv.slice(2));\n}`,
   ]);
 
   // ---- index.ts -------------------------------------------------------------------------------

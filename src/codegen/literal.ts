@@ -50,6 +50,23 @@ export function literal(value: unknown): string {
   }
 }
 
+/**
+ * Like `literal`, but an object or array whose one-line form would pass `width` columns is
+ * broken into one member per line, indented by two spaces per level.
+ */
+export function prettyLiteral(value: unknown, indent = 0, width = 100): string {
+  const flat = literal(value);
+  if (indent + flat.length <= width || value === null || typeof value !== 'object') return flat;
+  const pad = ' '.repeat(indent + 2);
+  const end = ' '.repeat(indent);
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== 'object')) return flat;
+    return `[\n${value.map((v) => `${pad}${prettyLiteral(v, indent + 2, width)},`).join('\n')}\n${end}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  return `{\n${entries.map(([k, v]) => `${pad}${propertyKey(k)}: ${prettyLiteral(v, indent + 2, width - propertyKey(k).length - 2)},`).join('\n')}\n${end}}`;
+}
+
 /** Text for a JSDoc or block comment: `*\/` cannot close it, line separators become newlines. */
 export function commentText(text: string): string {
   return text

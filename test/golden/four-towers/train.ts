@@ -6,7 +6,38 @@ import { runTrainingCli, trainModel, type TrainingPlan, type TrainOptions, type 
 import { buildFourTowers, type FourTowersTask } from './model.js';
 
 /** Training defaults from the spec (optimizer, losses, data); `trainFourTowers` options override them. */
-export const fourTowersPlan: TrainingPlan = { modelName: 'FourTowers', specHash: 'f599603b8764935c50b2e47876e66e41ed42eacb3bfe039dbe9f145a883dca75', input: { name: 'image', shape: [16, 16, 1] }, tasks: [{ name: 'shape', loss: 'categoricalCrossentropy', lossWeight: 1, metrics: ['accuracy'], outputShape: [3] }, { name: 'colour', loss: 'categoricalCrossentropy', lossWeight: 1, metrics: [], outputShape: [2] }, { name: 'size', loss: 'meanSquaredError', lossWeight: 1, metrics: [], outputShape: [1] }, { name: 'count', loss: 'meanSquaredError', lossWeight: 1, metrics: [], outputShape: [1] }], backend: 'auto', optimizer: { type: 'sgd', learningRate: 0.01 }, crossStitchLearningRateMultiplier: 100, batchSize: 32, epochs: 10, validationSplit: 0, seed: 42, taskWeighting: { type: 'fixed' }, data: { format: 'multimnist' } };
+export const fourTowersPlan: TrainingPlan = {
+  modelName: 'FourTowers',
+  specHash: 'f599603b8764935c50b2e47876e66e41ed42eacb3bfe039dbe9f145a883dca75',
+  input: { name: 'image', shape: [16, 16, 1] },
+  tasks: [
+    {
+      name: 'shape',
+      loss: 'categoricalCrossentropy',
+      lossWeight: 1,
+      metrics: ['accuracy'],
+      outputShape: [3],
+    },
+    {
+      name: 'colour',
+      loss: 'categoricalCrossentropy',
+      lossWeight: 1,
+      metrics: [],
+      outputShape: [2],
+    },
+    { name: 'size', loss: 'meanSquaredError', lossWeight: 1, metrics: [], outputShape: [1] },
+    { name: 'count', loss: 'meanSquaredError', lossWeight: 1, metrics: [], outputShape: [1] },
+  ],
+  backend: 'auto',
+  optimizer: { type: 'sgd', learningRate: 0.01 },
+  crossStitchLearningRateMultiplier: 100,
+  batchSize: 32,
+  epochs: 10,
+  validationSplit: 0,
+  seed: 42,
+  taskWeighting: { type: 'fixed' },
+  data: { format: 'multimnist' },
+};
 
 /** Trains FourTowers on `inputs`/`targets`, a `dataset`, or the spec's data; returns the model and the per-epoch history. */
 export function trainFourTowers(options?: TrainOptions<FourTowersTask>): Promise<TrainResult<FourTowersTask>> {
@@ -14,7 +45,6 @@ export function trainFourTowers(options?: TrainOptions<FourTowersTask>): Promise
 }
 
 // Run directly: `npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]` (see --help).
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await runTrainingCli(fourTowersPlan, buildFourTowers, process.argv.slice(2));
 }

@@ -6,7 +6,35 @@ import { runTrainingCli, trainModel, type TrainingPlan, type TrainOptions, type 
 import { buildHostileStrings, type HostileStringsTask } from './model.js';
 
 /** Training defaults from the spec (optimizer, losses, data); `trainHostileStrings` options override them. */
-export const hostileStringsPlan: TrainingPlan = { modelName: 'HostileStrings', specHash: 'b96dd49df35adda997209bba335494ff21c736e6c45ee0a31049638f96e5b805', input: { name: 'features', shape: [8] }, tasks: [{ name: 'alpha', loss: 'categoricalCrossentropy', lossWeight: 1, metrics: [], outputShape: [2] }, { name: 'beta', loss: 'meanSquaredError', lossWeight: 1, metrics: [], outputShape: [1] }], backend: 'auto', optimizer: { type: 'sgd', learningRate: 0.01 }, crossStitchLearningRateMultiplier: 100, batchSize: 32, epochs: 10, validationSplit: 0, seed: 42, taskWeighting: { type: 'fixed' }, data: { format: 'jsonl', path: 'd\'a"ta\\*/${x}\u2028.jsonl', input: 'x\'"', targets: { alpha: 'a*/', beta: '${b}' } } };
+export const hostileStringsPlan: TrainingPlan = {
+  modelName: 'HostileStrings',
+  specHash: 'b96dd49df35adda997209bba335494ff21c736e6c45ee0a31049638f96e5b805',
+  input: { name: 'features', shape: [8] },
+  tasks: [
+    {
+      name: 'alpha',
+      loss: 'categoricalCrossentropy',
+      lossWeight: 1,
+      metrics: [],
+      outputShape: [2],
+    },
+    { name: 'beta', loss: 'meanSquaredError', lossWeight: 1, metrics: [], outputShape: [1] },
+  ],
+  backend: 'auto',
+  optimizer: { type: 'sgd', learningRate: 0.01 },
+  crossStitchLearningRateMultiplier: 100,
+  batchSize: 32,
+  epochs: 10,
+  validationSplit: 0,
+  seed: 42,
+  taskWeighting: { type: 'fixed' },
+  data: {
+    format: 'jsonl',
+    path: 'd\'a"ta\\*/${x}\u2028.jsonl',
+    input: 'x\'"',
+    targets: { alpha: 'a*/', beta: '${b}' },
+  },
+};
 
 /** Trains HostileStrings on `inputs`/`targets`, a `dataset`, or the spec's data; returns the model and the per-epoch history. */
 export function trainHostileStrings(options?: TrainOptions<HostileStringsTask>): Promise<TrainResult<HostileStringsTask>> {
@@ -14,7 +42,6 @@ export function trainHostileStrings(options?: TrainOptions<HostileStringsTask>):
 }
 
 // Run directly: `npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]` (see --help).
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await runTrainingCli(hostileStringsPlan, buildHostileStrings, process.argv.slice(2));
 }

@@ -6,7 +6,36 @@ import { runTrainingCli, trainModel, type TrainingPlan, type TrainOptions, type 
 import { buildMultiMnist, type MultiMnistTask } from './model.js';
 
 /** Training defaults from the spec (optimizer, losses, data); `trainMultiMnist` options override them. */
-export const multiMnistPlan: TrainingPlan = { modelName: 'MultiMnist', specHash: '090c70a574919355e786b536a054f52e55211ed449d97c0cfb79b20e5cfc2288', input: { name: 'image', shape: [28, 28, 1] }, tasks: [{ name: 'left', loss: 'categoricalCrossentropy', lossWeight: 1, metrics: ['accuracy'], outputShape: [10] }, { name: 'right', loss: 'categoricalCrossentropy', lossWeight: 1, metrics: ['accuracy'], outputShape: [10] }], backend: 'auto', optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, crossStitchLearningRateMultiplier: 100, batchSize: 64, epochs: 3, validationSplit: 0, seed: 42, taskWeighting: { type: 'fixed' }, data: { format: 'multimnist' } };
+export const multiMnistPlan: TrainingPlan = {
+  modelName: 'MultiMnist',
+  specHash: '090c70a574919355e786b536a054f52e55211ed449d97c0cfb79b20e5cfc2288',
+  input: { name: 'image', shape: [28, 28, 1] },
+  tasks: [
+    {
+      name: 'left',
+      loss: 'categoricalCrossentropy',
+      lossWeight: 1,
+      metrics: ['accuracy'],
+      outputShape: [10],
+    },
+    {
+      name: 'right',
+      loss: 'categoricalCrossentropy',
+      lossWeight: 1,
+      metrics: ['accuracy'],
+      outputShape: [10],
+    },
+  ],
+  backend: 'auto',
+  optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 },
+  crossStitchLearningRateMultiplier: 100,
+  batchSize: 64,
+  epochs: 3,
+  validationSplit: 0,
+  seed: 42,
+  taskWeighting: { type: 'fixed' },
+  data: { format: 'multimnist' },
+};
 
 /** Trains MultiMnist on `inputs`/`targets`, a `dataset`, or the spec's data; returns the model and the per-epoch history. */
 export function trainMultiMnist(options?: TrainOptions<MultiMnistTask>): Promise<TrainResult<MultiMnistTask>> {
@@ -14,7 +43,6 @@ export function trainMultiMnist(options?: TrainOptions<MultiMnistTask>): Promise
 }
 
 // Run directly: `npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]` (see --help).
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await runTrainingCli(multiMnistPlan, buildMultiMnist, process.argv.slice(2));
 }
