@@ -105,7 +105,29 @@ describe('mtlc compile', () => {
     controller.abort();
     await done;
     expect(out.stdout).toContain('[watch] ok');
+    // The old folder (same spec, former model name) was removed as stale output.
+    expect(existsSync(join(dir, 'gen/multi-mnist'))).toBe(false);
+    expect(out.stdout).toContain('removed gen/multi-mnist/model.ts');
   });
+});
+
+it('renaming the model makes the old folder stale for --check; compile removes it', async () => {
+  const dir = temp();
+  writeFileSync(join(dir, 'm.yaml'), mnist);
+  expect((await run(['compile', 'm.yaml'], dir)).code).toBe(0);
+  writeFileSync(join(dir, 'm.yaml'), mnist.replace('name: MultiMnist', 'name: Renamed'));
+  const renamed = await run(['compile', 'm.yaml'], dir);
+  expect(renamed.code).toBe(0);
+  expect(renamed.stdout).toContain('removed generated/multi-mnist/model.ts');
+  expect(existsSync(join(dir, 'generated/multi-mnist'))).toBe(false);
+  mkdirSync(join(dir, 'generated/multi-mnist'));
+  writeFileSync(join(dir, 'generated/multi-mnist/model.ts'), readFileSync(join(dir, 'generated/renamed/model.ts'), 'utf8').replace('Renamed', 'X'));
+  const check = await run(['compile', 'm.yaml', '--check'], dir);
+  expect(check.code).toBe(1);
+  expect(check.stdout).toContain('generated/multi-mnist/model.ts');
+  expect((await run(['compile', 'm.yaml'], dir)).code).toBe(0);
+  expect(existsSync(join(dir, 'generated/multi-mnist'))).toBe(false);
+  expect(existsSync(join(dir, 'generated/renamed/model.ts'))).toBe(true);
 });
 
 describe('mtlc graph', () => {

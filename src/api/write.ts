@@ -94,3 +94,47 @@ export async function writeCompiled(files: readonly GeneratedFile[], outDir: str
   for (const rel of toRemove) await fs.rm(path.join(outDir, ...rel.split('/')), { force: true });
   return result;
 }
+
+/** The spec path a generated file's header names, or undefined for a file we did not generate. */
+export function headerSpec(content: string): string | undefined {
+  if (!isGenerated(content)) return undefined;
+  const line = content.slice(GENERATED_MARKER.length, content.indexOf('\n'));
+  const m = /^(.*), sha256 [0-9a-f]+\.$/.exec(line);
+  if (!m) return undefined;
+  const raw = m[1]!;
+  if (!raw.startsWith("'")) return raw;
+  try {
+    return new Function(`return (${raw});`)() as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Generated files in other folders of `outDir` whose header names one of `specPaths` (e.g. after
+ * the model was renamed): stale output of those specs. Paths relative to outDir (posix).
+ */
+export async function findOrphans(outDir: string, specPaths: ReadonlySet<string>, producedFolders: ReadonlySet<string>): Promise<string[]> {
+  const orphans: string[] = [];
+  let folders: string[];
+  try {
+    folders = (await fs.readdir(outDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+  for (const folder of folders) {
+    if (producedFolders.has(folder)) continue;
+    let names: string[];
+    try {
+      names = (await fs.readdir(path.join(outDir, folder), { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => e.name).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const content = await readOrUndefined(path.join(outDir, folder, name));
+      const spec = content === undefined ? undefined : headerSpec(content);
+      if (spec !== undefined && specPaths.has(spec)) orphans.push(`${folder}/${name}`);
+    }
+  }
+  return orphans;
+}

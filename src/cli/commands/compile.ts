@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { Option } from 'commander';
 import { compileModel } from '../../api/compile.js';
 import { validateSpecFile } from '../../api/validate.js';
-import { writeCompiled } from '../../api/write.js';
+import { findOrphans, writeCompiled } from '../../api/write.js';
+import { promises as fsp } from 'node:fs';
 import { hasErrors } from '../../spec/diagnostic.js';
 import { formatReports, FORMATS, type FileReport, type Format } from '../format/index.js';
 import { ExitCode, useColor, type CliIO } from '../io.js';
@@ -38,6 +39,7 @@ export async function runCompile(
   const errors: string[] = [];
   let exitCode: number = ExitCode.ok;
   const folders = new Map<string, string>();
+  const compiledSpecs = new Set<string>();
   for (const spec of specs) {
     const abs = path.resolve(io.cwd, spec);
     const checked = validateSpecFile(abs, spec);
@@ -61,6 +63,7 @@ export async function runCompile(
       continue;
     }
     folders.set(folder, spec);
+    compiledSpecs.add(specPath);
     let result;
     try {
       result = await writeCompiled(files, outDir, { check: options.check ?? false });
@@ -85,6 +88,18 @@ export async function runCompile(
       for (const p of result.written) lines.push(`wrote ${shown(p)}`);
       for (const p of result.removed) lines.push(`removed ${shown(p)}`);
       if (result.written.length + result.removed.length === 0) lines.push(`${spec}: ${outShown}/${folder}/ is up to date`);
+    }
+  }
+  // Output of these specs under another folder (the model was renamed): stale.
+  const orphans = await findOrphans(outDir, compiledSpecs, new Set(folders.keys()));
+  for (const p of orphans) {
+    if (options.check) {
+      lines.push(`stale: ${outShown}/${p} was generated from a spec compiled here but is no longer produced`);
+      exitCode = Math.max(exitCode, ExitCode.invalid);
+    } else {
+      await fsp.rm(path.join(outDir, ...p.split('/')), { force: true });
+      await fsp.rmdir(path.join(outDir, p.split('/')[0]!)).catch(() => undefined);
+      lines.push(`removed ${outShown}/${p}`);
     }
   }
   if (options.check && exitCode === ExitCode.ok) lines.push(`${outShown}/ is up to date with ${specs.length} spec${specs.length === 1 ? '' : 's'}`);
