@@ -103,11 +103,16 @@ export function headerSpec(content: string): string | undefined {
   if (!m) return undefined;
   const raw = m[1]!;
   if (!raw.startsWith("'")) return raw;
-  try {
-    return new Function(`return (${raw});`)() as string;
-  } catch {
-    return undefined;
-  }
+  return unquote(raw);
+}
+
+/** Reads back a literal made by `stringLiteral` (never evaluates text from a file). */
+function unquote(raw: string): string | undefined {
+  const m = /^'((?:[^'\\]|\\(?:[\\'nrt]|u[0-9a-f]{4}))*)'$/.exec(raw);
+  if (!m) return undefined;
+  return m[1]!.replace(/\\(?:([\\'])|([nrt])|u([0-9a-f]{4}))/g, (_all, same: string | undefined, letter: string | undefined, hex: string | undefined) =>
+    same ?? (letter !== undefined ? ({ n: '\n', r: '\r', t: '\t' } as Record<string, string>)[letter]! : String.fromCharCode(parseInt(hex!, 16))),
+  );
 }
 
 /**

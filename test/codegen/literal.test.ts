@@ -69,3 +69,16 @@ describe('naming', () => {
     expect(pascalCase('2d')).toBe('M2d');
   });
 });
+
+describe('header', () => {
+  it('names the spec; the writer reads the spec path back without evaluating anything', async () => {
+    const { headerLines } = await import('../../src/codegen/emit.js');
+    const { headerSpec } = await import('../../src/api/write.js');
+    for (const p of ['specs/a.yaml', "we'ird \\ dir/\u2028x\n.yaml", 'é/ü.yaml']) {
+      const header = headerLines(p, 'ab12');
+      expect(header.split('\n')).toHaveLength(3);
+      expect(headerSpec(header)).toBe(p);
+    }
+    expect(headerSpec('export const x = 1;\n')).toBeUndefined();
+  });
+});
