@@ -64,6 +64,22 @@ describe('mtlc weights', () => {
     const a = JSON.parse(r.out) as { shape: number[] }[];
     expect(a[0]!.shape).toEqual([2, 2]);
   });
+  it('mtlc inspect --weights <run-dir> prints the same table', async () => {
+    const viaInspect = await run(['inspect', '--weights', runDir]);
+    expect(viaInspect.code).toBe(0);
+    expect(viaInspect.out).toBe((await run(['weights', runDir])).out);
+  });
+  it('inspect --weights with a spec too, or with neither: exit 2', async () => {
+    expect((await run(['inspect', 'specs/multi-mnist.yaml', '--weights', runDir])).code).toBe(2);
+    const none = await run(['inspect']);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('needs a spec file');
+  });
+  it('a file that is not a run: exit 2 naming alphas.json', async () => {
+    const r = await run(['weights', tmp()]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('alphas.json: not found');
+  });
 });
 
 const hasCompiler = existsSync(path.join(root, 'src/api/compile.ts'));

@@ -2,7 +2,8 @@
  * `mtlc inspect <spec> [--format pretty|json]`: per tower a table of layers (type, output shape,
  * parameters), the junctions with their towers, mode and shapes, and the totals. Exit 0 for a
  * valid spec, 1 for an invalid one (its diagnostics are printed with the validate formatters),
- * 2 for usage or I/O errors. Checking goes through `validateSpecFile` (load → schema → model).
+ * 2 for usage or I/O errors. `--weights <run-dir>` prints a run's learned α instead (issue 5's form
+ * of `mtlc weights`). Checking goes through `validateSpecFile` (load → schema → model).
  */
 import { resolve } from 'node:path';
 import pc from 'picocolors';
@@ -12,6 +13,7 @@ import type { CheckedModel } from '../../model/ir.js';
 import { formatJson, formatPretty, type FileReport } from '../format/index.js';
 import { CliError, ExitCode, useColor } from '../io.js';
 import type { RegisterCommand } from './index.js';
+import { printRunWeights } from './report.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -142,12 +144,20 @@ export const registerInspect: RegisterCommand = (program, io, setExit) => {
   program
     .command('inspect')
     .description('show per tower the layers, output shapes and parameters; junctions with their shapes; totals')
-    .argument('<spec>', 'the spec file (YAML)')
+    .argument('[spec]', 'the spec file (YAML)')
     .option('-f, --format <format>', 'pretty or json', 'pretty')
-    .action((spec: string, options: { format: string }) => {
+    .option('--weights <run-dir>', 'instead of a spec: print the learned α of a training run (same as mtlc weights)')
+    .action(async (spec: string | undefined, options: { format: string; weights?: string }) => {
       if (options.format !== 'pretty' && options.format !== 'json') {
         throw new CliError(`unknown format "${options.format}" for inspect; use pretty or json`, ExitCode.usage);
       }
+      if (options.weights !== undefined) {
+        if (spec !== undefined) throw new CliError('inspect takes a spec or --weights <run-dir>, not both', ExitCode.usage);
+        await printRunWeights(io, options.weights, options.format);
+        setExit(ExitCode.ok);
+        return;
+      }
+      if (spec === undefined) throw new CliError('inspect needs a spec file (or --weights <run-dir>)', ExitCode.usage);
       // Diagnostics and the header name the file as the user wrote it.
       const result = validateSpecFile(resolve(io.cwd, spec), spec);
       const ioError = result.diagnostics.find((d) => d.code === 'io-error');

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { CliError, ExitCode } from '../io.js';
+import { CliError, ExitCode, type CliIO } from '../io.js';
 import type { RegisterCommand } from './index.js';
 
 export const registerReport: RegisterCommand = (program, io, setExit) => {
@@ -27,6 +27,30 @@ export const registerReport: RegisterCommand = (program, io, setExit) => {
     });
 };
 
+/** Prints the learned α of a finished run (its alphas.json); shared by `weights` and `inspect --weights`. */
+export async function printRunWeights(io: CliIO, runDir: string, format: string): Promise<void> {
+  if (format !== 'pretty' && format !== 'json') throw new CliError(`--format: expected pretty or json, got '${format}'`, ExitCode.usage);
+  const file = path.join(path.resolve(io.cwd, runDir), 'alphas.json');
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new CliError(`${file}: not found; is ${runDir} a finished run directory (written by mtlc train --out)?`, ExitCode.usage);
+  }
+  let data: { alphas: import('../../runtime/train/types.js').JunctionAlpha[] };
+  try {
+    data = JSON.parse(text) as typeof data;
+  } catch (e) {
+    throw new CliError(`${file}: invalid JSON (${(e as Error).message})`, ExitCode.usage);
+  }
+  if (!data || !Array.isArray(data.alphas)) throw new CliError(`${file}: no "alphas" list; not written by mtlc train?`, ExitCode.usage);
+  if (format === 'json') io.stdout(`${JSON.stringify(data.alphas)}\n`);
+  else {
+    const { formatAlphas } = await import('../../runtime/train/format.js');
+    io.stdout(data.alphas.length > 0 ? `${formatAlphas(data.alphas)}\n` : 'no cross-stitch junctions\n');
+  }
+}
+
 export const registerWeights: RegisterCommand = (program, io, setExit) => {
   program
     .command('weights')
@@ -34,24 +58,7 @@ export const registerWeights: RegisterCommand = (program, io, setExit) => {
     .argument('<run-dir>', 'a run directory written by mtlc train')
     .option('--format <format>', 'pretty | json', 'pretty')
     .action(async (runDir: string, opts: { format: string }) => {
-      const file = path.join(path.resolve(io.cwd, runDir), 'alphas.json');
-      let text: string;
-      try {
-        text = await fs.readFile(file, 'utf8');
-      } catch {
-        throw new CliError(`${file}: not found; is ${runDir} a finished run directory (written by mtlc train --out)?`, ExitCode.usage);
-      }
-      let data: { alphas: import('../../runtime/train/types.js').JunctionAlpha[] };
-      try {
-        data = JSON.parse(text) as typeof data;
-      } catch (e) {
-        throw new CliError(`${file}: invalid JSON (${(e as Error).message})`, ExitCode.usage);
-      }
-      if (opts.format === 'json') io.stdout(`${JSON.stringify(data.alphas)}\n`);
-      else if (opts.format === 'pretty') {
-        const { formatAlphas } = await import('../../runtime/train/format.js');
-        io.stdout(data.alphas.length > 0 ? `${formatAlphas(data.alphas)}\n` : 'no cross-stitch junctions\n');
-      } else throw new CliError(`--format: expected pretty or json, got '${opts.format}'`, ExitCode.usage);
+      await printRunWeights(io, runDir, opts.format);
       setExit(ExitCode.ok);
     });
 };
