@@ -43,6 +43,15 @@ describe('mtlc compile', () => {
     expect(readdirSync(out).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
+  it('a warning in one spec: the summary counts every spec compiled, and the warning is shown', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'warn.yaml'), mnist.replace('init: { self: 0.9, other: 0.1 }', 'init: { self: 0.8, other: 0.1 }').replace('name: MultiMnist', 'name: Warned'));
+    const r = await run(['compile', 'specs/multi-mnist.yaml', join(dir, 'warn.yaml'), '--out', join(dir, 'out')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('warning[init-row-sum]');
+    expect(r.stdout).toContain('2 specs valid, 1 warning');
+  });
+
   it('--check on a stale tree lists the stale and missing files, exits 1 and writes nothing', async () => {
     const out = temp();
     await run(['compile', 'specs/multi-mnist.yaml', '--out', out]);

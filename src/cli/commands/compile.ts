@@ -44,7 +44,7 @@ export async function runCompile(
     const abs = path.resolve(io.cwd, spec);
     const checked = validateSpecFile(abs, spec);
     const text = checked.text ?? checked.document?.text;
-    if (checked.diagnostics.length > 0) reports.push({ file: spec, ...(text !== undefined ? { text } : {}), diagnostics: checked.diagnostics });
+    reports.push({ file: spec, ...(text !== undefined ? { text } : {}), diagnostics: checked.diagnostics });
     if (checked.diagnostics.some((d) => d.code === 'io-error')) {
       exitCode = Math.max(exitCode, ExitCode.usage);
       continue;
@@ -107,7 +107,9 @@ export async function runCompile(
     lines.push('run `mtlc compile` without --check to regenerate');
   }
   const format = options.format ?? 'pretty';
-  const diagnostics = reports.length > 0 ? formatReports(format, reports, { color: useColor(io) }) : '';
+  // Diagnostics are printed only when there are some, but then for every spec, so the summary
+  // ("3 specs valid, 1 warning") counts all of them.
+  const diagnostics = reports.some((r) => r.diagnostics.length > 0) ? formatReports(format, reports, { color: useColor(io) }) : '';
   const stdout = format === 'json' ? diagnostics || formatReports('json', [], { color: false }) : diagnostics + lines.map((l) => `${l}\n`).join('');
   const stderr = errors.map((e) => `mtlc: ${e}\n`).join('') + (format === 'json' ? lines.map((l) => `${l}\n`).join('') : '');
   return { stdout, stderr, exitCode };
