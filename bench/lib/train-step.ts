@@ -5,8 +5,11 @@
  * SGD with momentum; the cross-stitch α in their own optimizer with the learning rate
  * multiplied (as PRODUCT.md asks and the PyTorch peer does with a parameter group).
  * Each step ends by awaiting the loss value, so a timed step is a finished step.
+ * Like the runtime's `trainModel`, it applies `lazyConvGradients` to the model (the image's
+ * gradient is not computed); `lazyConvGradients: false` measures without it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { lazyConvGradients } from '../../src/runtime/train/conv-gradients.js';
 
 export interface StepConfig {
   batch: number;
@@ -14,6 +17,8 @@ export interface StepConfig {
   momentum: number;
   alphaMultiplier: number;
   seed: number;
+  /** Apply the runtime's lazyConvGradients to the model, as trainModel does (default true). */
+  lazyConvGradients?: boolean;
 }
 
 export const DEFAULT_STEP: StepConfig = { batch: 64, learningRate: 0.01, momentum: 0.9, alphaMultiplier: 100, seed: 0 };
@@ -27,6 +32,7 @@ export interface Trainer {
 }
 
 export function makeTrainer(model: tf.LayersModel, config: StepConfig = DEFAULT_STEP): Trainer {
+  if (config.lazyConvGradients ?? true) lazyConvGradients(model);
   const inputShape = model.inputs[0]!.shape.slice(1) as number[];
   const x = tf.randomUniform([config.batch, ...inputShape], 0, 1, 'float32', config.seed);
   const ys = model.outputs.map((o, i) => {

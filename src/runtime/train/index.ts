@@ -6,3 +6,4 @@ export { createOptimizer } from './optimizers.js';
 export { lossFunction, metricFunction } from './losses.js';
 export { saveCheckpoint, findCheckpoint, readCheckpointState, CHECKPOINT_DIR } from './checkpoint.js';
 export type { CheckpointState } from './checkpoint.js';
+export { lazyConvGradients, ensureFusedConv2DGradient } from './conv-gradients.js';

@@ -15,6 +15,7 @@ import { fileSystemHandler } from '../io/index.js';
 import type { TaskPlan, TrainingPlan } from '../plan.js';
 import { Rng, deriveSeed, withRng } from '../random.js';
 import { assignWeights, findCheckpoint, loadOptimizerWeights, loadSavedWeights, readCheckpointState, saveCheckpoint, writeAtomic } from './checkpoint.js';
+import { lazyConvGradients } from './conv-gradients.js';
 import { lossFunction, metricFunction } from './losses.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
@@ -143,6 +144,8 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
 
   const built = build({ seed });
   const model = built.model;
+  // The image needs no gradient: first-layer convolutions skip computing it (same math).
+  lazyConvGradients(model);
   const outIdx = outputIndex(model, built.tasks);
   const csLayers = model.layers.filter(isCrossStitchLayer);
 
