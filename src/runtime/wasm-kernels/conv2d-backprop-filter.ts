@@ -1,14 +1,16 @@
 /**
- * Conv2DBackpropFilter for wasm (absent in tfjs-backend-wasm 4.22), composed from wasm kernels:
+ * Conv2DBackpropFilter for wasm (absent in tfjs-backend-wasm 4.22), composed from wasm kernels,
  *
- *   dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−top, ow·s+kw−left, ci] · dy[b,oh,ow,co]
+ *   dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−top, ow·s+kw−left, ci] · dy[b,oh,ow,co],
  *
- * is a convolution of x with its batch and channel axes swapped (x: [ci, H, W, B]) by dy as the
- * filter ([oh, ow, B, co]), dilated by the stride, padded like the forward pass: the result
- * [ci, kh, kw, co] is transposed back to [kh, kw, ci, co]. The convolution runs in XNNPACK.
+ * in one of two formulations, chosen by the filter's patch size kh·kw·ci (measured in
+ * bench/experiments/filter-grad.ts, recorded in bench/NOTES.md): up to 36 values per patch, an
+ * im2col matrix times dy (1.2–4× faster there: 3×3 filters on 1–4 channels; a tie at LeNet's
+ * conv1, 25); above, one XNNPACK convolution (the im2col matrix grows with the patch and loses,
+ * 0.4–0.9×).
  */
 import * as tf from '@tensorflow/tfjs';
-import { disposeAll, isChannelsLast, wasmKernel, type KernelArgs, type Pad, type Pair, type Rounding } from './util.js';
+import { asWasm, disposeAll, f32, isChannelsLast, wasmKernel, type KernelArgs, type Pad, type Pair, type Rounding } from './util.js';
 
 export interface Conv2DBackpropFilterAttrs {
   strides: Pair;
@@ -18,7 +20,20 @@ export interface Conv2DBackpropFilterAttrs {
   filterShape: [number, number, number, number];
 }
 
-export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+/** Patches of at most this many values (kh·kw·ci) use the im2col formulation. */
+export const IM2COL_MAX_PATCH = 36;
+
+export function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const [kh, kw, ci] = (args.attrs as unknown as Conv2DBackpropFilterAttrs).filterShape;
+  return kh * kw * ci <= IM2COL_MAX_PATCH ? conv2DBackpropFilterIm2col(args) : conv2DBackpropFilterXnnpack(args);
+}
+
+/**
+ * A convolution of x with its batch and channel axes swapped (x: [ci, H, W, B]) by dy as the
+ * filter ([oh, ow, B, co]), dilated by the stride, padded like the forward pass: the result
+ * [ci, kh, kw, co] is transposed back to [kh, kw, ci, co]. The convolution runs in XNNPACK.
+ */
+export function conv2DBackpropFilterXnnpack({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as Conv2DBackpropFilterAttrs;
   if (!isChannelsLast(a.dataFormat)) throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${a.dataFormat}`);
@@ -61,5 +76,61 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf
   }
   const out = transpose({ inputs: { x: cut }, backend, attrs: { perm: [1, 2, 0, 3] } });
   disposeAll(backend, made);
+  return out;
+}
+
+/**
+ * The same gradient as one matrix product: dW [kh·kw·ci, co] = cols [kh·kw·ci, N] · dy [N, co]
+ * with N = B·oh·ow and cols the patches of x laid out row by row (im2col, one JavaScript pass;
+ * zeros where a window reaches into the padding). dy is used as it lies in memory, so nothing
+ * is transposed. cols holds kh·kw·ci values per output position.
+ */
+export function conv2DBackpropFilterIm2col({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as Conv2DBackpropFilterAttrs;
+  if (!isChannelsLast(a.dataFormat)) throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${a.dataFormat}`);
+  const wb = asWasm(backend);
+  const [kh, kw, ci, co] = a.filterShape;
+  const [b, h, w] = x.shape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const n = b * oh * ow;
+  const rows = kh * kw * ci;
+  const cols = wb.makeOutput([1, rows, n], 'float32');
+  const made: tf.TensorInfo[] = [cols];
+  const c = f32(wb, cols);
+  const xv = f32(wb, x);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      for (let ch = 0; ch < ci; ch++) {
+        const row = ((i * kw + j) * ci + ch) * n;
+        // Output columns whose window column ow·sw + j − left falls inside x.
+        const x0 = Math.max(0, Math.ceil((left - j) / sw));
+        const x1 = Math.min(ow, Math.floor((w - 1 + left - j) / sw) + 1);
+        for (let bi = 0; bi < b; bi++) {
+          for (let y = 0; y < oh; y++) {
+            const dst = row + (bi * oh + y) * ow;
+            const r = y * sh + i - top;
+            if (r < 0 || r >= h || x1 <= x0) {
+              c.fill(0, dst, dst + ow);
+              continue;
+            }
+            if (x0 > 0) c.fill(0, dst, dst + x0);
+            if (x1 < ow) c.fill(0, dst + x1, dst + ow);
+            let src = ((bi * h + r) * w + (x0 * sw + j - left)) * ci + ch;
+            const step = sw * ci;
+            for (let q = x0; q < x1; q++, src += step) c[dst + q] = xv[src]!;
+          }
+        }
+      }
+    }
+  }
+  // Reshapes as views of the same data (what the Reshape kernel returns, without a reference).
+  const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [1, n, co], dtype: 'float32' };
+  const prod = wasmKernel('BatchMatMul')({ inputs: { a: cols, b: dy2 }, backend, attrs: { transposeA: false, transposeB: false } });
+  disposeAll(backend, made);
+  const out: tf.TensorInfo = { dataId: prod.dataId, shape: [kh, kw, ci, co], dtype: 'float32' };
   return out;
 }
