@@ -12,11 +12,11 @@ import { DatasetSource, TensorSource } from '../data/memory.js';
 import { loadData } from '../data/index.js';
 import type { BatchSource } from '../data/types.js';
 import { fileSystemHandler } from '../io/index.js';
-import type { TaskPlan, TrainingPlan } from '../plan.js';
+import type { TrainingPlan } from '../plan.js';
 import { Rng, deriveSeed, withRng } from '../random.js';
 import { assignWeights, findCheckpoint, loadOptimizerWeights, loadSavedWeights, readCheckpointState, saveCheckpoint, writeAtomic } from './checkpoint.js';
 import { lazyConvGradients } from './conv-gradients.js';
-import { lossFunction, metricFunction } from './losses.js';
+import { objective, outputIndex, taskRuntimes, type TaskRuntime } from './objective.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
 import type { BuiltModel, EpochRecord, JunctionAlpha, ModelBuilder, TrainOptions, TrainResult } from './types.js';
@@ -75,24 +75,6 @@ export function readAlphas(built: BuiltModel): JunctionAlpha[] {
   return out;
 }
 
-interface TaskRuntime {
-  plan: TaskPlan;
-  loss: (y: tf.Tensor, p: tf.Tensor) => tf.Tensor;
-  metrics: { name: string; fn: (y: tf.Tensor, p: tf.Tensor) => tf.Tensor }[];
-}
-
-function outputIndex(model: tf.LayersModel, tasks: readonly string[]): Map<string, number> {
-  const m = new Map<string, number>();
-  model.outputNames.forEach((name, i) => {
-    const t = tasks.find((task) => name === task || name.startsWith(`${task}/`));
-    if (t !== undefined && !m.has(t)) m.set(t, i);
-  });
-  tasks.forEach((t, i) => {
-    if (!m.has(t)) m.set(t, i);
-  });
-  return m;
-}
-
 function modelDirOf(dir: string): Promise<string> {
   const candidates = [path.join(dir, MODEL_DIR), path.join(dir, 'checkpoint', MODEL_DIR), dir];
   return (async () => {
@@ -136,11 +118,7 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
     throw new TrainingError(`--single-task: unknown task '${options.singleTask}'; tasks: ${taskNames.join(', ')}`);
   }
   const active = plan.tasks.filter((t) => options.singleTask === undefined || t.name === options.singleTask);
-  const tasks: TaskRuntime[] = active.map((t) => ({
-    plan: t,
-    loss: lossFunction(t.loss),
-    metrics: t.metrics.map((m) => ({ name: m, fn: metricFunction(m, t.loss) })),
-  }));
+  const tasks: TaskRuntime[] = taskRuntimes(active);
 
   const built = build({ seed });
   const model = built.model;
@@ -311,24 +289,9 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
         const { losses, metrics, total } = withRng(rng, () => {
           let kept: { losses: tf.Tensor; metrics: tf.Tensor | null } | null = null;
           const { value, grads } = tf.variableGrads(() => {
-            const outputs = model.apply(batch.xs, { training: true }) as tf.Tensor | tf.Tensor[];
-            const outs = Array.isArray(outputs) ? outputs : [outputs];
-            const per: tf.Scalar[] = [];
-            const mets: tf.Scalar[] = [];
-            let totalLoss: tf.Scalar = tf.scalar(0);
-            for (const t of tasks) {
-              const y = batch.ys[t.plan.name];
-              if (!y) throw new TrainingError(`the data has no targets for task '${t.plan.name}'`);
-              const p = outs[outIdx.get(t.plan.name)!]!;
-              const l = tf.mean(t.loss(y, p)) as tf.Scalar;
-              per.push(l);
-              for (const m of t.metrics) mets.push(tf.mean(m.fn(y, p)) as tf.Scalar);
-              const s = logVars[t.plan.name];
-              const term = s ? tf.add(tf.mul(tf.exp(tf.neg(s)), l), s) : tf.mul(l, dynamic[t.plan.name]!);
-              totalLoss = tf.add(totalLoss, tf.mul(term, lw(t)));
-            }
-            kept = { losses: tf.keep(tf.stack(per)), metrics: mets.length > 0 ? tf.keep(tf.stack(mets)) : null };
-            return totalLoss;
+            const o = objective({ model, tasks, outIdx, logVars, dynamic }, batch.xs, batch.ys, (task) => new TrainingError(`the data has no targets for task '${task}'`));
+            kept = { losses: o.losses, metrics: o.metrics };
+            return o.total;
           }, mainVars.concat(alphaList));
           const mainGrads: tf.NamedTensorMap = {};
           const alphaGrads: tf.NamedTensorMap = {};
