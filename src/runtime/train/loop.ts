@@ -16,6 +16,7 @@ import type { TrainingPlan } from '../plan.js';
 import { Rng, deriveSeed, withRng } from '../random.js';
 import { assignWeights, findCheckpoint, loadOptimizerWeights, loadSavedWeights, readCheckpointState, saveCheckpoint, writeAtomic } from './checkpoint.js';
 import { lazyConvGradients } from './conv-gradients.js';
+import { DataParallel, dataParallelObstacles, type ShardResult } from './data-parallel.js';
 import { objective, outputIndex, taskRuntimes, type TaskRuntime } from './objective.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
@@ -110,6 +111,11 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
   if (!Number.isInteger(epochs) || epochs < 1) throw new TrainingError(`epochs must be a positive integer, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new TrainingError(`batch size must be a positive integer, got ${batchSize}`);
   if (!(validationSplit >= 0 && validationSplit < 1)) throw new TrainingError(`validationSplit must be in [0, 1), got ${validationSplit}`);
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new TrainingError(`workers must be a positive integer, got ${workers}`);
+  if (workers > 1 && selection.name !== 'wasm' && selection.name !== 'cpu') {
+    throw new TrainingError(`workers ${workers}: data-parallel threads are for the wasm and cpu backends; the ${selection.name} backend already uses every core`);
+  }
   const out = options.out;
   const progress = new Progress(options.quiet ? null : (options.progress ?? { write: (s) => void process.stderr.write(s), isTTY: Boolean(process.stderr.isTTY) }), epochs);
 
@@ -124,6 +130,11 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
   const model = built.model;
   // The image needs no gradient: first-layer convolutions skip computing it (same math).
   lazyConvGradients(model);
+  const obstacles = workers > 1 ? dataParallelObstacles(model) : [];
+  if (obstacles.length > 0) {
+    model.dispose();
+    throw new TrainingError(`workers ${workers}: data-parallel training would change the math of ${obstacles.join(', ')} (batch statistics or random draws per thread); use workers 1`);
+  }
   const outIdx = outputIndex(model, built.tasks);
   const csLayers = model.layers.filter(isCrossStitchLayer);
 
@@ -197,6 +208,9 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
     const alphaOpt = alphaList.length > 0 ? createOptimizer(plan.optimizer, plan.optimizer.learningRate * plan.crossStitchLearningRateMultiplier) : null;
     onDispose.push(() => mainOpt.dispose(), () => alphaOpt?.dispose());
     const optimizers: Record<string, tf.Optimizer> = alphaOpt ? { main: mainOpt, alpha: alphaOpt } : { main: mainOpt };
+    const gradVars = mainVars.concat(alphaList);
+    const parallel = workers > 1 ? await DataParallel.start(workers, model, selection.name, active, built.tasks, gradVars, logVars) : null;
+    if (parallel) onDispose.push(() => void parallel.close());
 
     // Data.
     let train: BatchSource;
@@ -286,23 +300,26 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
       let batches = 0;
       progress.startEpoch(epoch + 1, train.size);
       for await (const batch of train.batches(batchSize, deriveSeed(seed, epoch + 1))) {
-        const { losses, metrics, total } = withRng(rng, () => {
-          let kept: { losses: tf.Tensor; metrics: tf.Tensor | null } | null = null;
-          const { value, grads } = tf.variableGrads(() => {
-            const o = objective({ model, tasks, outIdx, logVars, dynamic }, batch.xs, batch.ys, (task) => new TrainingError(`the data has no targets for task '${task}'`));
-            kept = { losses: o.losses, metrics: o.metrics };
-            return o.total;
-          }, mainVars.concat(alphaList));
-          const mainGrads: tf.NamedTensorMap = {};
-          const alphaGrads: tf.NamedTensorMap = {};
-          for (const v of mainVars) if (grads[v.name]) mainGrads[v.name] = grads[v.name]!;
-          for (const v of alphaList) if (grads[v.name]) alphaGrads[v.name] = grads[v.name]!;
-          mainOpt.applyGradients(mainGrads);
-          if (alphaOpt && Object.keys(alphaGrads).length > 0) alphaOpt.applyGradients(alphaGrads);
-          tf.dispose(grads);
-          const k = kept as unknown as { losses: tf.Tensor; metrics: tf.Tensor | null };
-          return { losses: k.losses, metrics: k.metrics, total: value };
-        });
+        // One shard's objective and gradients (the whole batch unless training is data-parallel).
+        const shard = (xs: tf.Tensor, ys: Record<string, tf.Tensor>): ShardResult =>
+          withRng(rng, () => {
+            let kept: { losses: tf.Tensor; metrics: tf.Tensor | null } | null = null;
+            const { value, grads } = tf.variableGrads(() => {
+              const o = objective({ model, tasks, outIdx, logVars, dynamic }, xs, ys, (task) => new TrainingError(`the data has no targets for task '${task}'`));
+              kept = { losses: o.losses, metrics: o.metrics };
+              return o.total;
+            }, gradVars);
+            const k = kept as unknown as { losses: tf.Tensor; metrics: tf.Tensor | null };
+            return { value, grads, losses: k.losses, metrics: k.metrics };
+          });
+        const { value: total, grads, losses, metrics } = parallel ? await parallel.step(batch.xs, batch.ys, dynamic, shard) : shard(batch.xs, batch.ys);
+        const mainGrads: tf.NamedTensorMap = {};
+        const alphaGrads: tf.NamedTensorMap = {};
+        for (const v of mainVars) if (grads[v.name]) mainGrads[v.name] = grads[v.name]!;
+        for (const v of alphaList) if (grads[v.name]) alphaGrads[v.name] = grads[v.name]!;
+        mainOpt.applyGradients(mainGrads);
+        if (alphaOpt && Object.keys(alphaGrads).length > 0) alphaOpt.applyGradients(alphaGrads);
+        tf.dispose(grads);
         const [lv, mv, tv] = await Promise.all([losses.data(), metrics ? metrics.data() : Promise.resolve(new Float32Array()), total.data()]);
         tf.dispose([losses, metrics, total, batch.xs, ...Object.values(batch.ys)].filter((t): t is tf.Tensor => t !== null));
         let mi = 0;

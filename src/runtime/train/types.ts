@@ -49,6 +49,12 @@ export interface TrainOptions<Task extends string = string> {
   initFrom?: readonly string[];
   /** Where progress goes (default process.stderr) and whether it is a terminal. */
   progress?: ProgressSink;
+  /**
+   * Threads computing each batch (default 1). N > 1 splits every batch over the main thread and
+   * N − 1 worker threads, same math up to float summation order (wasm and cpu backends; not with
+   * batch normalization, dropout or noise layers). See docs/performance.md.
+   */
+  workers?: number;
   /** Called after each epoch (after its checkpoint is written). */
   onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
 }

@@ -1,0 +1,264 @@
+/**
+ * Data-parallel training over `worker_threads` (issue 6: the second core). Off by default;
+ * `TrainOptions.workers` / `--workers N` turns it on for the wasm and cpu backends, which run
+ * single-threaded in Node.
+ *
+ * Each batch is split into N shards. The main thread keeps the model, the optimizers and all
+ * training state and computes shard 0; N−1 workers each hold a copy of the model (rebuilt from
+ * its JSON topology) and compute one shard's gradients. Before each step the workers receive the
+ * current weights (every weight, 4 bytes each: 176 KB for the MultiMNIST pair), so every shard's
+ * gradient is taken at the same point. The batch objective is a mean over examples (objective.ts),
+ * so the batch's gradient, losses and metrics are the shard values weighted by shard size:
+ * g = Σ_k (n_k / n) g_k — the single-thread loop's math up to float summation order.
+ *
+ * Refused (a `TrainingError`): layers whose training-mode output depends on the whole batch
+ * (batch normalization) or on random draws (dropout, noise): their math, or their random stream,
+ * would differ from the single-thread loop's.
+ */
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import type { TaskPlan } from '../plan.js';
+
+/** Classes whose training-mode forward is not per-example deterministic. */
+const BATCH_OR_RANDOM = /BatchNormalization|Dropout|GaussianNoise/;
+
+export interface TensorPayload {
+  values: Float32Array | Int32Array;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+/** What a worker needs to rebuild the model and the objective (sent as workerData). */
+export interface WorkerInit {
+  backend: string;
+  modelTopology: unknown;
+  /** Names and shapes of `model.weights`, in order: checked against the rebuilt copy. */
+  weights: { name: string; shape: number[] }[];
+  tasks: TaskPlan[];
+  modelTasks: string[];
+  /** Indices into `model.weights` of the variables to differentiate, in the main thread's order. */
+  gradWeights: number[];
+  /** Tasks with a log σ² variable (uncertainty weighting), differentiated after `gradWeights`. */
+  logVarTasks: string[];
+}
+
+export interface WorkerStep {
+  weights: Float32Array[];
+  logVars: Record<string, number>;
+  dynamic: Record<string, number>;
+  xs: TensorPayload;
+  ys: Record<string, TensorPayload>;
+}
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'error'; message: string }
+  | { type: 'step'; grads: Float32Array[]; losses: Float32Array; metrics: Float32Array | null; total: number };
+
+/** One shard's result on the main thread, as the single-thread loop computes it. */
+export interface ShardResult {
+  value: tf.Scalar;
+  grads: tf.NamedTensorMap;
+  losses: tf.Tensor;
+  metrics: tf.Tensor | null;
+}
+
+/** The layers that make data-parallel training differ from the single-thread loop. */
+export function dataParallelObstacles(model: tf.LayersModel): string[] {
+  return model.layers.filter((l) => BATCH_OR_RANDOM.test(l.getClassName())).map((l) => `${l.name} (${l.getClassName()})`);
+}
+
+/** Shard sizes of a batch of `n` over `k` threads: as even as possible, the first ones larger, no empty shard. */
+export function shardSizes(n: number, k: number): number[] {
+  const parts = Math.min(n, k);
+  return Array.from({ length: parts }, (_, i) => Math.floor(n / parts) + (i < n % parts ? 1 : 0));
+}
+
+function payload(t: tf.Tensor): TensorPayload {
+  const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
+  let data: Float32Array | Int32Array;
+  if (dtype === 'int32' || t.dtype === 'float32') data = t.dataSync() as Float32Array | Int32Array;
+  else {
+    const f = t.toFloat();
+    data = f.dataSync() as Float32Array;
+    f.dispose();
+  }
+  // A copy: the cpu backend may return a view of the whole batch, whose buffer must not be transferred.
+  return { values: data.slice(), shape: [...t.shape], dtype };
+}
+
+/** How a worker thread is started: the compiled file, or the TypeScript source through tsx (tests, bench). */
+function startWorker(init: WorkerInit): Worker {
+  const source = import.meta.url.endsWith('.ts');
+  const url = new URL(source ? './data-parallel-worker.ts' : './data-parallel-worker.js', import.meta.url);
+  if (!source) return new Worker(url, { workerData: init });
+  const boot = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
+interface Pending {
+  resolve: (r: WorkerReply) => void;
+  reject: (e: Error) => void;
+}
+
+class WorkerHandle {
+  private pending: Pending | null = null;
+  private failure: Error | null = null;
+  constructor(readonly worker: Worker) {
+    worker.on('message', (m: WorkerReply) => this.settle(m.type === 'error' ? new Error(`data-parallel worker: ${m.message}`) : m));
+    worker.on('error', (e) => this.settle(e instanceof Error ? e : new Error(String(e))));
+    worker.on('exit', (code) => this.settle(new Error(`data-parallel worker exited (code ${code})`)));
+  }
+  private settle(r: WorkerReply | Error): void {
+    const p = this.pending;
+    this.pending = null;
+    if (r instanceof Error) {
+      this.failure ??= r;
+      p?.reject(r);
+    } else p?.resolve(r);
+  }
+  next(): Promise<WorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+  }
+}
+
+export class DataParallel {
+  private constructor(
+    private readonly model: tf.LayersModel,
+    private readonly handles: WorkerHandle[],
+    /** Main-thread variable names, in the order the workers return gradients. */
+    private readonly gradNames: string[],
+    private readonly logVars: Readonly<Record<string, tf.Variable>>,
+  ) {}
+
+  /** Threads in use, the main one included. */
+  get threads(): number {
+    return this.handles.length + 1;
+  }
+
+  /**
+   * Starts `threads − 1` workers holding copies of `model`. `gradVariables` are the variables the
+   * loop differentiates (model weights and log σ² variables), in its order.
+   */
+  static async start(
+    threads: number,
+    model: tf.LayersModel,
+    backend: string,
+    tasks: readonly TaskPlan[],
+    modelTasks: readonly string[],
+    gradVariables: readonly tf.Variable[],
+    logVars: Readonly<Record<string, tf.Variable>>,
+  ): Promise<DataParallel> {
+    const weightVars = model.weights.map((w) => w.read() as tf.Variable);
+    const logVarTasks = Object.keys(logVars);
+    const logVarNames = new Set(logVarTasks.map((t) => logVars[t]!.name));
+    const gradWeights: number[] = [];
+    const gradNames: string[] = [];
+    for (const v of gradVariables) {
+      if (logVarNames.has(v.name)) continue;
+      const i = weightVars.findIndex((w) => w.name === v.name);
+      if (i < 0) throw new Error(`data-parallel: variable ${v.name} is not a weight of the model`);
+      gradWeights.push(i);
+      gradNames.push(v.name);
+    }
+    for (const t of logVarTasks) gradNames.push(logVars[t]!.name);
+    const init: WorkerInit = {
+      backend,
+      modelTopology: model.toJSON(null, false),
+      weights: model.weights.map((w) => ({ name: w.originalName, shape: [...w.shape] as number[] })),
+      tasks: [...tasks],
+      modelTasks: [...modelTasks],
+      gradWeights,
+      logVarTasks,
+    };
+    const handles: WorkerHandle[] = [];
+    const group = new DataParallel(model, handles, gradNames, logVars);
+    try {
+      for (let i = 1; i < threads; i++) handles.push(new WorkerHandle(startWorker(init)));
+      await Promise.all(handles.map((h) => h.next()));
+    } catch (e) {
+      await group.close();
+      throw e;
+    }
+    return group;
+  }
+
+  /**
+   * One step's gradients, losses, metrics and objective over the batch, computed in shards:
+   * shard 0 here by `local`, the others in the workers. Returns tensors like `local` does (the
+   * caller disposes them).
+   */
+  async step(xs: tf.Tensor, ys: Readonly<Record<string, tf.Tensor>>, dynamic: Readonly<Record<string, number>>, local: (xs: tf.Tensor, ys: Record<string, tf.Tensor>) => ShardResult): Promise<ShardResult> {
+    const n = xs.shape[0]!;
+    const sizes = shardSizes(n, this.threads);
+    if (sizes.length === 1) return local(xs, { ...ys });
+    const weights = this.model.weights.map((w) => w.read().dataSync() as Float32Array);
+    const logVars = Object.fromEntries(Object.entries(this.logVars).map(([t, v]) => [t, v.dataSync()[0]!]));
+    const replies: Promise<WorkerReply>[] = [];
+    let start = sizes[0]!;
+    for (let k = 1; k < sizes.length; k++) {
+      const size = sizes[k]!;
+      const cut = (t: tf.Tensor): TensorPayload => {
+        const part = tf.slice(t, start, size);
+        try {
+          return payload(part);
+        } finally {
+          part.dispose();
+        }
+      };
+      const msg: WorkerStep = { weights, logVars, dynamic: { ...dynamic }, xs: cut(xs), ys: Object.fromEntries(Object.entries(ys).map(([name, t]) => [name, cut(t)])) };
+      const h = this.handles[k - 1]!;
+      replies.push(h.next());
+      h.worker.postMessage(msg, [msg.xs.values.buffer as ArrayBuffer, ...Object.values(msg.ys).map((p) => p.values.buffer as ArrayBuffer)]);
+      start += size;
+    }
+    const mine = tf.tidy(() => {
+      const cut = (t: tf.Tensor) => tf.slice(t, 0, sizes[0]!);
+      return { xs: cut(xs), ys: Object.fromEntries(Object.entries(ys).map(([name, t]) => [name, cut(t)])) };
+    });
+    let own: ShardResult;
+    try {
+      own = local(mine.xs, mine.ys);
+    } finally {
+      tf.dispose([mine.xs, ...Object.values(mine.ys)]);
+    }
+    let others: WorkerReply[];
+    try {
+      others = await Promise.all(replies);
+    } catch (e) {
+      tf.dispose([own.value, own.losses, own.metrics, ...Object.values(own.grads)].filter((t): t is tf.Tensor => t !== null));
+      throw e;
+    }
+    const w0 = sizes[0]! / n;
+    const steps = others as Extract<WorkerReply, { type: 'step' }>[];
+    // Σ_k (n_k / n) · shard k's value.
+    const mix = (mineT: tf.Tensor, theirs: (r: Extract<WorkerReply, { type: 'step' }>) => Float32Array | number): tf.Tensor =>
+      tf.tidy(() => {
+        let acc = tf.mul(mineT, w0);
+        steps.forEach((r, k) => {
+          const v = theirs(r);
+          const t = typeof v === 'number' ? tf.scalar(v) : tf.tensor(v, mineT.shape);
+          acc = tf.add(acc, tf.mul(t, sizes[k + 1]! / n));
+        });
+        return acc;
+      });
+    const grads: tf.NamedTensorMap = {};
+    this.gradNames.forEach((name, i) => {
+      const g = own.grads[name];
+      if (g) grads[name] = mix(g, (r) => r.grads[i]!);
+    });
+    const combined: ShardResult = {
+      value: mix(own.value, (r) => r.total) as tf.Scalar,
+      grads,
+      losses: mix(own.losses, (r) => r.losses),
+      metrics: own.metrics ? mix(own.metrics, (r) => r.metrics!) : null,
+    };
+    tf.dispose([own.value, own.losses, own.metrics, ...Object.values(own.grads)].filter((t): t is tf.Tensor => t !== null));
+    return combined;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.handles.map((h) => h.worker.terminate()));
+  }
+}
