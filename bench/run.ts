@@ -15,7 +15,7 @@ import { loadGenerated, runtimeCrossStitch, runtimeTrainModel, firstLine, repoPa
 import { formatMarkdown, formatTable, type Row } from './lib/table.js';
 import { resultsPath, writeJsonAtomic } from './lib/results.js';
 import { countsFor, type BenchContext } from './figures/context.js';
-import { crossStitchOverhead, generatedVsHand, trainVsTorch } from './figures/training.js';
+import { crossStitchOverhead, generatedVsHand, trainParallelVsTorch, trainVsTorch } from './figures/training.js';
 import { compileFigures } from './figures/compile.js';
 import { memoryFigure } from './figures/memory.js';
 import { loopFigure } from './figures/loop.js';
@@ -72,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     }
   };
   if (wants(options, 'train')) await run('train wasm vs PyTorch', () => trainVsTorch(ctx, 'wasm'));
+  if (wants(options, 'train')) await run('train wasm ×2 threads vs PyTorch', () => trainParallelVsTorch(ctx, 2));
   if (wants(options, 'overhead')) await run('cross-stitch overhead', () => crossStitchOverhead(ctx));
   if (wants(options, 'generated')) await run('generated vs hand-written', () => generatedVsHand(ctx));
   if (wants(options, 'train') && options.cpu) await run('train cpu vs PyTorch', () => trainVsTorch(ctx, 'cpu'));

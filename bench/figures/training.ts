@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BenchBackend } from '../lib/tf-setup.js';
-import { makeTrainer, DEFAULT_STEP, type Trainer } from '../lib/train-step.js';
+import { makeTrainer, makeParallelTrainer, DEFAULT_STEP, type Trainer } from '../lib/train-step.js';
 import { TorchPeer } from '../lib/python.js';
 import { fmtMedian } from '../lib/table.js';
 import { firstLine } from '../lib/optional.js';
@@ -203,4 +203,72 @@ export async function generatedVsHand(ctx: BenchContext): Promise<void> {
   });
   for (const t of [tg, th, tc]) t.dispose();
   for (const m of [gen, hand, control]) m.dispose();
+}
+
+/**
+ * Figure: the stitched net on wasm with data-parallel training over two threads (the runtime's
+ * `workers: 2`) against PyTorch, and against the same code on one thread.
+ */
+export async function trainParallelVsTorch(ctx: BenchContext, threads = 2): Promise<void> {
+  const c = ctx.wasm;
+  const figure = `train wasm ×${threads} threads vs PyTorch`;
+  const target = '≥ 0.33×';
+  const info = await useBackend('wasm');
+  const many = stitchedModel(ctx);
+  const one = stitchedModel(ctx);
+  const tm = await makeParallelTrainer(many.model, threads);
+  const t1 = await makeParallelTrainer(one.model, 1);
+  try {
+    await warm(tm, c);
+    await warm(t1, c);
+    ctx.log(`${figure}: ${many.label} model, data-parallel (runtime workers ${threads}), ${c.reps}×${c.steps} steps`);
+    const notes = [many.standIn, `wasm training kernels: ${info.trainingKernels}; batch ${BATCH} split over ${threads} threads (main + ${threads - 1} worker_threads)`];
+    // Speed-up over one thread, same code.
+    const s = await interleave(c.reps, () => tm.run(c.steps), () => t1.run(c.steps));
+    const speedup = compareTimes(s.b, s.a);
+    const sa = series(`${threads} threads`, s.a, c.steps, BATCH);
+    const sb = series('1 thread', s.b, c.steps, BATCH);
+    ctx.record(`train.wasm.threads${threads}.speedup`, { a: sa, b: sb, ratio: speedup });
+    ctx.row({
+      figure: `train wasm ×${threads} threads vs 1 thread`,
+      a: fmtMedian(sa.time.median / c.steps, sa.time.spread, 'ms/step', 1),
+      b: fmtMedian(sb.time.median / c.steps, sb.time.spread, 'ms/step', 1),
+      ratio: ratioCell(speedup),
+      target: 'info',
+      status: 'info',
+      note: 'throughput ratio (one-thread time / multi-thread time), the same step code',
+    });
+    if (!ctx.torch) {
+      ctx.row({ figure, a: 'measured above', b: 'skipped', ratio: 'n/a', target, status: 'skipped', note: ctx.torchMissing });
+      return;
+    }
+    const peer = await startPeer(ctx, JUNCTION_POSITIONS);
+    try {
+      const r = await interleave(c.reps, () => tm.run(c.steps), () => peer.run(c.steps));
+      const a = series(`tfjs wasm ×${threads} threads (${many.label})`, r.a, c.steps, BATCH);
+      const b = series(`PyTorch ${peer.info?.torch} (${peer.info?.threads} threads)`, r.b, c.steps, BATCH);
+      const ratio = compareTimes(
+        r.b.map((ns) => ns / c.steps),
+        r.a.map((ns) => ns / c.steps),
+      );
+      if (peer.info && peer.info.params !== tm.params) notes.push(`parameter counts differ: tfjs ${tm.params}, PyTorch ${peer.info.params}`);
+      ctx.record(`train.wasm.threads${threads}`, { backend: info, a, b, ratio, peer: peer.info });
+      ctx.row({
+        figure,
+        a: fmtMedian(a.throughput!.median, a.throughput!.spread, 'ex/s'),
+        b: fmtMedian(b.throughput!.median, b.throughput!.spread, 'ex/s'),
+        ratio: ratioCell(ratio),
+        target,
+        status: judge(ratio, 0.33, 'higher'),
+        note: notes.filter(Boolean).join('; ') || undefined,
+      });
+    } finally {
+      peer.close();
+    }
+  } finally {
+    tm.dispose();
+    t1.dispose();
+    many.model.dispose();
+    one.model.dispose();
+  }
 }

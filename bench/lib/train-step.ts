@@ -10,6 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { lazyConvGradients } from '../../src/runtime/train/conv-gradients.js';
+import { DataParallel, type ShardResult } from '../../src/runtime/train/data-parallel.js';
+import { objective, outputIndex, taskRuntimes } from '../../src/runtime/train/objective.js';
+import type { TaskPlan } from '../../src/runtime/plan.js';
 
 export interface StepConfig {
   batch: number;
@@ -86,6 +89,73 @@ export function makeTrainer(model: tf.LayersModel, config: StepConfig = DEFAULT_
     dispose() {
       x.dispose();
       ys.forEach((y) => y.dispose());
+      towerOpt.dispose();
+      alphaOpt.dispose();
+    },
+  };
+}
+
+/**
+ * The same step through the runtime's data-parallel path (src/runtime/train/data-parallel.ts):
+ * each batch split over `threads` threads (the main one and threads − 1 worker_threads), the
+ * objective of the runtime's loop (categorical cross-entropy per task, summed), SGD with
+ * momentum, α in their own optimizer. `threads: 1` runs the same code on the main thread only,
+ * so the two compare like for like.
+ */
+export async function makeParallelTrainer(model: tf.LayersModel, threads: number, config: StepConfig = DEFAULT_STEP): Promise<Trainer> {
+  lazyConvGradients(model);
+  const inputShape = model.inputs[0]!.shape.slice(1) as number[];
+  const x = tf.randomUniform([config.batch, ...inputShape], 0, 1, 'float32', config.seed);
+  const taskNames = model.outputNames.map((n) => n.split('/')[0]!);
+  const plans: TaskPlan[] = model.outputs.map((o, i) => ({ name: taskNames[i]!, loss: 'categoricalCrossentropy', lossWeight: 1, metrics: [], outputShape: [o.shape[o.shape.length - 1] as number] }));
+  const ys: Record<string, tf.Tensor> = {};
+  plans.forEach((p, i) => {
+    const labels = tf.randomUniform([config.batch], 0, p.outputShape[0]!, 'int32', config.seed + 1 + i);
+    ys[p.name] = tf.oneHot(labels, p.outputShape[0]!).toFloat();
+    labels.dispose();
+  });
+  const alphaNames = new Set<string>();
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'CrossStitch') for (const w of layer.trainableWeights) alphaNames.add((w.read() as tf.Variable).name);
+  }
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const towerOpt = tf.train.momentum(config.learningRate, config.momentum);
+  const alphaOpt = tf.train.momentum(config.learningRate * config.alphaMultiplier, config.momentum);
+  const tasks = taskRuntimes(plans);
+  const outIdx = outputIndex(model, taskNames);
+  const dynamic = Object.fromEntries(taskNames.map((t) => [t, 1]));
+  const group = await DataParallel.start(threads, model, tf.getBackend(), plans, taskNames, vars, {});
+  const local = (xs: tf.Tensor, ysShard: Record<string, tf.Tensor>): ShardResult => {
+    let kept: { losses: tf.Tensor; metrics: tf.Tensor | null } | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const o = objective({ model, tasks, outIdx, logVars: {}, dynamic }, xs, ysShard, (t) => new Error(`no targets for ${t}`));
+      kept = { losses: o.losses, metrics: o.metrics };
+      return o.total;
+    }, vars);
+    const k = kept as unknown as { losses: tf.Tensor; metrics: tf.Tensor | null };
+    return { value, grads, losses: k.losses, metrics: k.metrics };
+  };
+  return {
+    params: model.countParams(),
+    alphaVariables: alphaNames.size,
+    async run(steps: number): Promise<bigint> {
+      const t0 = process.hrtime.bigint();
+      for (let s = 0; s < steps; s++) {
+        const r = await group.step(x, ys, dynamic, local);
+        const towerGrads: tf.NamedTensorMap = {};
+        const alphaGrads: tf.NamedTensorMap = {};
+        for (const [name, g] of Object.entries(r.grads)) (alphaNames.has(name) ? alphaGrads : towerGrads)[name] = g;
+        towerOpt.applyGradients(towerGrads as unknown as Parameters<typeof towerOpt.applyGradients>[0]);
+        if (alphaNames.size > 0) alphaOpt.applyGradients(alphaGrads as unknown as Parameters<typeof towerOpt.applyGradients>[0]);
+        await r.value.data();
+        tf.dispose([r.value, r.losses, r.metrics, ...Object.values(r.grads)].filter((t): t is tf.Tensor => t !== null));
+      }
+      return process.hrtime.bigint() - t0;
+    },
+    dispose() {
+      void group.close();
+      x.dispose();
+      tf.dispose(Object.values(ys));
       towerOpt.dispose();
       alphaOpt.dispose();
     },
