@@ -4,10 +4,14 @@
  * aside), on cpu and wasm, with uneven last batches and uncertainty weighting; refuses what would
  * change the math; leaves no tensors behind.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crossStitch, selectBackend, trainModel, withSeededRandom, type BuiltModel, type ModelBuilder, type TrainingPlan } from 'mtlc/runtime';
+import { crossStitch, runTrainingCli, selectBackend, trainModel, withSeededRandom, type BuiltModel, type ModelBuilder, type TrainingPlan } from 'mtlc/runtime';
 import { shardSizes } from '../../src/runtime/train/data-parallel.js';
 import { tinyBuild, tinyData, tinyPlan } from './train-helpers.js';
 
@@ -126,5 +130,40 @@ describe('data-parallel refusals', () => {
     await expect(trainModel(tinyPlan(), build, { inputs: data.inputs, targets: data.targets, backend: 'cpu', quiet: true, workers: 2 })).rejects.toThrow(/workers 2: .*bn \(BatchNormalization\), drop \(Dropout\).*use workers 1/);
     await expect(trainModel(tinyPlan(), tinyBuild, { inputs: data.inputs, targets: data.targets, backend: 'cpu', quiet: true, workers: 0 })).rejects.toThrow(/workers must be a positive integer, got 0/);
     tf.dispose([data.inputs, ...Object.values(data.targets)]);
+  });
+});
+
+describe('--workers on the training command line', () => {
+  const fixture = fileURLToPath(new URL('../fixtures/data/tiny.jsonl', import.meta.url));
+  const plan = tinyPlan({ data: { format: 'jsonl', path: fixture, input: 'x', targets: { a: 'a', b: 'b' } } });
+  const cli = async (args: string[]) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'mtlc-workers-'));
+    let err = '';
+    let out = '';
+    try {
+      const code = await runTrainingCli(plan, tinyBuild, ['--backend', 'cpu', '--out', 'run', '--quiet', ...args], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTTY: false, cwd });
+      const file = path.join(cwd, 'run', 'metrics.jsonl');
+      const metrics = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      return { code, err, out, metrics };
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  };
+
+  it('--workers 2 trains to the metrics of --workers 1; --help lists it', async () => {
+    const one = await cli(['--workers', '1']);
+    const two = await cli(['--workers', '2']);
+    expect(two.code).toBe(0);
+    const losses = (m: string) => m.trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
+    expect(relErr(losses(two.metrics), losses(one.metrics))).toBeLessThan(1e-4);
+    expect((await cli(['--help'])).out).toMatch(/--workers N/);
+  });
+
+  it('--workers 0 or x: exit 2 with the flag named', async () => {
+    for (const v of ['0', 'x']) {
+      const r = await cli(['--workers', v]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--workers: expected a positive integer, got '${v}'`);
+    }
   });
 });

@@ -50,6 +50,8 @@ Options:
   --seed N               random seed (default ${plan.seed})
   --single-task TASK     train one tower alone (other losses off, α frozen to identity)
   --init-from DIR        load towers from a run directory by layer name (repeatable)
+  --workers N            threads per batch on wasm/cpu: N−1 worker threads beside the main
+                         one, same math (default 1; no batchNorm/dropout layers)
   --quiet                no progress output
   -h, --help             show this help
 `;
@@ -76,6 +78,7 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
         seed: { type: 'string' },
         'single-task': { type: 'string' },
         'init-from': { type: 'string', multiple: true },
+        workers: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -115,6 +118,8 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
     if (seedText !== undefined) options.seed = Number(seedText);
     const single = values['single-task'] as string | undefined;
     if (single !== undefined) options.singleTask = single;
+    const workers = positiveInt('--workers', values['workers'] as string | undefined);
+    if (workers !== undefined) options.workers = workers;
     const init = values['init-from'] as string[] | undefined;
     if (init) options.initFrom = init.map((d) => path.resolve(io.cwd, d));
     // A --data file with the built-in format in the spec: fields named after the input and tasks.
