@@ -123,7 +123,8 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput vs cpu', () => {
   cases.push({ b: 4, hw: [12, 12], k: [5, 5], ci: 2, co: 6, s: 1, pad: 'valid' });
   cases.push({ b: 2, hw: [5, 5], k: [1, 1], ci: 4, co: 3, s: 2, pad: 'valid' });
   cases.push({ b: 2, hw: [4, 4], k: [3, 3], ci: 2, co: 2, s: 1, pad: [[0, 0], [3, 0], [0, 3], [0, 0]] });
-  // Patches above 36 values (kh·kw·ci) take the XNNPACK formulation of the filter gradient, the others im2col.
+  // Patches above 36 values (kh·kw·ci) take the XNNPACK formulation of the filter gradient, as do
+  // unpadded stride-1 ones; the others im2col.
   cases.push({ b: 2, hw: [7, 6], k: [3, 3], ci: 5, co: 3, s: 2, pad: 'same' });
   cases.push({ b: 2, hw: [8, 8], k: [3, 3], ci: 6, co: 2, s: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] });
   cases.push({ b: 3, hw: [9, 7], k: [2, 2], ci: 9, co: 4, s: 3, pad: 'valid' });

@@ -3,11 +3,12 @@
  *
  *   dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−top, ow·s+kw−left, ci] · dy[b,oh,ow,co],
  *
- * in one of two formulations, chosen by the filter's patch size kh·kw·ci (measured in
- * bench/experiments/filter-grad.ts, recorded in bench/NOTES.md): up to 36 values per patch, an
- * im2col matrix times dy (1.2–4× faster there: 3×3 filters on 1–4 channels; a tie at LeNet's
- * conv1, 25); above, one XNNPACK convolution (the im2col matrix grows with the patch and loses,
- * 0.4–0.9×).
+ * in one of two formulations, chosen by measurement (bench/experiments/filter-grad.ts for the
+ * kernel alone, bench/NOTES.md for whole training steps): an im2col matrix times dy for small
+ * patches (kh·kw·ci ≤ 36) with a stride or padding, where the XNNPACK formulation is slow
+ * (1.2–4× in isolation, 4 % of a step with a 3×3 "same" conv on RGB input); one XNNPACK
+ * convolution otherwise — also for LeNet's conv1 (5×5×1, valid, stride 1), a tie in isolation
+ * but 6 % of a step faster than im2col, whose 3.7 MB matrix evicts the step's working set.
  */
 import * as tf from '@tensorflow/tfjs';
 import { asWasm, disposeAll, f32, isChannelsLast, wasmKernel, type KernelArgs, type Pad, type Pair, type Rounding } from './util.js';
@@ -20,12 +21,18 @@ export interface Conv2DBackpropFilterAttrs {
   filterShape: [number, number, number, number];
 }
 
-/** Patches of at most this many values (kh·kw·ci) use the im2col formulation. */
+/** Patches of at most this many values (kh·kw·ci) with a stride or padding use the im2col formulation. */
 export const IM2COL_MAX_PATCH = 36;
 
 export function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
-  const [kh, kw, ci] = (args.attrs as unknown as Conv2DBackpropFilterAttrs).filterShape;
-  return kh * kw * ci <= IM2COL_MAX_PATCH ? conv2DBackpropFilterIm2col(args) : conv2DBackpropFilterXnnpack(args);
+  const a = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  const [kh, kw, ci] = a.filterShape;
+  if (kh * kw * ci > IM2COL_MAX_PATCH) return conv2DBackpropFilterXnnpack(args);
+  const x = (args.inputs as { x: tf.TensorInfo }).x;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
+  const p = info.padInfo;
+  const plain = info.strideHeight === 1 && info.strideWidth === 1 && p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
+  return plain ? conv2DBackpropFilterXnnpack(args) : conv2DBackpropFilterIm2col(args);
 }
 
 /**
