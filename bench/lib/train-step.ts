@@ -41,7 +41,7 @@ export function makeTrainer(model: tf.LayersModel, config: StepConfig = DEFAULT_
   const ys = model.outputs.map((o, i) => {
     const classes = o.shape[o.shape.length - 1] as number;
     const labels = tf.randomUniform([config.batch], 0, classes, 'int32', config.seed + 1 + i);
-    const y = tf.oneHot(labels, classes).toFloat();
+    const y = tf.tidy(() => tf.oneHot(labels, classes).toFloat());
     labels.dispose();
     return y;
   });
@@ -111,7 +111,7 @@ export async function makeParallelTrainer(model: tf.LayersModel, threads: number
   const ys: Record<string, tf.Tensor> = {};
   plans.forEach((p, i) => {
     const labels = tf.randomUniform([config.batch], 0, p.outputShape[0]!, 'int32', config.seed + 1 + i);
-    ys[p.name] = tf.oneHot(labels, p.outputShape[0]!).toFloat();
+    ys[p.name] = tf.tidy(() => tf.oneHot(labels, p.outputShape[0]!).toFloat());
     labels.dispose();
   });
   const alphaNames = new Set<string>();
