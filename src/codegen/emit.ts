@@ -103,8 +103,23 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   const position = model.towers.map(() => 0); // next layer index to apply, per tower
   const advance = (i: number, upTo: number): void => {
     const tower = model.towers[i]!;
-    for (; position[i]! <= upTo && position[i]! < tower.layers.length; position[i]!++) {
-      body.push(layerStatement(tower.layers[position[i]!]!, towerVar(i)));
+    while (position[i]! <= upTo && position[i]! < tower.layers.length) {
+      const node = tower.layers[position[i]!]!;
+      if (node.sharedFrom) {
+        // A shared layer (variant) is applied once, by its owner tower, which hands its output on.
+        advance(tasks.indexOf(node.sharedFrom.task), node.index);
+        if (position[i] === node.index) throw new Error(`layer ${node.layerName} shares ${node.sharedFrom.layerName}, which is not in tower ${node.sharedFrom.task}`);
+        continue;
+      }
+      body.push(layerStatement(node, towerVar(i)));
+      position[i]!++;
+      model.towers.forEach((other, j) => {
+        const theirs = other.layers[position[j]!];
+        if (theirs?.sharedFrom?.layerName === node.layerName) {
+          body.push(`${towerVar(j)} = ${towerVar(i)}; // shares ${node.layerName}`);
+          position[j]!++;
+        }
+      });
     }
   };
   const { order } = scheduleJunctions(model.junctions);

@@ -4,3 +4,4 @@ export { scheduleJunctions, junctionOrderProblems } from './order.js';
 export * from './defaults.js';
 export { RESERVED_WORDS, OBJECT_PROTOTYPE_NAMES, CAMEL_CASE, PASCAL_CASE, IDENTIFIER, closest, suggest } from './names.js';
 export type { CheckedModel, Junction, LayerNode, Tower } from './ir.js';
+export { applyVariant, parseVariant, variantChoices, variantText, modelParams, VariantError, VARIANT_FORMS, type Variant } from './variant.js';

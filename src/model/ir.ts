@@ -50,6 +50,12 @@ export interface LayerNode {
   readonly params: number;
   /** JSON pointer of the layer in the spec (for diagnostics and tooling). */
   readonly pointer: string;
+  /**
+   * Set by a sharing variant (src/model/variant.ts): this node is the layer at the same index of
+   * tower `task`, applied once; its output is that tower's output there and its `params` are 0
+   * (counted once, on the owner).
+   */
+  readonly sharedFrom?: { readonly task: string; readonly layerName: string };
 }
 
 export interface Junction {

@@ -1,7 +1,8 @@
 /**
  * `mtlc train <spec> [--data F] [--epochs N] [--batch-size N] [--backend B] [--out DIR]
- * [--resume] [--seed N] [--single-task T] [--init-from DIR]`: compiles the spec and trains
- * exactly what `mtlc compile` emits. The generated files go to `.mtlc-cache/<kebab>/` in the
+ * [--resume] [--seed N] [--single-task T] [--init-from DIR] [--variant V]`: compiles the spec and
+ * trains exactly what `mtlc compile` emits; with `--variant`, what it emits for that variant of
+ * the checked model (src/model/variant.ts: independent, shared, split:<layer>, single-task:<task>). The generated files go to `.mtlc-cache/<kebab>/` in the
  * working directory, are transpiled TS -> ESM JS (`.mjs`) with the TypeScript bundled in
  * ts-morph, and imported; training runs through the `runTrainingCli` of the same `mtlc/runtime`
  * module instance the generated code imports (a one-line shim in the cache resolves it), so
@@ -15,6 +16,8 @@ import { pathToFileURL } from 'node:url';
 import { validateSpecFile } from '../../api/validate.js';
 import { formatPretty, type FileReport } from '../format/index.js';
 import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
+import { applyVariant, parseVariant, VariantError } from '../../model/variant.js';
+import type { CheckedModel } from '../../model/ir.js';
 import type { TrainingPlan } from '../../runtime/plan.js';
 import type { RegisterCommand } from './index.js';
 
@@ -67,7 +70,17 @@ interface TrainingModule {
   runTrainingCli: (plan: unknown, build: unknown, argv: readonly string[], io?: unknown) => Promise<number>;
 }
 
-export async function trainSpec(specPath: string, argv: readonly string[], io: CliIO): Promise<number> {
+/** The checked model as `variant` builds it; a bad variant string is a usage error (exit 2). */
+export function variantModel(model: CheckedModel, variant: string): CheckedModel {
+  try {
+    return applyVariant(model, parseVariant(variant, model));
+  } catch (e) {
+    if (e instanceof VariantError) throw new CliError(`--variant: ${e.message}`, ExitCode.usage);
+    throw e;
+  }
+}
+
+export async function trainSpec(specPath: string, argv: readonly string[], io: CliIO, variant?: string): Promise<number> {
   const abs = path.resolve(io.cwd, specPath);
   const checked = validateSpecFile(abs, specPath);
   const errors = checked.diagnostics.filter((d) => d.severity === 'error');
@@ -75,6 +88,16 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
     const report: FileReport = { file: specPath, ...(checked.text !== undefined ? { text: checked.text } : {}), diagnostics: checked.diagnostics };
     io.stderr(formatPretty([report], { color: useColor(io) }));
     return checked.diagnostics.some((d) => d.code === 'io-error') ? ExitCode.usage : ExitCode.invalid;
+  }
+  if (variant !== undefined) {
+    const single = argv.indexOf('--single-task');
+    const model = variantModel(checked.model, variant);
+    if (single >= 0 && `single-task:${argv[single + 1]}` !== variant) {
+      throw new CliError(`--single-task ${argv[single + 1]} and --variant ${variant} disagree; give one of them`, ExitCode.usage);
+    }
+    const { compileModel } = await import('../../api/compile.js');
+    const files = compileModel(model, { specPath }).files;
+    return runGenerated(files, abs, model.name, argv, io);
   }
   const compileSpec = await loadCompileSpec();
   const text = checked.text ?? (await fs.readFile(abs, 'utf8'));
@@ -137,6 +160,8 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
     .option('--seed <n>', 'random seed')
     .option('--single-task <task>', 'train one tower alone (other losses off, α frozen to identity)')
     .option('--init-from <dir...>', 'load towers from run directories by layer name')
+    .option('--variant <variant>', 'cross-stitch | independent | shared | split:<layer> | single-task:<task> (baselines from the same spec)')
+    .option('--workers <n>', 'threads per batch on wasm/cpu (data-parallel)')
     .option('--quiet', 'no progress output')
     .action(async (spec: string, opts: Record<string, string | boolean | string[] | undefined>) => {
       const argv: string[] = [];
@@ -155,7 +180,8 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
       flag('seed', 'seed');
       flag('single-task', 'singleTask');
       flag('init-from', 'initFrom');
+      flag('workers', 'workers');
       flag('quiet', 'quiet');
-      setExit(await trainSpec(spec, argv, io));
+      setExit(await trainSpec(spec, argv, io, typeof opts['variant'] === 'string' ? opts['variant'] : undefined));
     });
 };
