@@ -142,7 +142,12 @@ export function applyVariant(model: CheckedModel, variant: Variant): CheckedMode
         ...model,
         towers,
         junctions: [],
-        training: { ...model.training, tasks: model.training.tasks.filter((t) => t.name === variant.task) },
+        training: {
+          ...model.training,
+          tasks: model.training.tasks.filter((t) => t.name === variant.task),
+          // The built-in MultiMNIST matches tasks to digits by their position in the spec.
+          data: model.training.data.format === 'multimnist' ? { ...model.training.data, specTasks: model.towers.map((t) => t.task) } : model.training.data,
+        },
       };
     }
     case 'shared':

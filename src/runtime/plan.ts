@@ -39,6 +39,11 @@ export type DataPlan =
       /** Examples drawn for training and for test (disjoint digit sources). */
       readonly trainSize?: number;
       readonly testSize?: number;
+      /**
+       * The spec's tasks in order (first = upper-left digit, second = lower-right), when the
+       * model trains fewer of them (a single-task variant); default the plan's tasks.
+       */
+      readonly specTasks?: readonly string[];
     }
   | {
       readonly format: 'jsonl' | 'csv';

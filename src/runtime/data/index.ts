@@ -56,14 +56,21 @@ export async function loadData(plan: TrainingPlan, options: LoadDataOptions): Pr
   const cwd = options.cwd ?? process.cwd();
   const d = plan.data;
   if (!options.dataPath && d.format === 'multimnist') {
-    const names = plan.tasks.map((t) => t.name);
+    const names = d.specTasks ?? plan.tasks.map((t) => t.name);
     if (names.length !== 2) {
       throw new DataError('multimnist', undefined, undefined, `the built-in MultiMNIST data has two tasks (left, right); this model has ${names.length}: ${names.join(', ')}`);
     }
     const trainSize = d.trainSize ?? MULTIMNIST_DEFAULT_TRAIN;
     const testSize = d.testSize ?? MULTIMNIST_DEFAULT_TEST;
     // Tasks are matched by position: the first task is the upper-left digit, the second the lower-right.
-    const rename = (ys: Record<string, tf.Tensor>): Record<string, tf.Tensor> => ({ [names[0]!]: ys['left']!, [names[1]!]: ys['right']! });
+    const trained = new Set(plan.tasks.map((t) => t.name));
+    const rename = (ys: Record<string, tf.Tensor>): Record<string, tf.Tensor> =>
+      Object.fromEntries(
+        [
+          [names[0]!, ys['left']!],
+          [names[1]!, ys['right']!],
+        ].filter(([name]) => trained.has(name as string)),
+      ) as Record<string, tf.Tensor>;
     const tr = multiMnistTensors(trainSize, 'train', plan.seed);
     const te = multiMnistTensors(testSize, 'test', plan.seed);
     return {
