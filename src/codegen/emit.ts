@@ -21,6 +21,11 @@ export interface GeneratedFile {
 export interface EmitOptions {
   /** The spec path shown in the header (posix, relative); default the IR's `specFile`. */
   readonly specPath?: string;
+  /**
+   * How a plugin kind's `runtimeClass.module` is written in the import (e.g. an absolute file
+   * made relative to the output folder); default: as given.
+   */
+  readonly importSpecifier?: (module: string) => string;
 }
 
 /** First characters of every generated file; the writer recognises its own files by them. */
@@ -78,14 +83,25 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
 
   // ---- model.ts -------------------------------------------------------------------------------
   const runtimeImports = new Map<string, string>(); // exportName -> local identifier
+  const pluginImports = new Map<string, Set<string>>(); // module specifier -> export names
   const kindOf = (node: LayerNode): LayerKind => {
     const kind = registry.get(node.type);
     if (!kind) throw new Error(`no layer kind "${node.type}" is registered (layer ${node.layerName})`);
     if (kind.runtimeClass) {
-      if (kind.runtimeClass.module !== RUNTIME) {
-        throw new Error(`layer kind "${kind.type}": runtime classes from ${kind.runtimeClass.module} are not supported yet`);
+      const { module, exportName } = kind.runtimeClass;
+      if (module === RUNTIME) runtimeImports.set(exportName, exportName);
+      else {
+        const taken = [...pluginImports.entries()].some(([m, names]) => m !== module && names.has(exportName));
+        if (taken || exportName === 'CrossStitch' || exportName === 'withSeededRandom' || exportName === 'tf') {
+          throw new Error(`layer kind "${kind.type}": runtime class name ${exportName} clashes with another import of the generated model`);
+        }
+        const specifier = options.importSpecifier?.(module) ?? module;
+        // ts-morph prints the specifier between quotes as given: refuse what would need escaping.
+        if (/['"\\\n\r\u2028\u2029]/.test(specifier)) {
+          throw new Error(`layer kind "${kind.type}": runtime class module ${JSON.stringify(specifier)} contains a quote, backslash or line break`);
+        }
+        pluginImports.set(specifier, (pluginImports.get(specifier) ?? new Set()).add(exportName));
       }
-      runtimeImports.set(kind.runtimeClass.exportName, kind.runtimeClass.exportName);
     }
     return kind;
   };
@@ -148,6 +164,9 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
       moduleSpecifier: RUNTIME,
       namedImports: [...namedImports, 'type BuildOptions', 'type BuiltModel', 'type JunctionInfo'],
     },
+    ...[...pluginImports.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([moduleSpecifier, names]) => ({ kind: StructureKind.ImportDeclaration, moduleSpecifier, namedImports: [...names].sort() }) as const),
     {
       kind: StructureKind.TypeAlias,
       isExported: true,
