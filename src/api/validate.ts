@@ -4,7 +4,6 @@
  * (src/spec/validate-schema.ts) -> semantic checks and the checked model (src/model/check.ts).
  * Never throws for any input text.
  */
-import { createLayerRegistry } from '../layers/index.js';
 import type { LayerRegistry } from '../layers/kind.js';
 import type { CheckedModel } from '../model/ir.js';
 import { checkModel } from '../model/check.js';
@@ -12,6 +11,11 @@ import { compareDiagnostics, hasErrors, type Diagnostic } from '../spec/diagnost
 import type { SpecDocument } from '../spec/document.js';
 import { loadSpecFile, loadSpecText, type LoadResult } from '../spec/load.js';
 import { validateSchema } from '../spec/validate-schema.js';
+import { defaultRegistry, registryOf, type LayerKindsOption } from './registry.js';
+
+export { defaultRegistry } from './registry.js';
+/** The layer kinds to check against: a registry, or `{ layerKinds }` added to the built-ins. */
+export type Kinds = LayerRegistry | LayerKindsOption;
 
 export interface ValidateResult {
   /** The parsed spec, when the text is one well-formed YAML document. */
@@ -24,15 +28,9 @@ export interface ValidateResult {
   diagnostics: Diagnostic[];
 }
 
-let builtins: LayerRegistry | undefined;
-/** The registry of the built-in layer kinds (one instance, so the compiled schema is cached). */
-export function defaultRegistry(): LayerRegistry {
-  builtins ??= createLayerRegistry();
-  return builtins;
-}
-
 /** Checks an already loaded document: schema, then (when schema-valid) the semantic checks. */
-export function validateDocument(document: SpecDocument, registry: LayerRegistry = defaultRegistry()): ValidateResult {
+export function validateDocument(document: SpecDocument, kinds: Kinds = defaultRegistry()): ValidateResult {
+  const registry = registryOf(kinds);
   const schemaDiagnostics = validateSchema(document, registry);
   if (hasErrors(schemaDiagnostics)) return { document, diagnostics: schemaDiagnostics };
   const checked = checkModel(document, registry);
@@ -41,13 +39,13 @@ export function validateDocument(document: SpecDocument, registry: LayerRegistry
 }
 
 /** Parses and checks a spec given as text (or raw bytes, checked for UTF-8). */
-export function validateSpec(text: string | Uint8Array, file: string, registry: LayerRegistry = defaultRegistry()): ValidateResult {
-  return finish(loadSpecText(text, file), registry);
+export function validateSpec(text: string | Uint8Array, file: string, kinds: Kinds = defaultRegistry()): ValidateResult {
+  return finish(loadSpecText(text, file), registryOf(kinds));
 }
 
 /** Reads, parses and checks a spec file; an unreadable file is a diagnostic with code `io-error`. */
-export function validateSpecFile(path: string, file: string = path, registry: LayerRegistry = defaultRegistry()): ValidateResult {
-  return finish(loadSpecFile(path, file), registry);
+export function validateSpecFile(path: string, file: string = path, kinds: Kinds = defaultRegistry()): ValidateResult {
+  return finish(loadSpecFile(path, file), registryOf(kinds));
 }
 
 function finish(loaded: LoadResult, registry: LayerRegistry): ValidateResult {

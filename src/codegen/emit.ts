@@ -91,11 +91,11 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
       const { module, exportName } = kind.runtimeClass;
       if (module === RUNTIME) runtimeImports.set(exportName, exportName);
       else {
-        const taken = [...pluginImports.entries()].some(([m, names]) => m !== module && names.has(exportName));
+        const specifier = options.importSpecifier?.(module) ?? module;
+        const taken = [...pluginImports.entries()].some(([m, names]) => m !== specifier && names.has(exportName));
         if (taken || exportName === 'CrossStitch' || exportName === 'withSeededRandom' || exportName === 'tf') {
           throw new Error(`layer kind "${kind.type}": runtime class name ${exportName} clashes with another import of the generated model`);
         }
-        const specifier = options.importSpecifier?.(module) ?? module;
         // ts-morph prints the specifier between quotes as given: refuse what would need escaping.
         if (/['"\\\n\r\u2028\u2029]/.test(specifier)) {
           throw new Error(`layer kind "${kind.type}": runtime class module ${JSON.stringify(specifier)} contains a quote, backslash or line break`);

@@ -1,0 +1,236 @@
+/**
+ * Project configuration (`mtlc.config.ts` / `.mts` / `.js` / `.mjs` / `.json`): where a user's
+ * layer-kind plugins come from (PRODUCT.md §8). Found from the working directory upward, stopping
+ * at the package or repository root; a `.ts` config is transpiled with the TypeScript that ts-morph
+ * bundles (no extra dependency) into a temporary `.mjs` beside it, so its relative imports and
+ * package imports resolve as they would for the config itself. Every problem is a `ConfigError`
+ * that names the file.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createLayerRegistry, builtinLayerKinds } from '../layers/index.js';
+import { defineLayerKind, type LayerKind, type LayerRegistry } from '../layers/kind.js';
+import { compiledSchema } from '../spec/validate-schema.js';
+
+/** What a config file exports (as its default export). */
+export interface MtlcConfig {
+  /** Extra layer kinds, defined with `defineLayerKind` like the built-in ones. */
+  readonly layerKinds?: readonly LayerKind[];
+  /** Modules (relative to the config, or package names) whose default export is an `MtlcConfig`. */
+  readonly plugins?: readonly string[];
+}
+
+/** Identity helper that types a config file's default export. */
+export function defineConfig(config: MtlcConfig): MtlcConfig {
+  return config;
+}
+
+/** A config as loaded: its file, the kinds it adds and every file it was read from (for watching). */
+export interface LoadedConfig {
+  readonly file: string;
+  readonly layerKinds: readonly LayerKind[];
+  readonly files: readonly string[];
+}
+
+/** A problem with a config file or one of its plugins; the message starts with the file. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Config file names, in the order they are looked for in each folder. */
+export const CONFIG_FILES = ['mtlc.config.ts', 'mtlc.config.mts', 'mtlc.config.js', 'mtlc.config.mjs', 'mtlc.config.json'] as const;
+
+/**
+ * The config file for `cwd`: the first of `CONFIG_FILES` in `cwd` or a parent folder. The search
+ * ends at the first folder holding `package.json` or `.git` (the project root) or at `/`.
+ */
+export function findConfigFile(cwd: string): string | undefined {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    for (const name of CONFIG_FILES) {
+      const file = path.join(dir, name);
+      if (existsSync(file)) return file;
+    }
+    if (existsSync(path.join(dir, 'package.json')) || existsSync(path.join(dir, '.git'))) return undefined;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export interface ConfigOptions {
+  /** A config file (relative to `cwd`) instead of searching; `false`: no config at all. */
+  readonly configFile?: string | false;
+}
+
+/** The project's config for `cwd` (searched, or `options.configFile`), or undefined when none. */
+export async function loadProjectConfig(cwd: string, options: ConfigOptions = {}): Promise<LoadedConfig | undefined> {
+  if (options.configFile === false) return undefined;
+  const file = options.configFile !== undefined ? path.resolve(cwd, options.configFile) : findConfigFile(cwd);
+  if (file === undefined) return undefined;
+  if (!existsSync(file)) throw new ConfigError(options.configFile || file, 'config file not found');
+  return loadConfigFile(file);
+}
+
+/** Loads one config file and its plugins; the kinds are checked (not yet against the built-ins). */
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+  const files: string[] = [];
+  const layerKinds = await loadInto(path.resolve(file), files, []);
+  return { file: path.resolve(file), layerKinds, files };
+}
+
+/**
+ * The registry for a loaded config: the built-in kinds, then the config's. A kind clashing with a
+ * built-in or another plugin's kind, or with a schema fragment ajv cannot compile, is a ConfigError.
+ */
+export function configRegistry(config: LoadedConfig | undefined): LayerRegistry {
+  if (!config || config.layerKinds.length === 0) return createLayerRegistry();
+  const builtins = new Set(builtinLayerKinds.map((k) => k.type));
+  const seen = new Set<string>();
+  for (const kind of config.layerKinds) {
+    if (builtins.has(kind.type)) throw new ConfigError(config.file, `layer kind "${kind.type}" clashes with the built-in kind of that name; choose another type`);
+    if (seen.has(kind.type)) throw new ConfigError(config.file, `layer kind "${kind.type}" is defined twice`);
+    seen.add(kind.type);
+  }
+  const registry = createLayerRegistry(config.layerKinds);
+  try {
+    compiledSchema(registry);
+  } catch (e) {
+    throw new ConfigError(config.file, `a layer kind's schema fragment is not valid JSON Schema: ${(e as Error).message}`);
+  }
+  return registry;
+}
+
+async function loadInto(file: string, files: string[], chain: readonly string[]): Promise<LayerKind[]> {
+  if (chain.includes(file)) throw new ConfigError(file, `plugins include each other (${[...chain, file].map((f) => path.basename(f)).join(' -> ')})`);
+  files.push(file);
+  const config = await importConfig(file);
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError(file, `the default export must be a config object (defineConfig({ layerKinds: [...] })), got ${describe(config)}`);
+  }
+  const { layerKinds, plugins, ...rest } = config as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new ConfigError(file, `unknown config key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected layerKinds, plugins)`);
+  const kinds: LayerKind[] = [];
+  if (plugins !== undefined) {
+    if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string')) throw new ConfigError(file, 'plugins must be an array of module specifiers');
+    for (const specifier of plugins as string[]) kinds.push(...(await loadInto(resolveModule(specifier, file), files, [...chain, file])));
+  }
+  if (layerKinds !== undefined) {
+    if (!Array.isArray(layerKinds)) throw new ConfigError(file, `layerKinds must be an array of layer kinds, got ${describe(layerKinds)}`);
+    layerKinds.forEach((kind, i) => kinds.push(checkKind(kind, i, file)));
+  }
+  return kinds;
+}
+
+/** Reads the config's default export (for JSON: the parsed object). */
+async function importConfig(file: string): Promise<unknown> {
+  const ext = path.extname(file);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (ext === '.json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      throw new ConfigError(file, `invalid JSON: ${(e as Error).message}`);
+    }
+  }
+  let target = file;
+  let temporary: string | undefined;
+  if (ext === '.ts' || ext === '.mts') {
+    const { ts } = await import('ts-morph');
+    const out = ts.transpileModule(text, {
+      fileName: file,
+      reportDiagnostics: true,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true, verbatimModuleSyntax: false },
+    });
+    const syntax = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+    if (syntax) {
+      const where = syntax.file && syntax.start !== undefined ? syntax.file.getLineAndCharacterOfPosition(syntax.start) : undefined;
+      throw new ConfigError(`${file}${where ? `:${where.line + 1}:${where.character + 1}` : ''}`, ts.flattenDiagnosticMessageText(syntax.messageText, '\n'));
+    }
+    // Beside the config, so its relative and package imports resolve the same way.
+    temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.${counter++}.mjs`);
+    await fs.writeFile(temporary, out.outputText);
+    target = temporary;
+  }
+  try {
+    const stat = await fs.stat(file);
+    // The query makes an edited config load afresh (the vite plugin and compile --watch reload it).
+    const mod = (await import(`${pathToFileURL(target).href}?mtime=${stat.mtimeMs}`)) as { default?: unknown };
+    if (!('default' in mod)) throw new ConfigError(file, 'has no default export (export default defineConfig({ layerKinds: [...] }))');
+    return mod.default;
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(file, `failed to load: ${(e as Error)?.message ?? String(e)}`);
+  } finally {
+    if (temporary) await fs.rm(temporary, { force: true });
+  }
+}
+let counter = 0;
+
+/** A module specifier from `from`: relative ones become absolute files (`.js` may name a `.ts`). */
+function resolveModule(specifier: string, from: string): string {
+  if (specifier.startsWith('./') || specifier.startsWith('../') || path.isAbsolute(specifier)) {
+    const abs = path.resolve(path.dirname(from), specifier);
+    for (const candidate of [abs, abs.replace(/\.js$/, '.ts'), abs.replace(/\.mjs$/, '.mts')]) if (existsSync(candidate)) return candidate;
+    throw new ConfigError(from, `module ${JSON.stringify(specifier)} not found (looked for ${abs})`);
+  }
+  try {
+    return createRequire(from).resolve(specifier);
+  } catch (e) {
+    throw new ConfigError(from, `cannot resolve module ${JSON.stringify(specifier)}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+const FUNCTIONS = ['outputShape', 'paramCount', 'emit'] as const;
+
+/** Checks a plugin's kind has the LayerKind shape; relative runtime modules become absolute files. */
+function checkKind(value: unknown, index: number, file: string): LayerKind {
+  const where = `layerKinds[${index}]`;
+  if (typeof value !== 'object' || value === null) throw new ConfigError(file, `${where} must be a layer kind (defineLayerKind({...})), got ${describe(value)}`);
+  const kind = value as Partial<Record<keyof LayerKind, unknown>>;
+  const name = typeof kind.type === 'string' ? `${where} ("${kind.type}")` : where;
+  if (typeof kind.type !== 'string') throw new ConfigError(file, `${where}.type must be a string`);
+  if (typeof kind.description !== 'string' || kind.description.trim() === '') throw new ConfigError(file, `${name}.description must be a sentence (it becomes the schema's description)`);
+  if (typeof kind.properties !== 'object' || kind.properties === null || Array.isArray(kind.properties)) throw new ConfigError(file, `${name}.properties must be an object of JSON Schemas`);
+  if (kind.required !== undefined && (!Array.isArray(kind.required) || !kind.required.every((r) => typeof r === 'string'))) throw new ConfigError(file, `${name}.required must be an array of property names`);
+  for (const required of (kind.required as string[] | undefined) ?? []) {
+    if (!(required in (kind.properties as object))) throw new ConfigError(file, `${name}.required names "${required}", which is not in its properties`);
+  }
+  for (const fn of FUNCTIONS) if (typeof kind[fn] !== 'function') throw new ConfigError(file, `${name}.${fn} must be a function`);
+  let runtimeClass: LayerKind['runtimeClass'];
+  if (kind.runtimeClass !== undefined) {
+    const rc = kind.runtimeClass as { module?: unknown; exportName?: unknown };
+    if (typeof rc !== 'object' || rc === null || typeof rc.module !== 'string' || typeof rc.exportName !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(rc.exportName)) {
+      throw new ConfigError(file, `${name}.runtimeClass must be { module: string, exportName: identifier }`);
+    }
+    const module = rc.module.startsWith('./') || rc.module.startsWith('../') ? resolveModule(rc.module, file) : rc.module;
+    runtimeClass = { module, exportName: rc.exportName };
+  }
+  try {
+    // Own properties and prototype methods both survive (a kind may be a class instance).
+    const checked = Object.assign(Object.create(Object.getPrototypeOf(kind) as object) as LayerKind, kind, runtimeClass ? { runtimeClass } : {});
+    return defineLayerKind(checked);
+  } catch (e) {
+    throw new ConfigError(file, `${name}: ${(e as Error).message}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value).slice(0, 40)}`;
+}
