@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode, processIO, type CliIO } from './io.js';
 import { commands } from './commands/index.js';
+import { addConfigOptions } from './config.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -21,6 +22,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showSuggestionAfterError(true);
+  addConfigOptions(program);
   for (const register of commands) {
     register(program, io, (code) => {
       exitCode = Math.max(exitCode, code);

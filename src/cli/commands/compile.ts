@@ -7,7 +7,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { compileModel } from '../../api/compile.js';
 import { validateSpecFile } from '../../api/validate.js';
 import { findOrphans, writeCompiled } from '../../api/write.js';
@@ -15,12 +15,16 @@ import { promises as fsp } from 'node:fs';
 import { hasErrors } from '../../spec/diagnostic.js';
 import { formatReports, FORMATS, type FileReport, type Format } from '../format/index.js';
 import { ExitCode, useColor, type CliIO } from '../io.js';
+import type { LayerRegistry } from '../../layers/kind.js';
+import { commandKinds } from '../config.js';
 import type { RegisterCommand } from './index.js';
 
 export interface CompileCliOptions {
   out?: string;
   check?: boolean;
   format?: Format;
+  /** Layer kinds (built-ins by default; the command passes the project config's). */
+  registry?: LayerRegistry;
 }
 
 const posix = (p: string) => p.split(path.sep).join('/');
@@ -42,7 +46,7 @@ export async function runCompile(
   const compiledSpecs = new Set<string>();
   for (const spec of specs) {
     const abs = path.resolve(io.cwd, spec);
-    const checked = validateSpecFile(abs, spec);
+    const checked = validateSpecFile(abs, spec, options.registry);
     const text = checked.text ?? checked.document?.text;
     reports.push({ file: spec, ...(text !== undefined ? { text } : {}), diagnostics: checked.diagnostics });
     if (checked.diagnostics.some((d) => d.code === 'io-error')) {
@@ -54,7 +58,7 @@ export async function runCompile(
       continue;
     }
     const specPath = posix(path.relative(io.cwd, abs)) || posix(spec);
-    const { files } = compileModel(checked.model, { specPath });
+    const { files } = compileModel(checked.model, { specPath, outDir, ...(options.registry ? { registry: options.registry } : {}) });
     const folder = files[0]?.path.split('/')[0] ?? '';
     const previous = folders.get(folder);
     if (previous !== undefined) {
@@ -174,7 +178,8 @@ never overwritten.
 Exit codes: 0 ok, 1 invalid spec or (--check) stale output, 2 usage/I/O error or a hand-written
 file in the way.`,
     )
-    .action(async (specs: string[], options: { out: string; check?: boolean; watch?: boolean; format: Format }) => {
+    .action(async (specs: string[], cliOptions: { out: string; check?: boolean; watch?: boolean; format: Format }, command: Command) => {
+      const options = { ...cliOptions, registry: (await commandKinds(command, io)).registry };
       if (options.watch) {
         await watchCompile(specs, options, io);
         return;

@@ -6,12 +6,14 @@
  * of `mtlc weights`). Checking goes through `validateSpecFile` (load → schema → model).
  */
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import pc from 'picocolors';
 import { validateSpecFile } from '../../api/validate.js';
 import type { Shape } from '../../layers/kind.js';
 import type { CheckedModel } from '../../model/ir.js';
 import { formatJson, formatPretty, type FileReport } from '../format/index.js';
 import { CliError, ExitCode, useColor } from '../io.js';
+import { commandKinds } from '../config.js';
 import type { RegisterCommand } from './index.js';
 import { printRunWeights } from './report.js';
 
@@ -147,7 +149,7 @@ export const registerInspect: RegisterCommand = (program, io, setExit) => {
     .argument('[spec]', 'the spec file (YAML)')
     .option('-f, --format <format>', 'pretty or json', 'pretty')
     .option('--weights <run-dir>', 'instead of a spec: print the learned α of a training run (same as mtlc weights)')
-    .action(async (spec: string | undefined, options: { format: string; weights?: string }) => {
+    .action(async (spec: string | undefined, options: { format: string; weights?: string }, command: Command) => {
       if (options.format !== 'pretty' && options.format !== 'json') {
         throw new CliError(`unknown format "${options.format}" for inspect; use pretty or json`, ExitCode.usage);
       }
@@ -159,7 +161,7 @@ export const registerInspect: RegisterCommand = (program, io, setExit) => {
       }
       if (spec === undefined) throw new CliError('inspect needs a spec file (or --weights <run-dir>)', ExitCode.usage);
       // Diagnostics and the header name the file as the user wrote it.
-      const result = validateSpecFile(resolve(io.cwd, spec), spec);
+      const result = validateSpecFile(resolve(io.cwd, spec), spec, (await commandKinds(command, io)).registry);
       const ioError = result.diagnostics.find((d) => d.code === 'io-error');
       if (ioError) throw new CliError(ioError.message, ExitCode.usage);
       const { model, diagnostics } = result;

@@ -10,6 +10,7 @@
  * data, 2 usage/I/O, 3 backend unavailable.
  */
 import { createHash } from 'node:crypto';
+import type { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +20,8 @@ import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
 import { applyVariant, parseVariant, VariantError } from '../../model/variant.js';
 import type { CheckedModel } from '../../model/ir.js';
 import type { TrainingPlan } from '../../runtime/plan.js';
+import type { LayerRegistry } from '../../layers/kind.js';
+import { commandKinds } from '../config.js';
 import type { RegisterCommand } from './index.js';
 
 export const CACHE_DIR = '.mtlc-cache';
@@ -66,6 +69,27 @@ export async function transpileGenerated(source: string, fileName: string): Prom
   return out.replace(/(from\s+['"])(\.\.?\/[^'"]+?)\.js(['"])/g, '$1$2.mjs$3').replace(/(import\(\s*['"])(\.\.?\/[^'"]+?)\.js(['"])/g, '$1$2.mjs$3');
 }
 
+/**
+ * Plugin kinds' runtime classes are imported by absolute path (the config resolved them): a `.ts`
+ * one is transpiled (on its own) into the cache, a `.js` one imported by file URL.
+ */
+async function pluginImportsInto(dir: string, js: string): Promise<string> {
+  const absolute = [...js.matchAll(/(from\s+['"])(\/[^'"]+)(['"])/g)];
+  for (const [, , file] of absolute) {
+    let target = pathToFileURL(file!).href;
+    if (/\.m?ts$/.test(file!)) {
+      const source = await fs.readFile(file!, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new CliError(`cannot read the runtime layer module ${file}: ${e.code ?? e.message}`, ExitCode.usage);
+      });
+      const name = `plugin-${path.basename(file!).replace(/\.m?ts$/, '')}-${createHash('sha256').update(file!).digest('hex').slice(0, 8)}.mjs`;
+      await writeAtomic(path.join(dir, name), await transpileGenerated(source, path.basename(file!)));
+      target = `./${name}`;
+    }
+    js = js.split(`'${file}'`).join(`'${target}'`).split(`"${file}"`).join(`"${target}"`);
+  }
+  return js;
+}
+
 interface TrainingModule {
   runTrainingCli: (plan: unknown, build: unknown, argv: readonly string[], io?: unknown) => Promise<number>;
 }
@@ -80,9 +104,9 @@ export function variantModel(model: CheckedModel, variant: string): CheckedModel
   }
 }
 
-export async function trainSpec(specPath: string, argv: readonly string[], io: CliIO, variant?: string): Promise<number> {
+export async function trainSpec(specPath: string, argv: readonly string[], io: CliIO, variant?: string, registry?: LayerRegistry): Promise<number> {
   const abs = path.resolve(io.cwd, specPath);
-  const checked = validateSpecFile(abs, specPath);
+  const checked = validateSpecFile(abs, specPath, registry);
   const errors = checked.diagnostics.filter((d) => d.severity === 'error');
   if (!checked.model || errors.length > 0) {
     const report: FileReport = { file: specPath, ...(checked.text !== undefined ? { text: checked.text } : {}), diagnostics: checked.diagnostics };
@@ -96,12 +120,12 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
       throw new CliError(`--single-task ${argv[single + 1]} and --variant ${variant} disagree; give one of them`, ExitCode.usage);
     }
     const { compileModel } = await import('../../api/compile.js');
-    const files = compileModel(model, { specPath }).files;
+    const files = compileModel(model, { specPath, ...(registry ? { registry } : {}) }).files;
     return runGenerated(files, abs, model.name, argv, io);
   }
   const compileSpec = await loadCompileSpec();
   const text = checked.text ?? (await fs.readFile(abs, 'utf8'));
-  const compiled = filesOf(await compileSpec(text, specPath));
+  const compiled = filesOf(await compileSpec(text, specPath, registry ? { registry } : {}));
   if (compiled.diagnostics.some((d) => d.severity === 'error')) {
     io.stderr(formatPretty([{ file: specPath, text, diagnostics: compiled.diagnostics }], { color: useColor(io) }));
     return ExitCode.invalid;
@@ -127,7 +151,7 @@ export async function runGenerated(files: readonly GeneratedFile[], specFile: st
   await fs.mkdir(dir, { recursive: true });
   for (const f of ts) {
     const name = path.basename(f.path).replace(/\.ts$/, '.mjs');
-    await writeAtomic(path.join(dir, name), await transpileGenerated(f.content, path.basename(f.path)));
+    await writeAtomic(path.join(dir, name), await pluginImportsInto(dir, await transpileGenerated(f.content, path.basename(f.path))));
   }
   await writeAtomic(path.join(dir, 'runtime-shim.mjs'), "export { runTrainingCli } from 'mtlc/runtime';\n");
   const train = (await import(pathToFileURL(path.join(dir, 'train.mjs')).href)) as Record<string, unknown>;
@@ -163,7 +187,8 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
     .option('--variant <variant>', 'cross-stitch | independent | shared | split:<layer> | single-task:<task> (baselines from the same spec)')
     .option('--workers <n>', 'threads per batch on wasm/cpu (data-parallel)')
     .option('--quiet', 'no progress output')
-    .action(async (spec: string, opts: Record<string, string | boolean | string[] | undefined>) => {
+    .action(async (spec: string, opts: Record<string, string | boolean | string[] | undefined>, command: Command) => {
+      const { registry } = await commandKinds(command, io);
       const argv: string[] = [];
       const flag = (name: string, key: string): void => {
         const v = opts[key];
@@ -182,6 +207,6 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
       flag('init-from', 'initFrom');
       flag('workers', 'workers');
       flag('quiet', 'quiet');
-      setExit(await trainSpec(spec, argv, io, typeof opts['variant'] === 'string' ? opts['variant'] : undefined));
+      setExit(await trainSpec(spec, argv, io, typeof opts['variant'] === 'string' ? opts['variant'] : undefined, registry));
     });
 };

@@ -4,19 +4,21 @@
  * usage or I/O error (a missing file, a directory); the highest applies.
  */
 import { resolve } from 'node:path';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { validateSpecFile } from '../../api/validate.js';
 import { hasErrors } from '../../spec/diagnostic.js';
 import { formatReports, FORMATS, type FileReport, type Format } from '../format/index.js';
 import { ExitCode, useColor, type CliIO } from '../io.js';
+import type { LayerRegistry } from '../../layers/kind.js';
+import { commandKinds } from '../config.js';
 import type { RegisterCommand } from './index.js';
 
 /** Validates the given files; returns what to print and the exit code. */
-export function runValidate(files: readonly string[], format: Format, io: CliIO): { output: string; exitCode: number } {
+export function runValidate(files: readonly string[], format: Format, io: CliIO, registry?: LayerRegistry): { output: string; exitCode: number } {
   const reports: FileReport[] = [];
   let exitCode: number = ExitCode.ok;
   for (const file of files) {
-    const result = validateSpecFile(resolve(io.cwd, file), file);
+    const result = validateSpecFile(resolve(io.cwd, file), file, registry);
     const ioError = result.diagnostics.some((d) => d.code === 'io-error');
     if (ioError) exitCode = Math.max(exitCode, ExitCode.usage);
     else if (hasErrors(result.diagnostics)) exitCode = Math.max(exitCode, ExitCode.invalid);
@@ -44,8 +46,9 @@ Examples:
   mtlc validate specs/*.yaml
   mtlc validate specs/face.yaml --format json`,
     )
-    .action((specs: string[], options: { format: Format }) => {
-      const { output, exitCode } = runValidate(specs, options.format, io);
+    .action(async (specs: string[], options: { format: Format }, command: Command) => {
+      const { registry } = await commandKinds(command, io);
+      const { output, exitCode } = runValidate(specs, options.format, io, registry);
       io.stdout(output);
       setExit(exitCode);
     });
