@@ -52,6 +52,9 @@ async function runOne(spec: RunSpec, cfg: ExperimentConfig, dir: string): Promis
 
   const runtime = await import('mtlc/runtime');
   const tf = await import('@tensorflow/tfjs');
+  // The backend before any tensor: data made on tfjs's default backend and moved to wasm by
+  // trainModel's backend switch trained on garbage (losses ~1e-45, chance accuracy).
+  await runtime.selectBackend('wasm');
   const tasks = plan.tasks.map((t) => t.name);
   // The spec's task order maps tasks to digits: first = upper-left, second = lower-right.
   const digitOf = (task: string): 'left' | 'right' => (checked.model!.towers[0]!.task === task ? 'left' : 'right');
