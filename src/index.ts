@@ -10,6 +10,8 @@ export type { LayerKind, LayerConfig, LayerIssue, Shape, ShapeResult, EmitContex
 export { builtinLayerKinds, createLayerRegistry, ACTIVATIONS, LOSSES, METRICS } from './layers/index.js';
 export { checkModel, scheduleJunctions, TRAINING_DEFAULTS } from './model/index.js';
 export type { CheckResult } from './model/index.js';
+export { applyVariant, parseVariant, variantChoices, variantText, modelParams, VariantError, VARIANT_FORMS } from './model/variant.js';
+export type { Variant } from './model/variant.js';
 export { validateSpec, validateSpecFile, validateDocument, defaultRegistry } from './api/validate.js';
 export type { ValidateResult, Kinds } from './api/validate.js';
 export type { LayerKindsOption } from './api/registry.js';
