@@ -22,6 +22,7 @@ export type { BackendSelection, SelectBackendOptions, SkippedBackend, ModuleLoad
 export * from './train/index.js';
 export { registerWasmTrainingKernels, MISSING_WASM_KERNELS, REPLACED_WASM_KERNELS } from './wasm-kernels/index.js';
 export type { WasmKernelRegistration, RegisterWasmKernelsOptions } from './wasm-kernels/index.js';
+export { registerCopyingCpuCast, hasOwnStorage, withOwnStorage } from './tensor-storage.js';
 export { withSeededRandom, withRng, Rng, deriveSeed } from './random.js';
 export type { RngState } from './random.js';
 export { loadData, makeMultiMnist, multiMnistTensors, DataError, TensorSource, DatasetSource, TabularSource, parseCsvRecord } from './data/index.js';

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend.js';
+import { withOwnStorage } from '../tensor-storage.js';
 import { DatasetSource, TensorSource } from '../data/memory.js';
 import { loadData } from '../data/index.js';
 import type { BatchSource } from '../data/types.js';
@@ -217,7 +218,14 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
     let val: BatchSource | undefined;
     if (options.inputs) {
       if (!options.targets) throw new TrainingError('inputs given without targets');
-      const all = new TensorSource('inputs', options.inputs, options.targets as Record<string, tf.Tensor>);
+      // Tensors cast on cpu before the runtime loaded hold int bits that wasm would read as floats.
+      const own = <T extends tf.Tensor>(t: T): T => {
+        const o = withOwnStorage(t);
+        if (o !== t) resources.push(o);
+        return o;
+      };
+      const targets = Object.fromEntries(Object.entries(options.targets as Record<string, tf.Tensor>).map(([task, t]) => [task, own(t)]));
+      const all = new TensorSource('inputs', own(options.inputs), targets);
       const s = options.validationDataset ? { train: all, val: undefined, dispose: () => {} } : all.split(validationSplit);
       train = s.train;
       val = s.val ?? (options.validationDataset ? new DatasetSource('validation dataset', options.validationDataset) : undefined);
