@@ -1,38 +1,8 @@
 /**
- * The example plugin: one extra layer kind, `residualDense`, defined with the same interface as
- * mtlc's built-in kinds. Its runtime class lives in ./residual-dense.ts; mtlc resolves the path
- * against this file and the generated model imports it from there.
+ * The example plugin's config: one extra layer kind, `residualDense` (./residual-kind.ts). mtlc
+ * finds this file from the working directory upward; `--config` names it explicitly.
  */
-import { defineConfig, defineLayerKind } from 'mtlc';
-
-const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'linear'] as const;
-
-export const residualDense = defineLayerKind({
-  type: 'residualDense',
-  description: 'Residual dense block: output = input + W2 · activation(W1 · input + b1) + b2; keeps the input shape.',
-  properties: {
-    hidden: { type: 'integer', minimum: 1, maximum: 65536, description: 'Width of the inner layer.' },
-    activation: { enum: [...ACTIVATIONS], default: 'relu', description: 'Activation of the inner layer.' },
-  },
-  required: ['hidden'],
-  outputShape: (_config, input) =>
-    input.length === 1
-      ? { shape: input }
-      : {
-          error: {
-            code: 'residual-needs-vector',
-            message: `residualDense needs a vector input [features], got [${input.join(', ')}]`,
-            hint: 'add a flatten layer before it',
-          },
-        },
-  paramCount: (config, input) => {
-    const width = input[input.length - 1] ?? 0;
-    const hidden = config['hidden'] as number;
-    return width * hidden + hidden + hidden * width + width;
-  },
-  emit: (config, ctx) =>
-    `new ${ctx.runtimeClass}(${ctx.literal({ name: ctx.layerName, hidden: config['hidden'], activation: config['activation'] ?? 'relu' })})`,
-  runtimeClass: { module: './residual-dense.js', exportName: 'ResidualDense' },
-});
+import { defineConfig } from 'mtlc';
+import { residualDense } from './residual-kind.js';
 
 export default defineConfig({ layerKinds: [residualDense] });

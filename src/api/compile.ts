@@ -57,6 +57,6 @@ export function compileModel(
 export function relativeImport(module: string, folder: string): string {
   if (!path.isAbsolute(module)) return module;
   let rel = path.relative(folder, module).split(path.sep).join('/');
-  if (!rel.startsWith('.')) rel = `./${rel}`;
+  if (!rel.startsWith('../')) rel = `./${rel}`;
   return rel.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs').replace(/\.tsx$/, '.js');
 }

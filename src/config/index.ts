@@ -3,7 +3,8 @@
  * layer-kind plugins come from (PRODUCT.md §8). Found from the working directory upward, stopping
  * at the package or repository root; a `.ts` config is transpiled with the TypeScript that ts-morph
  * bundles (no extra dependency) into a temporary `.mjs` beside it, so its relative imports and
- * package imports resolve as they would for the config itself. Every problem is a `ConfigError`
+ * package imports resolve as they would for the config itself (relatively imported `.ts` files
+ * are transpiled the same way). Every problem is a `ConfigError`
  * that names the file.
  */
 import { existsSync, promises as fs } from 'node:fs';
@@ -112,7 +113,7 @@ export function configRegistry(config: LoadedConfig | undefined): LayerRegistry 
 async function loadInto(file: string, files: string[], chain: readonly string[]): Promise<LayerKind[]> {
   if (chain.includes(file)) throw new ConfigError(file, `plugins include each other (${[...chain, file].map((f) => path.basename(f)).join(' -> ')})`);
   files.push(file);
-  const config = await importConfig(file);
+  const config = await importConfig(file, files);
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new ConfigError(file, `the default export must be a config object (defineConfig({ layerKinds: [...] })), got ${describe(config)}`);
   }
@@ -132,7 +133,7 @@ async function loadInto(file: string, files: string[], chain: readonly string[])
 }
 
 /** Reads the config's default export (for JSON: the parsed object). */
-async function importConfig(file: string): Promise<unknown> {
+async function importConfig(file: string, watched?: string[]): Promise<unknown> {
   const ext = path.extname(file);
   let text: string;
   try {
@@ -148,27 +149,12 @@ async function importConfig(file: string): Promise<unknown> {
     }
   }
   let target = file;
-  let temporary: string | undefined;
-  if (ext === '.ts' || ext === '.mts') {
-    const { ts } = await import('ts-morph');
-    const out = ts.transpileModule(text, {
-      fileName: file,
-      reportDiagnostics: true,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true, verbatimModuleSyntax: false },
-    });
-    const syntax = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
-    if (syntax) {
-      const where = syntax.file && syntax.start !== undefined ? syntax.file.getLineAndCharacterOfPosition(syntax.start) : undefined;
-      throw new ConfigError(`${file}${where ? `:${where.line + 1}:${where.character + 1}` : ''}`, ts.flattenDiagnosticMessageText(syntax.messageText, '\n'));
-    }
-    // Beside the config, so its relative and package imports resolve the same way.
-    temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.${counter++}.mjs`);
-    await fs.writeFile(temporary, out.outputText);
-    target = temporary;
-  }
+  const temporaries = new Map<string, string>(); // .ts source -> its transpiled .mjs
   try {
+    if (ext === '.ts' || ext === '.mts') target = await transpileTree(file, text, temporaries);
+    for (const source of temporaries.keys()) if (source !== file) watched?.push(source);
     const stat = await fs.stat(file);
-    // The query makes an edited config load afresh (the vite plugin and compile --watch reload it).
+    // The query makes an edited config load afresh (the vite plugin reloads it).
     const mod = (await import(`${pathToFileURL(target).href}?mtime=${stat.mtimeMs}`)) as { default?: unknown };
     if (!('default' in mod)) throw new ConfigError(file, 'has no default export (export default defineConfig({ layerKinds: [...] }))');
     return mod.default;
@@ -176,8 +162,42 @@ async function importConfig(file: string): Promise<unknown> {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(file, `failed to load: ${(e as Error)?.message ?? String(e)}`);
   } finally {
-    if (temporary) await fs.rm(temporary, { force: true });
+    await Promise.all([...temporaries.values()].map((t) => fs.rm(t, { force: true })));
   }
+}
+
+/**
+ * Transpiles a .ts module to a temporary .mjs beside it (so package and relative imports resolve
+ * as for the source), and likewise the .ts files it imports relatively (`./kinds.js` naming
+ * `kinds.ts`, or `./kinds.ts`), rewriting those imports. Returns the temporary file.
+ */
+async function transpileTree(file: string, text: string, done: Map<string, string>): Promise<string> {
+  const { ts } = await import('ts-morph');
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.${counter++}.mjs`);
+  done.set(file, temporary);
+  const out = ts.transpileModule(text, {
+    fileName: file,
+    reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true, verbatimModuleSyntax: false },
+  });
+  const syntax = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (syntax) {
+    const where = syntax.file && syntax.start !== undefined ? syntax.file.getLineAndCharacterOfPosition(syntax.start) : undefined;
+    throw new ConfigError(`${file}${where ? `:${where.line + 1}:${where.character + 1}` : ''}`, ts.flattenDiagnosticMessageText(syntax.messageText, '\n'));
+  }
+  let js = out.outputText;
+  const specifiers = new Set([...js.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.\.?\/[^'"]+)\1/g)].map((m) => m[2]!));
+  for (const specifier of specifiers) {
+    const abs = path.resolve(path.dirname(file), specifier);
+    const source = /\.m?ts$/.test(abs) ? abs : !existsSync(abs) ? [abs.replace(/\.js$/, '.ts'), abs.replace(/\.mjs$/, '.mts')].find((c) => c !== abs && existsSync(c)) : undefined;
+    if (source === undefined || !existsSync(source)) continue;
+    const compiled = done.get(source) ?? (await transpileTree(source, await fs.readFile(source, 'utf8'), done));
+    let rel = path.relative(path.dirname(file), compiled).split(path.sep).join('/');
+    if (!rel.startsWith('../')) rel = `./${rel}`;
+    js = js.split(`'${specifier}'`).join(`'${rel}'`).split(`"${specifier}"`).join(`"${rel}"`);
+  }
+  await fs.writeFile(temporary, js);
+  return temporary;
 }
 let counter = 0;
 
@@ -217,7 +237,7 @@ function checkKind(value: unknown, index: number, file: string): LayerKind {
     if (typeof rc !== 'object' || rc === null || typeof rc.module !== 'string' || typeof rc.exportName !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(rc.exportName)) {
       throw new ConfigError(file, `${name}.runtimeClass must be { module: string, exportName: identifier }`);
     }
-    const module = rc.module.startsWith('./') || rc.module.startsWith('../') ? resolveModule(rc.module, file) : rc.module;
+    const module = rc.module.startsWith('./') || rc.module.startsWith('../') || path.isAbsolute(rc.module) ? resolveModule(rc.module, file) : rc.module;
     runtimeClass = { module, exportName: rc.exportName };
   }
   try {

@@ -3,7 +3,7 @@
  * mtlc.config.ts, checked, compiled, type-checked, built, run and trained like a built-in kind.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,9 @@ describe('examples/residual-block: validate', () => {
   it('finds mtlc.config.ts from the example folder and validates the spec (exit 0)', async () => {
     expect(config.file).toBe(path.join(example, 'mtlc.config.ts'));
     expect(config.layerKinds.map((k) => k.type)).toEqual(['residualDense']);
+    // The .ts config imports ./residual-kind.js (a .ts file): transpiled too, watched, cleaned up.
+    expect(config.files).toEqual([path.join(example, 'mtlc.config.ts'), path.join(example, 'residual-kind.ts')]);
+    expect(readdirSync(example).filter((f) => f.endsWith('.mjs'))).toEqual([]);
     const r = await run(['validate', 'residual-pair.yaml']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
