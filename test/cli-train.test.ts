@@ -100,6 +100,32 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
     expect(again.code).toBe(0);
     expect(again.err).toContain('continuing after epoch 2');
   });
+  it('--workers 2 (data-parallel) trains to the losses of the default one thread; --workers 0 or x: exit 2', async () => {
+    const spec = path.join(root, 'test/fixtures/data/tiny-spec.yaml');
+    const losses = async (extra: string[]): Promise<number[]> => {
+      const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+      dirs.push(cwd);
+      const r = await run(['train', spec, '--epochs', '2', '--out', 'run', '--seed', '3', '--quiet', ...extra], cwd);
+      expect(r.code).toBe(0);
+      return readFileSync(path.join(cwd, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').flatMap((l) => {
+        const rec = JSON.parse(l) as { loss: number; tasks: Record<string, { loss: number }> };
+        return [rec.loss, ...Object.values(rec.tasks).map((t) => t.loss)];
+      });
+    };
+    const one = await losses([]);
+    const two = await losses(['--workers', '2']);
+    expect(two).toHaveLength(one.length);
+    // The same math up to float summation order (docs/performance.md).
+    two.forEach((v, i) => expect(Math.abs(v - one[i]!) / Math.max(Math.abs(one[i]!), 1e-6)).toBeLessThan(1e-4));
+    for (const v of ['0', 'x']) {
+      const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+      dirs.push(cwd);
+      const r = await run(['train', spec, '--workers', v], cwd);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--workers: expected a positive integer, got '${v}'`);
+      expect(existsSync(path.join(cwd, 'runs'))).toBe(false);
+    }
+  });
   it('--backend gpu where it is not installed: exit 3 with what to install', async () => {
     const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
     dirs.push(cwd);
