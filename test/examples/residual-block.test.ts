@@ -90,6 +90,12 @@ describe('examples/residual-block: validate', () => {
     expect(text).toContain('Width of the inner layer.');
   });
 
+  it('graph draws the plugin layer with its output shape', async () => {
+    const r = await run(['graph', 'residual-pair.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/res.*residualDense.*\[8\]/);
+  });
+
   it('inspect counts the block parameters with the plugin rule (8*16+16+16*8+8 = 280)', async () => {
     const r = await run(['inspect', 'residual-pair.yaml', '--format', 'json']);
     expect(r.code).toBe(0);
