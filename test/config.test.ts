@@ -2,12 +2,14 @@
  * mtlc.config.* discovery and loading (src/config/) and the CLI's --config / --no-config: every
  * mistake in a config is one line naming the file (exit 2), never a stack trace.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, configRegistry, findConfigFile, loadConfigFile, loadProjectConfig } from '../src/config/index.js';
 import { main } from '../src/cli/main.js';
+import { watchCompile } from '../src/cli/commands/compile.js';
+import { commandKindsFor } from '../src/cli/config.js';
 import type { CliIO } from '../src/cli/io.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -141,4 +143,26 @@ describe('config loading', () => {
     expect(() => configRegistry(config)).toThrow(ConfigError);
     expect(() => configRegistry(config)).toThrow(`${path.join(dir, 'mtlc.config.json')}: layer kind "scale" is defined twice`);
   });
+});
+
+it('compile --watch reads the config again on each run: editing the plugin recompiles', async () => {
+  const kind = (factor: string) => `export default { layerKinds: [{ ...${scaleKind}, emit: (c, ctx) => \`\${ctx.tf}.layers.rescaling({ scale: \${ctx.literal(c.factor * ${factor})}, name: \${ctx.literal(ctx.layerName)} })\` }] };\n`;
+  const dir = project({ 'package.json': '{}', 'mtlc.config.mjs': kind('1'), 'x.yaml': spec.replace('"two"', '3') });
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { NO_COLOR: '1' }, cwd: dir, isTTY: false };
+  const controller = new AbortController();
+  const done = watchCompile(['x.yaml'], { out: 'gen', reloadKinds: () => commandKindsFor({}, io) }, io, controller.signal);
+  const model = path.join(dir, 'gen', 'scaled', 'model.ts');
+  const waitFor = async (pred: () => boolean) => {
+    for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(pred()).toBe(true);
+  };
+  const read = () => (existsSync(model) ? readFileSync(model, 'utf8') : '');
+  await waitFor(() => read().includes('scale: 3,'));
+  writeFileSync(path.join(dir, 'mtlc.config.mjs'), kind('10'));
+  await waitFor(() => read().includes('scale: 30,'));
+  controller.abort();
+  await done;
+  expect(stderr).toBe('');
 });

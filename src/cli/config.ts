@@ -16,10 +16,14 @@ export interface CommandKinds {
 
 /** Reads the global `--config` / `--no-config` options of `command` and loads the config. */
 export async function commandKinds(command: Command, io: CliIO): Promise<CommandKinds> {
-  const option = (command.optsWithGlobals() as { config?: string | boolean }).config;
+  return commandKindsFor(command.optsWithGlobals() as { config?: string | boolean }, io);
+}
+
+/** The same, for parsed options: `config` is a file, `false` (--no-config) or absent (search). */
+export async function commandKindsFor({ config: option }: { config?: string | boolean }, io: CliIO): Promise<CommandKinds & { files: readonly string[] }> {
   try {
     const config = await loadProjectConfig(io.cwd, { ...(option === false ? { configFile: false } : typeof option === 'string' ? { configFile: option } : {}) });
-    return { registry: configRegistry(config), ...(config ? { config } : {}) };
+    return { registry: configRegistry(config), files: config?.files ?? [], ...(config ? { config } : {}) };
   } catch (e) {
     if (e instanceof ConfigError) throw new CliError(`config ${e.message}`, ExitCode.usage);
     throw e;

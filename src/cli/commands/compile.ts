@@ -14,7 +14,7 @@ import { findOrphans, writeCompiled } from '../../api/write.js';
 import { promises as fsp } from 'node:fs';
 import { hasErrors } from '../../spec/diagnostic.js';
 import { formatReports, FORMATS, type FileReport, type Format } from '../format/index.js';
-import { ExitCode, useColor, type CliIO } from '../io.js';
+import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
 import type { LayerRegistry } from '../../layers/kind.js';
 import { commandKinds } from '../config.js';
 import type { RegisterCommand } from './index.js';
@@ -25,6 +25,8 @@ export interface CompileCliOptions {
   format?: Format;
   /** Layer kinds (built-ins by default; the command passes the project config's). */
   registry?: LayerRegistry;
+  /** Watch mode: reloads the config's kinds before each run; `files` are watched too. */
+  reloadKinds?: () => Promise<{ registry: LayerRegistry; files: readonly string[] }>;
 }
 
 const posix = (p: string) => p.split(path.sep).join('/');
@@ -123,16 +125,33 @@ export async function runCompile(
 export async function watchCompile(specs: readonly string[], options: CompileCliOptions, io: CliIO, signal?: AbortSignal): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
+  const watchers: FSWatcher[] = [];
+  const watchedConfigs = new Set<string>();
+  let stopped = false;
   const run = () => {
     running = running.then(async () => {
-      const r = await runCompile(specs, options, io);
+      let registry = options.registry;
+      if (options.reloadKinds) {
+        try {
+          const kinds = await options.reloadKinds();
+          registry = kinds.registry;
+          for (const file of kinds.files) {
+            if (stopped || watchedConfigs.has(file)) continue;
+            watchedConfigs.add(file);
+            watchOne(file);
+          }
+        } catch (e) {
+          if (!(e instanceof CliError)) throw e;
+          io.stderr(`mtlc: ${e.message}\n[watch] waiting for a change\n`);
+          return;
+        }
+      }
+      const r = await runCompile(specs, { ...options, ...(registry ? { registry } : {}) }, io);
       io.stdout(r.stdout);
       io.stderr(r.stderr);
       io.stdout(`[watch] ${r.exitCode === 0 ? 'ok' : `exit ${r.exitCode}`}; watching ${specs.length} spec${specs.length === 1 ? '' : 's'} (Ctrl-C to stop)\n`);
     });
   };
-  run();
-  const watchers: FSWatcher[] = [];
   const watchOne = (spec: string) => {
     const abs = path.resolve(io.cwd, spec);
     // Watch the folder: editors replace files by rename, which ends a watch on the file itself.
@@ -148,8 +167,10 @@ export async function watchCompile(specs: readonly string[], options: CompileCli
     }
   };
   for (const dir of new Set(specs)) watchOne(dir);
+  run();
   await new Promise<void>((resolve) => {
     const stop = () => {
+      stopped = true;
       clearTimeout(timer);
       for (const w of watchers) w.close();
       void running.then(resolve);
@@ -179,12 +200,16 @@ Exit codes: 0 ok, 1 invalid spec or (--check) stale output, 2 usage/I/O error or
 file in the way.`,
     )
     .action(async (specs: string[], cliOptions: { out: string; check?: boolean; watch?: boolean; format: Format }, command: Command) => {
-      const options = { ...cliOptions, registry: (await commandKinds(command, io)).registry };
-      if (options.watch) {
-        await watchCompile(specs, options, io);
+      if (cliOptions.watch) {
+        // The config is read again on each run, so editing a plugin recompiles the specs.
+        const reloadKinds = async () => {
+          const kinds = await commandKinds(command, io);
+          return { registry: kinds.registry, files: kinds.config?.files ?? [] };
+        };
+        await watchCompile(specs, { ...cliOptions, reloadKinds }, io);
         return;
       }
-      const r = await runCompile(specs, options, io);
+      const r = await runCompile(specs, { ...cliOptions, registry: (await commandKinds(command, io)).registry }, io);
       io.stdout(r.stdout);
       io.stderr(r.stderr);
       setExit(r.exitCode);
