@@ -8,10 +8,29 @@ export interface CliIO {
   readonly isTTY: boolean;
 }
 
+/**
+ * A write to a process stream that stops quietly once the reader has gone (`mtlc ... | head`):
+ * EPIPE would otherwise be an unhandled 'error' event with a stack trace. The command still runs
+ * to its end and keeps its exit code.
+ */
+function streamWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
+}
+
+let processWriters: { stdout: (text: string) => void; stderr: (text: string) => void } | undefined;
+
 export function processIO(): CliIO {
+  processWriters ??= { stdout: streamWriter(process.stdout), stderr: streamWriter(process.stderr) };
   return {
-    stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
+    stdout: processWriters.stdout,
+    stderr: processWriters.stderr,
     env: process.env,
     cwd: process.cwd(),
     isTTY: Boolean(process.stdout.isTTY),
