@@ -155,6 +155,7 @@ describe('Vitest with mtlc/vite (test/vite-fixture)', () => {
     expect(result.testResults.flatMap((f) => f.assertionResults.map((a) => `${a.status} ${a.title}`))).toEqual([
       'passed imports a spec, builds the model on cpu and predicts one tensor per task',
       'passed an invalid spec fails the import with the file, line and column of the problem',
+      'passed the model part alone can be imported (?mtlc-part=model) and is the same module the spec re-exports',
     ]);
   });
 });

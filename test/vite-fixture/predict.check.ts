@@ -25,3 +25,9 @@ it('an invalid spec fails the import with the file, line and column of the probl
   expect(error!.message).toContain('broken.mtl.yaml:7:41');
   expect(error!.message).toMatch(/units/);
 });
+
+it('the model part alone can be imported (?mtlc-part=model) and is the same module the spec re-exports', async () => {
+  const part = await import('./face.mtl.yaml?mtlc-part=model');
+  expect(part.buildFace).toBe(buildFace);
+  expect('trainFace' in part).toBe(false);
+});

@@ -10,3 +10,6 @@ declare module '*/face.mtl.yaml' {
   };
 }
 declare module '*/broken.mtl.yaml' {}
+declare module '*/face.mtl.yaml?mtlc-part=model' {
+  export { buildFace, faceTasks } from '*/face.mtl.yaml';
+}
