@@ -16,6 +16,7 @@ import {
   isSeq,
   LineCounter,
   parseAllDocuments,
+  visit,
   type Document,
   type Node as YamlNode,
   type YAMLError,
@@ -184,7 +185,7 @@ function pointerAt(doc: Document.Parsed, offset: number): string {
     if (isMap(node)) {
       const pair = node.items.find((p) => within(p.key) || within(p.value));
       if (!pair) break;
-      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const key = isScalar(pair.key) && pair.key.value != null ? String(pair.key.value) : '';
       segments.push(key);
       if (within(pair.key)) break;
       node = pair.value;
@@ -198,7 +199,50 @@ function pointerAt(doc: Document.Parsed, offset: number): string {
   return toPointer(segments);
 }
 
+/**
+ * The flow collection (`{` or `[`) that an "end with a } / ]" error is about: the innermost one of
+ * that kind whose source stops where the error is. Its opening bracket is where the mistake is
+ * (the parser reports the line after it).
+ */
+function unclosedFlow(doc: Document.Parsed, error: YAMLError): { open: number; end: number; bracket: string } | undefined {
+  const closing = /end with an? ([}\]])/.exec(error.message)?.[1];
+  if (error.code !== 'BAD_INDENT' || !closing) return undefined;
+  let found: [number, number] | undefined;
+  visit(doc, {
+    Collection(_key, node) {
+      const r = node.range;
+      const kind = isMap(node) ? '}' : ']';
+      if (!node.flow || !r || kind !== closing) return;
+      if (r[0] < error.pos[0] && (r[1] === error.pos[0] || r[2] === error.pos[0]) && (found === undefined || r[0] > found[0])) found = [r[0], r[1]];
+    },
+  });
+  return found === undefined ? undefined : { open: found[0], end: found[1], bracket: closing === '}' ? '{' : '[' };
+}
+
 function yamlDiagnostic(error: YAMLError, text: string, file: string, lc: LineCounter, severity: 'error' | 'warning', doc?: Document.Parsed): Diagnostic {
+  const unclosed = doc ? unclosedFlow(doc, error) : undefined;
+  if (unclosed) {
+    const start = lc.linePos(unclosed.open);
+    const close = unclosed.bracket === '{' ? '}' : ']';
+    // The parser stops at the first under-indented line; a closing bracket on that line means
+    // the collection is closed but its continuation is not indented enough.
+    const lineEnd = text.indexOf('\n', unclosed.end);
+    const closed = text.slice(unclosed.end, lineEnd < 0 ? text.length : lineEnd).includes(close);
+    return {
+      file,
+      line: start.line,
+      column: start.col,
+      endLine: start.line,
+      endColumn: start.col + 1,
+      severity,
+      code: 'yaml-syntax',
+      message: closed
+        ? `YAML syntax error: the lines that continue this ${unclosed.bracket}...${close} must be indented more than the key it belongs to`
+        : `YAML syntax error: this ${unclosed.bracket} is never closed with ${close}`,
+      path: pointerAt(doc!, unclosed.open),
+      hint: closed ? 'indent the continuation lines, or write the collection on one line' : `add the ${close} at the end of the ${unclosed.bracket === '{' ? 'mapping' : 'list'}`,
+    };
+  }
   // An error reported at the indentation of a line is about what follows it.
   let from = error.pos[0];
   if (error.code !== 'TAB_AS_INDENT') while (text[from] === ' ' && from < error.pos[1] + 200) from++;
