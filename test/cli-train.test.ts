@@ -126,6 +126,23 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
       expect(existsSync(path.join(cwd, 'runs'))).toBe(false);
     }
   });
+  it('--data naming a missing file: exit 2 (an I/O error), nothing trained', async () => {
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    const r = await run(['train', path.join(root, 'test/fixtures/data/tiny-spec.yaml'), '--data', 'no-such.jsonl', '--out', 'run', '--quiet'], cwd);
+    expect(r.err).toContain('no-such.jsonl');
+    expect(r.code).toBe(2);
+    expect(existsSync(path.join(cwd, 'run'))).toBe(false);
+  });
+  it('--data with a bad row: exit 1 naming file, line and field, nothing trained', async () => {
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    const data = path.join(root, 'test/fixtures/data/bad-missing-field.jsonl');
+    const r = await run(['train', path.join(root, 'test/fixtures/data/tiny-spec.yaml'), '--data', data, '--out', 'run', '--quiet'], cwd);
+    expect(r.err).toMatch(/bad-missing-field\.jsonl:\d+: field '\w+'/);
+    expect(r.code).toBe(1);
+    expect(existsSync(path.join(cwd, 'run'))).toBe(false);
+  });
   it('--backend gpu where it is not installed: exit 3 with what to install', async () => {
     const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
     dirs.push(cwd);

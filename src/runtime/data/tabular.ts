@@ -167,7 +167,7 @@ export class TabularSource implements BatchSource {
     try {
       await fs.access(file);
     } catch {
-      throw new DataError(file, undefined, undefined, 'cannot read the file (does it exist?)');
+      throw new DataError(file, undefined, undefined, 'cannot read the file (does it exist?)', 2);
     }
     const rl = readline.createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
     let lineNo = 0;

@@ -1,6 +1,6 @@
 /**
  * `runTrainingCli(plan, build, argv)`: what `generated/<name>/train.ts` runs when executed, and
- * what `mtlc train` calls. Returns the exit code: 0 ok, 1 bad data / diverged, 2 usage,
+ * what `mtlc train` calls. Returns the exit code: 0 ok, 1 bad data / diverged, 2 usage or an unreadable file,
  * 3 backend unavailable. A user's mistake prints one located message, never a stack trace.
  */
 import * as path from 'node:path';
@@ -150,7 +150,7 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
     }
     if (e instanceof DataError) {
       io.stderr(`error: ${e.message}\n`);
-      return 1;
+      return e.exitCode;
     }
     if (e instanceof TrainingError) {
       io.stderr(`error: ${e.message}\n`);
