@@ -65,6 +65,41 @@ describe.each(['cpu', 'wasm'] as const)('junction forward calls on %s', (backend
   });
 });
 
+/** The layer as it was: the mix computed on every call, however often the executor asks. */
+class EveryCall extends CrossStitch {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const xs = Array.isArray(inputs) ? inputs : [inputs];
+    return tf.tidy(() => crossStitchMix(this.mode, xs, this.weights[0]!.read()));
+  }
+}
+
+describe.each(['cpu', 'wasm'] as const)('gradients through a model on %s', (backend) => {
+  it('every weight\'s gradient (3 towers, channel junction) equals that of a layer computing on every call, bit for bit', async () => {
+    await selectBackend(backend);
+    const grads = (Stitch: typeof CrossStitch): Float32Array[] => {
+      const input = tf.input({ shape: [5] });
+      const towers = [0, 1, 2].map((t) => tf.layers.dense({ units: 4, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 10 + t }) }).apply(input) as tf.SymbolicTensor);
+      const stitched = new Stitch({ mode: 'channel', init: { self: 0.6, other: 0.4 } }).apply(towers) as tf.SymbolicTensor[];
+      const heads = stitched.map((t, i) => tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 20 + i }) }).apply(t) as tf.SymbolicTensor);
+      const model = tf.model({ inputs: input, outputs: heads });
+      const x = tf.randomUniform([6, 5], -1, 1, 'float32', 30);
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads: g } = tf.variableGrads(() => {
+        const outs = model.apply(x, { training: true }) as tf.Tensor[];
+        return tf.addN(outs.map((o, i) => tf.sum(tf.mul(o, o).mul(i + 1)))) as tf.Scalar;
+      }, vars);
+      const out = vars.map((v) => g[v.name]!.dataSync() as Float32Array);
+      tf.dispose([x, value, ...Object.values(g)]);
+      model.dispose();
+      return out;
+    };
+    const once = grads(CrossStitch);
+    const every = grads(EveryCall);
+    expect(once).toHaveLength(every.length);
+    once.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(every[i]!)));
+  });
+});
+
 describe('a repeated call reuses outputs only for the same values', () => {
   function layerOn(xs: tf.Tensor[]): CrossStitch {
     const layer = new CrossStitch({ mode: 'channel', init: { self: 0.7, other: 0.3 } });
