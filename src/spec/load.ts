@@ -1,7 +1,8 @@
 /**
  * Loading a spec: bytes or text -> `SpecDocument` (plain data + a map from JSON pointers back to
  * source ranges), or located diagnostics. Parsing is safe: size, encoding and binary checks come
- * before YAML; duplicate keys, several documents, alias cycles and alias bombs are errors; the
+ * before YAML; duplicate keys, several documents, alias cycles and alias bombs are errors; merge
+ * keys (`<<: *base`) are applied here, the mapping's own keys winning; the
  * plain data is built here from the YAML AST (never `toJS`), so a `__proto__` key is an own
  * property and never touches a prototype.
  */
@@ -365,8 +366,14 @@ class Builder {
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       const seen = new Map<string, SourceRange>();
+      // Keys the mapping sets itself win over keys merged in with `<<` (YAML merge keys).
+      const own = new Set(node.items.filter((p) => isPair(p) && !isMergeKey(p.key)).map((p) => this.#key((p as { key: unknown }).key, segments)));
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
+        if (isMergeKey(pair.key)) {
+          this.#merge(pair.value, segments, own, out);
+          continue;
+        }
         const key = this.#key(pair.key, segments);
         const kRange = pair.key ? this.range(pair.key as YamlNode) : here;
         const first = seen.get(key);
@@ -393,6 +400,45 @@ class Builder {
     throw new LoadError(diagnostic(this.file, here, 'yaml-syntax', 'unsupported YAML node', toPointer(segments)));
   }
 
+  /**
+   * `<<: *base` or `<<: [*a, *b]`: copies the entries of the merged mappings that `own` does not
+   * set and that an earlier merge has not set, located where they are written (in the anchor).
+   */
+  #merge(value: unknown, segments: (string | number)[], own: ReadonlySet<string>, out: Record<string, unknown>): void {
+    const sources = isSeq(value) ? value.items : [value];
+    for (const source of sources) {
+      const target = isAlias(source) ? this.#aliasTarget(source, segments) : source;
+      if (!isMap(target)) {
+        throw new LoadError(
+          diagnostic(
+            this.file,
+            this.range((source ?? value) as YamlNode),
+            'invalid-merge',
+            'a merge key (<<) takes a mapping, an alias of one (*name), or a list of aliases',
+            toPointer(segments),
+            'write `<<: *name` where `&name` anchors a mapping',
+          ),
+        );
+      }
+      this.#resolving.add(target);
+      try {
+        for (const pair of target.items) {
+          if (!isPair(pair)) continue;
+          if (isMergeKey(pair.key)) {
+            this.#merge(pair.value, segments, own, out);
+            continue;
+          }
+          const key = this.#key(pair.key, segments);
+          if (own.has(key) || Object.prototype.hasOwnProperty.call(out, key)) continue;
+          const built = this.build(pair.value, [...segments, key], pair.key ? this.range(pair.key as YamlNode) : undefined);
+          Object.defineProperty(out, key, { value: built, enumerable: true, writable: true, configurable: true });
+        }
+      } finally {
+        this.#resolving.delete(target);
+      }
+    }
+  }
+
   #key(key: unknown, segments: (string | number)[]): string {
     const resolved = isAlias(key) ? key.resolve(this.doc) : key;
     if (isScalar(resolved)) {
@@ -414,6 +460,18 @@ class Builder {
   }
 
   #alias(alias: Alias, segments: (string | number)[], keyRange?: SourceRange): unknown {
+    const target = this.#aliasTarget(alias, segments);
+    this.#resolving.add(target);
+    try {
+      // Located at the anchored node it resolves to (SpecDocument.locate's contract).
+      return this.build(target, segments, keyRange);
+    } finally {
+      this.#resolving.delete(target);
+    }
+  }
+
+  /** The node an alias stands for, counted against the alias budget; cycles are errors. */
+  #aliasTarget(alias: Alias, segments: (string | number)[]): YamlNode {
     if (++this.#aliases > MAX_ALIASES) {
       throw new LoadError(
         diagnostic(
@@ -437,14 +495,13 @@ class Builder {
         diagnostic(this.file, this.range(alias), 'alias-cycle', `alias *${alias.source} refers to a node that contains it`, toPointer(segments)),
       );
     }
-    this.#resolving.add(target);
-    try {
-      // Located at the anchored node it resolves to (SpecDocument.locate's contract).
-      return this.build(target, segments, keyRange);
-    } finally {
-      this.#resolving.delete(target);
-    }
+    return target as YamlNode;
   }
+}
+
+/** A plain `<<` key (a quoted '<<' is an ordinary key). */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && key.value === '<<' && key.type === 'PLAIN';
 }
 
 function sha256(text: string): string {

@@ -382,7 +382,7 @@ class Context {
           );
         }
         let hint = didYouMean(property, allowed);
-        if (property === '<<') hint = 'YAML merge keys (<<) are not supported; alias the whole node (*name) or repeat the keys';
+        if (property === '<<') hint = 'a quoted "<<" is an ordinary key; write << unquoted to merge a mapping (<<: *name)';
         if (!hint && p === '') hint = MISPLACED[property];
         if (!hint && allowed.length) hint = `allowed here: ${allowed.join(', ')}`;
         return make(this.#atKey(pointer), pointer, 'unknown-property', `unknown property '${property}' ${this.#in(p)}`, hint);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { validateSpec } from '../../src/api/validate.js';
 import { loadSpecFile, loadSpecText, MAX_SPEC_BYTES } from '../../src/spec/load.js';
 
 const spec = `version: 1
@@ -120,6 +121,59 @@ describe('loadSpecText', () => {
   it('refuses text over 1 MiB', () => {
     const { diagnostics } = loadSpecText(`a: "${'x'.repeat(MAX_SPEC_BYTES)}"\n`, 'big.yaml');
     expect(diagnostics).toMatchObject([{ code: 'file-too-large', line: 1, column: 1 }]);
+  });
+});
+
+describe('YAML merge keys (<<)', () => {
+  it('merges an anchored mapping; keys the mapping sets itself win wherever they are written', () => {
+    const { document, diagnostics } = loadSpecText('base: &b { loss: mse, head: { units: 2 } }\nt:\n  loss: mae\n  <<: *b\n  layers: [1]\n', 'm.yaml');
+    expect(diagnostics).toEqual([]);
+    expect((document!.data as { t: unknown }).t).toEqual({ loss: 'mae', head: { units: 2 }, layers: [1] });
+    // A merged value is located where it is written: in the anchored mapping.
+    expect(document!.locate('/t/head/units')).toMatchObject({ line: 1, column: 38 });
+  });
+
+  it('merges a list of aliases, the first one winning', () => {
+    const { document } = loadSpecText('x: &a { p: 1 }\ny: &c { p: 2, q: 3 }\nz:\n  <<: [*a, *c]\n  r: 4\n', 'm.yaml');
+    expect((document!.data as { z: unknown }).z).toEqual({ p: 1, q: 3, r: 4 });
+  });
+
+  it.each([
+    ['a merge of a scalar', 'a:\n  <<: 5\n', 'invalid-merge', 2, 7],
+    ['a mapping merging itself', 'a: &a { x: 1, <<: *a }\n', 'alias-cycle', 1, 19],
+  ])('%s -> %s at %i:%i', (_title, text, code, line, column) => {
+    const { document, diagnostics } = loadSpecText(text, 'm.yaml');
+    expect(document).toBeUndefined();
+    expect(diagnostics).toMatchObject([{ code, line, column }]);
+  });
+
+  it('a quoted "<<" is an ordinary key', () => {
+    expect(loadSpecText('a:\n  "<<": 5\n', 'm.yaml').document!.data).toEqual({ a: { '<<': 5 } });
+  });
+
+  it('a spec whose second tower is the first one merged in, with its own loss and head, validates', () => {
+    const text = [
+      'version: 1',
+      'name: Merged',
+      'input: { name: x, shape: [6] }',
+      'towers:',
+      '  a: &tower',
+      '    layers: [{ type: dense, name: h, units: 4 }]',
+      '    head: { units: 2, activation: softmax }',
+      '    loss: categoricalCrossentropy',
+      '  b:',
+      '    <<: *tower',
+      '    head: { units: 1 }',
+      '    loss: meanSquaredError',
+      'crossStitch: [{ after: h }]',
+      '',
+    ].join('\n');
+    const { model, diagnostics } = validateSpec(text, 'merged.yaml');
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(model!.towers.map((t) => [t.task, t.loss, t.layers.map((l) => l.name)])).toEqual([
+      ['a', 'categoricalCrossentropy', ['h']],
+      ['b', 'meanSquaredError', ['h']],
+    ]);
   });
 });
 
