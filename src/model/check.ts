@@ -53,6 +53,8 @@ const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.is
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const fmt = (shape: Shape): string => `[${shape.join(', ')}]`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** Values one layer's weights or one example's activation may have: wasm memory is 32-bit, and 2³¹ float32 values are 8 GiB. */
+const MAX_TENSOR_VALUES = 2 ** 31 - 1;
 
 /** A tower under construction: its layers' nodes and where shape inference stopped. */
 interface TowerDraft {
@@ -356,6 +358,12 @@ class Checker {
         return undefined;
       }
       const params = kind.paramCount(config, input);
+      const values = outputShape.reduce((a, b) => a * b, 1);
+      if (params > MAX_TENSOR_VALUES || values > MAX_TENSOR_VALUES) {
+        const what = params > MAX_TENSOR_VALUES ? `${params.toLocaleString('en-US')} parameters` : `${fmt(outputShape)}, ${values.toLocaleString('en-US')} values per example`;
+        this.error('too-large', where.at, `${label} of tower "${where.task}" is too large to build: ${what}; a tensor holds at most ${MAX_TENSOR_VALUES.toLocaleString('en-US')} values`, 'check units, filters and kernelSize for a typo');
+        return undefined;
+      }
       return {
         type: kind.type,
         name: where.name,
@@ -710,7 +718,7 @@ class Checker {
       const size = rows.length;
       const ragged = rows.findIndex((r) => r.length !== size);
       if (ragged >= 0) {
-        this.error('init-matrix-shape', `${p}/matrix/${ragged}`, `init.matrix must be square: row ${ragged + 1} has ${plural(rows[ragged]!.length, 'entry')}, the matrix has ${plural(size, 'row')}`);
+        this.error('init-matrix-shape', `${p}/matrix/${ragged}`, `init.matrix must be square: row ${ragged + 1} has ${plural(rows[ragged]!.length, 'value')}, the matrix has ${plural(size, 'row')}`);
         return undefined;
       }
       if (mode === 'unit') {

@@ -186,6 +186,34 @@ describe('layers and shapes', () => {
     expect(result[0]!.message).toContain('shrink the activation to 0×0');
   });
 
+  it('a layer too large for TensorFlow.js to allocate (weights or activation) is too-large at the layer', () => {
+    const result = expectAt(
+      `
+      version: 1
+      name: Tiny
+      input: { shape: [16] }
+      towers:
+        a:
+          layers:
+            - { type: dense, units: 8 }
+            - ‸{ type: dense, units: 1e12 }
+          head: { units: 1 }
+          loss: meanSquaredError
+        b:
+          layers:
+            - { type: reshape, targetShape: [4, 4, 1] }
+            - { type: conv2d, filters: 1, kernelSize: 1 }
+            - ‸{ type: conv2d, filters: 200000000, kernelSize: 1 }
+            - { type: flatten }
+          head: { units: 1 }
+          loss: meanSquaredError
+      `,
+      'too-large',
+    );
+    expect(result[0]!.message).toMatch(/parameters/);
+    expect(result[1]!.message).toMatch(/values per example/);
+  });
+
   it('reshape with a different element count points at targetShape', () => {
     expectAt(
       `
