@@ -182,7 +182,7 @@ Programmatically: \`compileModel(applyVariant(model, parseVariant('split:pool2',
 ## How it was run
 
     ${s.command}
-    node --conditions=source --import tsx bench/experiments/multimnist/report.ts   # this page
+    npm run experiment:multimnist:report   # this page, from runs/experiment-multimnist/summary.json
 
 - Date: ${d.toISOString().slice(0, 16).replace('T', ' ')} UTC (finished ${s.finished.slice(11, 16)} UTC); this invocation ran for ${f1(s.wallMinutes)} min
   (the whole experiment at ${s.jobs} runs at a time: ${f1(s.estimatedFullWallMinutes)} min of run time).
@@ -254,8 +254,9 @@ ${discussion.trim()}
 \`${s.command}\` writes one JSON per run to \`runs/experiment-multimnist/runs/\` as it finishes (a rerun
 skips finished runs, so an interrupted experiment resumes) and \`runs/experiment-multimnist/summary.json\` at the end;
 the report script turns the summary into this page. \`npm run experiment:multimnist -- --quick\` is a
-seconds-long smoke test of the same code on a few hundred images. Run-to-run numbers on another machine
-differ by float summation order only for the same seeds; the seed spread above is the honest error bar.
+seconds-long smoke test of the same code on a few hundred images. A run is deterministic for its seed
+on the wasm backend (rerunning \`single-task-left_s1\` alone reproduced its final loss bit for bit);
+another machine or tfjs version may differ in float rounding, so compare within the seed spread above.
 `;
   await writeAtomic(path.join(DOCS, 'results.md'), md);
   process.stdout.write(`wrote docs/results.md, docs/results/{multimnist.json,alpha-init.svg,alpha-lr.svg}\n`);
