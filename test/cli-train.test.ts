@@ -227,3 +227,27 @@ describe('mtlc train', () => {
     expect(js).not.toContain(': number');
   });
 });
+
+describe('paths that cannot be written: exit 2 with one line, no stack trace', () => {
+  it.skipIf(!hasCompiler)('mtlc train --out <a file>', async () => {
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    writeFileSync(path.join(cwd, 'taken'), 'x');
+    const r = await run(['train', path.join(root, 'test/fixtures/data/tiny-spec.yaml'), '--out', 'taken', '--epochs', '1', '--quiet'], cwd);
+    expect(r.err).toMatch(/cannot \w+ .*taken/);
+    expect(r.err).not.toMatch(/internal error|\n\s+at /);
+    expect(r.code).toBe(2);
+  });
+  it.each([
+    ['report --out in a missing folder', (d: string) => ['report', runDir, '--out', path.join(d, 'no', 'such', 'r.html')]],
+    ['report --out on a folder', (d: string) => ['report', runDir, '--out', d]],
+    ['init --out under a file', (d: string) => ['init', 'Foo', '--out', path.join(d, 'taken', 'foo.yaml')]],
+  ])('%s', async (_title, args) => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'taken'), 'x');
+    const r = await run(args(d), d);
+    expect(r.err).toMatch(/^mtlc: /);
+    expect(r.err).not.toMatch(/internal error|\n\s+at /);
+    expect(r.code).toBe(2);
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CliError, ExitCode, processIO, type CliIO } from './io.js';
+import { CliError, describeFsError, ExitCode, processIO, type CliIO } from './io.js';
 import { commands } from './commands/index.js';
 import { addConfigOptions } from './config.js';
 
@@ -44,6 +44,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     if (error instanceof CliError) {
       io.stderr(`mtlc: ${error.message}\n`);
       return error.exitCode;
+    }
+    const fsProblem = describeFsError(error);
+    if (fsProblem) {
+      io.stderr(`mtlc: ${fsProblem}\n`);
+      return ExitCode.usage;
     }
     io.stderr(`mtlc: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     io.stderr('This is a bug in mtlc; please report it with the spec that caused it.\n');

@@ -160,6 +160,12 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
       io.stderr(`error: ${e.message}\n`);
       return 2;
     }
+    // A path the user gave that cannot be written or read (--out on a file, a read-only folder).
+    const fsError = e as NodeJS.ErrnoException;
+    if (e instanceof Error && typeof fsError.syscall === 'string' && /^(ENOENT|EEXIST|ENOTDIR|EISDIR|EACCES|EPERM|EROFS|ENOSPC)$/.test(fsError.code ?? '')) {
+      io.stderr(`error: cannot ${fsError.syscall}${fsError.path ? ` ${fsError.path}` : ''}: ${fsError.code}\n`);
+      return 2;
+    }
     // A bug (in mtlc, the generated code or a backend): the stack, but not Node's dump of the
     // throwing line (the wasm backend's is one 100 kB line).
     io.stderr(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
