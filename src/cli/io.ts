@@ -83,7 +83,7 @@ const FS_REASONS: Record<string, string> = {
  * message, or undefined for anything else. Such failures are the user's to fix: exit 2, no stack.
  */
 export function describeFsError(error: unknown): string | undefined {
-  const e = error as NodeJS.ErrnoException | null;
+  const e = error as (NodeJS.ErrnoException & { dest?: string }) | null;
   if (!(error instanceof Error) || typeof e?.code !== 'string' || !(e.code in FS_REASONS) || typeof e.syscall !== 'string') return undefined;
   const where = e.path ? ` ${e.path}${e.dest ? ` -> ${e.dest}` : ''}` : '';
   return `cannot ${e.syscall}${where}: ${FS_REASONS[e.code]} (${e.code})`;
