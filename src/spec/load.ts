@@ -558,11 +558,13 @@ export function loadSpecText(input: string | Uint8Array, file: string): LoadResu
     return { text, diagnostics };
   }
   for (const d of list) {
-    // The parser's first syntax error is the real one; the next ones usually follow from it.
+    // The parser's first syntax error (a tab in the indentation included) is the real one; the
+    // next syntax errors usually follow from it.
     let syntax = 0;
     for (const error of d.errors) {
       const mapped = yamlDiagnostic(error, text, file, lc, 'error', d);
-      if (mapped.code === 'yaml-syntax' && syntax++ > 0) continue;
+      if (mapped.code === 'yaml-syntax' && syntax > 0) continue;
+      if (mapped.code === 'yaml-syntax' || mapped.code === 'tab-indentation') syntax++;
       diagnostics.push(mapped);
     }
     for (const warning of d.warnings) diagnostics.push(yamlDiagnostic(warning, text, file, lc, 'warning', d));

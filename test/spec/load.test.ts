@@ -66,6 +66,7 @@ describe('loadSpecText', () => {
     ['syntax error (an unclosed [, at the bracket)', 'a: [1, 2\n', 'yaml-syntax', 1, 4],
     ['an unclosed { in a block list, at the bracket', 'l:\n  - { a: 1, b: 2\n  - { c: 3 }\n', 'yaml-syntax', 2, 5],
     ['a closed { whose continuation line is not indented, at the bracket', 'a:\n  h: { u: 1,\n  v: 2 }\n', 'yaml-syntax', 2, 6],
+    ['a tab indenting a key among space-indented ones (no follow-on syntax error)', 'm:\n  a: 1\n\tb: 2\n  c: 3\n', 'tab-indentation', 3, 1],
     ['undefined alias', 'a: *x\n', 'undefined-alias', 1, 4],
     ['self-referencing alias', 'a: &x [1, *x]\n', 'alias-cycle', 1, 11],
     ['mapping as a key', '? { a: 1 }\n: 2\n', 'invalid-key', 1, 3],
