@@ -786,7 +786,13 @@ class Checker {
     if (inputName !== undefined) claim(inputName, '/input/name', `the input "${inputName}"`);
     for (const t of towers) {
       claim(t.task, t.pointer, `the head of task "${t.task}"`, true);
-      for (const node of t.nodes) if (node) claim(node.layerName, node.pointer, `layer "${node.name}" of tower "${t.task}"`);
+      const names = new Set<string>();
+      for (const node of t.nodes) {
+        // A name repeated within the tower is reported once, as duplicate-layer-name.
+        if (!node || names.has(node.name)) continue;
+        names.add(node.name);
+        claim(node.layerName, node.pointer, `layer "${node.name}" of tower "${t.task}"`);
+      }
     }
     for (const j of junctions) claim(j.layerName, j.pointer, `junction "${j.name}"`);
   }

@@ -99,6 +99,19 @@ describe('names', () => {
     );
   });
 
+  it('a repeated layer name is one error (no layer-name-collision for the same tower)', () => {
+    const { text } = marked(
+      pair(`
+  left:
+    layers:
+      - { type: dense, name: h, units: 4 }
+      - { type: dense, name: h, units: 4 }
+    head: { units: 1 }
+    loss: meanSquaredError`).replace('[28, 28, 1]', '[8]'),
+    );
+    expect(check(text).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['duplicate-layer-name']);
+  });
+
   it('a written name may not take the generated name of an unnamed layer', () => {
     const [d] = expectAt(
       pair(`
