@@ -7,7 +7,7 @@
  * property and never touches a prototype.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import {
   Alias,
   isAlias,
@@ -618,7 +618,9 @@ export function loadSpecFile(path: string, file: string = path): LoadResult {
       };
     }
     if (stat.size > MAX_SPEC_BYTES) return { diagnostics: [tooLarge(file, stat.size)] };
-    return loadSpecText(readFileSync(path), file);
+    const bytes = readAtMost(path, MAX_SPEC_BYTES);
+    if (!bytes) return { diagnostics: [tooLarge(file)] };
+    return loadSpecText(bytes, file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
@@ -627,12 +629,34 @@ export function loadSpecFile(path: string, file: string = path): LoadResult {
   }
 }
 
-function tooLarge(file: string, size: number): Diagnostic {
+/**
+ * The bytes of a file, or undefined past `limit`: a device or pipe (/dev/urandom, /dev/stdin)
+ * reports size 0 to stat and may never end.
+ */
+function readAtMost(path: string, limit: number): Uint8Array | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const chunk = Buffer.alloc(64 * 1024);
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return Buffer.concat(chunks, total);
+      total += n;
+      if (total > limit) return undefined;
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tooLarge(file: string, size?: number): Diagnostic {
   return diagnostic(
     file,
     WHOLE_FILE,
     'file-too-large',
-    `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; a spec may be at most 1 MiB`,
+    `the file is ${size === undefined ? 'more than 1 MiB' : `${(size / 1024 / 1024).toFixed(1)} MiB`}; a spec may be at most 1 MiB`,
     '',
     'is this the right file? A spec describes towers and junctions in a few kilobytes',
   );

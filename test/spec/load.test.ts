@@ -1,6 +1,6 @@
 /** Loading: plain data from YAML, pointers back to the source, and the safety checks. */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -191,5 +191,9 @@ describe('loadSpecFile', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.skipIf(!existsSync('/dev/zero'))('stops reading an endless device (/dev/zero) at 1 MiB: file-too-large', () => {
+    expect(loadSpecFile('/dev/zero', '/dev/zero').diagnostics).toMatchObject([{ code: 'file-too-large', message: expect.stringContaining('more than 1 MiB') }]);
   });
 });
