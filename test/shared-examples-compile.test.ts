@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { CliIO } from '../src/cli/io.js';
 
@@ -24,8 +24,11 @@ async function cli(args: string[]): Promise<{ exitCode: number; stdout: string; 
 
 describe.skipIf(examples.length === 0)('shared spec examples compile as written', () => {
   // Inside the package (gitignored cache) so the output's `mtlc/runtime` imports resolve.
-  mkdirSync(join(root, '.mtlc-cache'), { recursive: true });
-  const out = mkdtempSync(join(root, '.mtlc-cache', 'shared-examples-'));
+  let out = '';
+  beforeAll(() => {
+    mkdirSync(join(root, '.mtlc-cache'), { recursive: true });
+    out = mkdtempSync(join(root, '.mtlc-cache', 'shared-examples-'));
+  });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it.each(examples)('example=%s: compile writes model.ts, train.ts, index.ts; --check finds them fresh', async (file) => {
