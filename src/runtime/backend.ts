@@ -185,6 +185,12 @@ async function activate(backend: BackendName, tfName: string): Promise<void> {
   if (!ok || tf.getBackend() !== tfName) {
     throw new BackendUnavailableError('backend-init-failed', backend, `the '${tfName}' backend failed to initialise (tf.setBackend returned false)`, installHint(backend));
   }
+  // tfjs's cpu backend prints a "Hi, looks like you are running TensorFlow.js in Node.js" banner
+  // on first use; mtlc already says which backend it chose and why, so mark it as used.
+  if (tfName === 'cpu') {
+    const cpu = tf.engine().findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+    if (cpu && typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
+  }
 }
 
 /** Loads and activates one backend, or throws `BackendUnavailableError`. */

@@ -164,3 +164,16 @@ describe('choice from MTLC_BACKEND and switching', () => {
     expect(Array.from(tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync())).toEqual([11]);
   });
 });
+
+describe('the cpu backend in a fresh process', () => {
+  it('prints no tfjs "install our node backend" banner (mtlc says which backend it chose and why)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const script = `import * as tf from '@tensorflow/tfjs'; import { selectBackend } from 'mtlc/runtime';
+      await selectBackend('cpu'); console.log(tf.tensor([1, 2]).add(1).dataSync().join(','));`;
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('2,3');
+    expect(r.stderr).not.toContain('looks like you are running TensorFlow.js');
+  });
+});
