@@ -497,3 +497,29 @@ describe('more located codes', () => {
     expectAt(source, code, severity);
   });
 });
+
+describe('α step size', () => {
+  const stitched = pair(lenet('left') + lenet('right'), 'crossStitch:\n  - { after: pool1 }\n');
+  it('adam with learningRate × multiplier above 0.1 is a warning at the multiplier, with a suggestion', () => {
+    const [w] = expectAt(
+      stitched + 'training:\n  optimizer: { type: adam, learningRate: 0.01 }\n  crossStitchLearningRateMultiplier: ‸100\n',
+      'alpha-step-large',
+      'warning',
+    );
+    expect(w!.message).toContain('= 1 a step');
+    expect(w!.hint).toContain('crossStitchLearningRateMultiplier: 10');
+  });
+  it('rmsprop at 0.01 with the default multiplier (100) points at the optimizer', () => {
+    expectAt(stitched + 'training:\n  optimizer: ‸{ type: rmsprop, learningRate: 0.01 }\n', 'alpha-step-large', 'warning');
+  });
+  it.each([
+    ['adam at its default rate (0.001 × 100 = 0.1)', 'training:\n  optimizer: { type: adam }\n'],
+    ['sgd at 0.01 × 100 (the step scales with the gradient)', 'training:\n  optimizer: { type: sgd, learningRate: 0.01 }\n'],
+    ['adam at 0.01 × 10', 'training:\n  optimizer: { type: adam, learningRate: 0.01 }\n  crossStitchLearningRateMultiplier: 10\n'],
+  ])('no warning: %s', (_, training) => {
+    expectAt(stitched + training, 'alpha-step-large', 'warning');
+  });
+  it('no warning without junctions', () => {
+    expectAt(pair(lenet('left') + lenet('right'), 'training:\n  optimizer: { type: adam, learningRate: 0.1 }\n'), 'alpha-step-large', 'warning');
+  });
+});
