@@ -251,3 +251,24 @@ describe('paths that cannot be written: exit 2 with one line, no stack trace', (
     expect(r.code).toBe(2);
   });
 });
+
+describe('mtlc train outside a project that depends on mtlc (e.g. a global install)', () => {
+  it('trains: the cache imports the runtime and tfjs this CLI runs with', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dir = tmp();
+    const spec = readFileSync(path.join(root, 'specs/multi-mnist.yaml'), 'utf8').replace(
+      'data: { format: multimnist }',
+      'data: { format: multimnist, trainSize: 64, testSize: 32 }',
+    );
+    writeFileSync(path.join(dir, 'pair.yaml'), spec);
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/mtlc.js'), 'train', 'pair.yaml', '--epochs', '1', '--backend', 'cpu', '--quiet'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/left: validation loss [\d.]+, accuracy [\d.]+/);
+    expect(existsSync(path.join(dir, 'runs/multi-mnist/alphas.json'))).toBe(true);
+  });
+});

@@ -5,15 +5,18 @@
  * the checked model (src/model/variant.ts: independent, shared, split:<layer>, single-task:<task>). The generated files go to `.mtlc-cache/<kebab>/` in the
  * working directory, are transpiled TS -> ESM JS (`.mjs`) with the TypeScript bundled in
  * ts-morph, and imported; training runs through the `runTrainingCli` of the same `mtlc/runtime`
- * module instance the generated code imports (a one-line shim in the cache resolves it), so
+ * module instance the generated code imports (a one-line shim in the cache resolves it; outside a
+ * project that depends on mtlc, the cache points at the runtime and tfjs this CLI runs with), so
  * layers, backend and CrossStitch registration are shared. Exit codes: 0, 1 invalid spec or bad
  * data, 2 usage/I/O, 3 backend unavailable.
  */
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compileModel } from '../../api/compile.js';
 import { validateSpecFile } from '../../api/validate.js';
 import { formatPretty, type FileReport } from '../format/index.js';
 import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
@@ -29,27 +32,6 @@ export const CACHE_DIR = '.mtlc-cache';
 interface GeneratedFile {
   path: string;
   content: string;
-}
-
-type CompileFn = (...args: unknown[]) => unknown;
-
-/** The programmatic compiler (src/api/compile.ts, owned by codegen), loaded lazily. */
-async function loadCompileSpec(): Promise<CompileFn> {
-  const specifier = '../../api/compile.js';
-  let mod: { compileSpec?: CompileFn };
-  try {
-    mod = (await import(specifier)) as { compileSpec?: CompileFn };
-  } catch (e) {
-    throw new CliError(`the code generator is not available in this build (${(e as Error).message.split('\n')[0]})`, ExitCode.usage);
-  }
-  if (typeof mod.compileSpec !== 'function') throw new CliError('the code generator does not export compileSpec', ExitCode.usage);
-  return mod.compileSpec;
-}
-
-function filesOf(result: unknown): { files: GeneratedFile[]; diagnostics: FileReport['diagnostics'] } {
-  const r = result as { files?: GeneratedFile[]; outputs?: GeneratedFile[]; diagnostics?: FileReport['diagnostics'] } | GeneratedFile[];
-  if (Array.isArray(r)) return { files: r, diagnostics: [] };
-  return { files: r.files ?? r.outputs ?? [], diagnostics: r.diagnostics ?? [] };
 }
 
 async function writeAtomic(file: string, content: string): Promise<void> {
@@ -90,6 +72,33 @@ async function pluginImportsInto(dir: string, js: string): Promise<string> {
   return js;
 }
 
+/** Whether `pkg` resolves from `dir` as Node would: a `node_modules/<pkg>` above it, or the package itself. */
+function packageVisibleFrom(dir: string, pkg: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'node_modules', pkg, 'package.json'))) return true;
+    try {
+      if ((JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { name?: unknown }).name === pkg) return true;
+    } catch {
+      // no package.json here
+    }
+    if (path.dirname(d) === d) return false;
+  }
+}
+
+/**
+ * Generated code imports `mtlc/runtime` and `@tensorflow/tfjs` by package name, which resolve from
+ * a project that depends on mtlc. Run elsewhere (a global install, a folder with only a spec), the
+ * cache points them at the copies this CLI runs with instead, so the command still works.
+ */
+function packageImportsFor(dir: string): (js: string) => string {
+  if (packageVisibleFrom(dir, 'mtlc')) return (js) => js;
+  const here = fileURLToPath(import.meta.url);
+  const ext = path.extname(here); // .js in dist, .ts when run from the sources
+  const runtime = pathToFileURL(path.join(path.dirname(here), '..', '..', 'runtime', `index${ext}`)).href;
+  const tfjs = pathToFileURL(createRequire(import.meta.url).resolve('@tensorflow/tfjs')).href;
+  return (js) => js.replace(/(['"])mtlc\/runtime\1/g, `'${runtime}'`).replace(/(['"])@tensorflow\/tfjs\1/g, `'${tfjs}'`);
+}
+
 interface TrainingModule {
   runTrainingCli: (plan: unknown, build: unknown, argv: readonly string[], io?: unknown) => Promise<number>;
 }
@@ -113,24 +122,16 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
     io.stderr(formatPretty([report], { color: useColor(io) }));
     return checked.diagnostics.some((d) => d.code === 'io-error') ? ExitCode.usage : ExitCode.invalid;
   }
+  let model = checked.model;
   if (variant !== undefined) {
     const single = argv.indexOf('--single-task');
-    const model = variantModel(checked.model, variant);
+    model = variantModel(checked.model, variant);
     if (single >= 0 && `single-task:${argv[single + 1]}` !== variant) {
       throw new CliError(`--single-task ${argv[single + 1]} and --variant ${variant} disagree; give one of them`, ExitCode.usage);
     }
-    const { compileModel } = await import('../../api/compile.js');
-    const files = compileModel(model, { specPath, ...(registry ? { registry } : {}) }).files;
-    return runGenerated(files, abs, model.name, argv, io);
   }
-  const compileSpec = await loadCompileSpec();
-  const text = checked.text ?? (await fs.readFile(abs, 'utf8'));
-  const compiled = filesOf(await compileSpec(text, specPath, registry ? { registry } : {}));
-  if (compiled.diagnostics.some((d) => d.severity === 'error')) {
-    io.stderr(formatPretty([{ file: specPath, text, diagnostics: compiled.diagnostics }], { color: useColor(io) }));
-    return ExitCode.invalid;
-  }
-  return runGenerated(compiled.files, abs, checked.model.name, argv, io);
+  const { files } = compileModel(model, { specPath, ...(registry ? { registry } : {}) });
+  return runGenerated(files, abs, model.name, argv, io);
 }
 
 /**
@@ -149,11 +150,12 @@ export async function runGenerated(files: readonly GeneratedFile[], specFile: st
   const hash = createHash('sha256').update(ts.map((f) => f.content).join('\0')).digest('hex').slice(0, 12);
   const dir = path.join(io.cwd, CACHE_DIR, kebab, hash);
   await fs.mkdir(dir, { recursive: true });
+  const packageImports = packageImportsFor(dir);
   for (const f of ts) {
     const name = path.basename(f.path).replace(/\.ts$/, '.mjs');
-    await writeAtomic(path.join(dir, name), await pluginImportsInto(dir, await transpileGenerated(f.content, path.basename(f.path))));
+    await writeAtomic(path.join(dir, name), packageImports(await pluginImportsInto(dir, await transpileGenerated(f.content, path.basename(f.path)))));
   }
-  await writeAtomic(path.join(dir, 'runtime-shim.mjs'), "export { runTrainingCli } from 'mtlc/runtime';\n");
+  await writeAtomic(path.join(dir, 'runtime-shim.mjs'), packageImports("export { runTrainingCli } from 'mtlc/runtime';\n"));
   const train = (await import(pathToFileURL(path.join(dir, 'train.mjs')).href)) as Record<string, unknown>;
   const model = (await import(pathToFileURL(path.join(dir, 'model.mjs')).href)) as Record<string, unknown>;
   const { runTrainingCli } = (await import(pathToFileURL(path.join(dir, 'runtime-shim.mjs')).href)) as TrainingModule;
