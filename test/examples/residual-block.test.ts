@@ -198,4 +198,14 @@ describe('examples/residual-block: run', () => {
     expect(metrics.length).toBeGreaterThan(0);
     expect(JSON.stringify(metrics.at(-1))).toMatch(/loss/);
   });
+
+  it('--workers 2 with the plugin layer: a clear error naming the class, no stack', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'mtlc-residual-run-'));
+    dirs.push(out);
+    const r = await run(['train', 'residual-pair.yaml', '--epochs', '1', '--out', out, '--quiet', '--backend', 'cpu', '--workers', '2']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('cannot build layer class ResidualDense');
+    expect(r.err).toContain('use workers 1');
+    expect(r.err).not.toMatch(/internal error|\n\s+at /);
+  });
 });

@@ -31,6 +31,22 @@ export const RUN_FILE = 'run.json';
 export const MODEL_DIR = 'model';
 
 /** A user's mistake in training options or data: printed without a stack trace. */
+/**
+ * Worker threads rebuild the model from its topology, so a layer class registered only on the
+ * main thread (a plugin's runtime layer) is unknown there: say so instead of tfjs's message.
+ */
+async function startWorkers<T>(workers: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    const unknown = /Unknown layer: (\w+)/.exec(e instanceof Error ? e.message : String(e));
+    if (!unknown) throw e;
+    throw new TrainingError(
+      `workers ${workers}: the worker threads cannot build layer class ${unknown[1]} (a plugin's runtime layer is registered on the main thread only); use workers 1`,
+    );
+  }
+}
+
 export class TrainingError extends Error {
   override readonly name = 'TrainingError';
   constructor(
@@ -210,7 +226,7 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
     onDispose.push(() => mainOpt.dispose(), () => alphaOpt?.dispose());
     const optimizers: Record<string, tf.Optimizer> = alphaOpt ? { main: mainOpt, alpha: alphaOpt } : { main: mainOpt };
     const gradVars = mainVars.concat(alphaList);
-    const parallel = workers > 1 ? await DataParallel.start(workers, model, selection.name, active, built.tasks, gradVars, logVars) : null;
+    const parallel = workers > 1 ? await startWorkers(workers, () => DataParallel.start(workers, model, selection.name, active, built.tasks, gradVars, logVars)) : null;
     if (parallel) onDispose.push(() => void parallel.close());
 
     // Data.
