@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lazyConvGradients } from '../../src/runtime/train/conv-gradients.js';
 import { registerWasmTrainingKernels } from '../../src/runtime/wasm-kernels/index.js';
+import { relErr } from './rel-err.js';
 
 interface NetOptions {
   strides: number;
@@ -44,16 +45,6 @@ function data(seed: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
 
 const loss = (m: tf.LayersModel, x: tf.Tensor, y: tf.Tensor) => () => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 /** Variable gradients in layer order (names differ between the two nets). */
 function gradsInOrder(m: tf.LayersModel, f: () => tf.Scalar): Float32Array[] {

@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { crossStitch, runTrainingCli, selectBackend, trainModel, withSeededRandom, type BuiltModel, type ModelBuilder, type TrainingPlan } from 'mtlc/runtime';
 import { shardSizes } from '../../src/runtime/train/data-parallel.js';
 import { tinyBuild, tinyData, tinyPlan } from './train-helpers.js';
+import { relErr } from './rel-err.js';
 
 /** A conv pair on 8×8×1 images stitched in channel mode: exercises the conv and cross-stitch kernels. */
 const convBuild: ModelBuilder<'a' | 'b'> = (options) => {
@@ -43,15 +44,6 @@ function convData(n: number): { inputs: tf.Tensor; targets: { a: tf.Tensor; b: t
   return { inputs: x, targets: { a: tf.oneHot(tf.tensor1d(cls, 'int32'), 3).toFloat(), b: tf.sum(x, [1, 2]) } };
 }
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 interface Run {
   weights: Float32Array[];

@@ -12,6 +12,7 @@ import {
   registerWasmTrainingKernels,
   REPLACED_WASM_KERNELS,
 } from '../../src/runtime/wasm-kernels/index.js';
+import { relErr } from './rel-err.js';
 
 type Shape4 = [number, number, number, number];
 type PadAttr = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -32,16 +33,6 @@ function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
 }
 const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 interface KernelCase {
   kernel: string;
