@@ -38,6 +38,7 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { maxPoolGrad } from './max-pool-grad.js';
 import { makeBatchMatMul } from './batch-mat-mul.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
+import { makeSamePaddingFix, SAME_PADDING_FIXED_KERNELS } from './same-padding.js';
 import type { WasmKernelFunc } from './util.js';
 
 export { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
@@ -46,6 +47,7 @@ export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 export { maxPoolGrad } from './max-pool-grad.js';
 export { makeBatchMatMul } from './batch-mat-mul.js';
 export { unsortedSegmentSum } from './unsorted-segment-sum.js';
+export { SAME_PADDING_FIXED_KERNELS, sameAsExplicitPadding } from './same-padding.js';
 
 /** Kernels wasm 4.22 lacks; registered only where no wasm kernel of that name exists. */
 export const MISSING_WASM_KERNELS = [
@@ -63,11 +65,14 @@ export interface WasmKernelRegistration {
   readonly added: readonly string[];
   /** Existing wasm kernels replaced so far with faster ones. */
   readonly replaced: readonly string[];
+  /** Existing wasm kernels wrapped so far to compute the right thing (SAME_PADDING_FIXED_KERNELS). */
+  readonly fixed: readonly string[];
 }
 
 const state: {
   added: string[];
   replaced: string[];
+  fixed: string[];
   originals: Map<string, tf.KernelConfig>;
   replacements: Map<string, tf.KernelConfig>;
   /** Set by `replaceSlow: false`: later calls do not replace either. */
@@ -75,6 +80,7 @@ const state: {
 } = {
   added: [],
   replaced: [],
+  fixed: [],
   originals: new Map(),
   replacements: new Map(),
   replacementsDeclined: false,
@@ -105,6 +111,14 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fills[name] as unknown as tf.KernelFunc });
     state.added.push(name);
   }
+  for (const name of SAME_PADDING_FIXED_KERNELS) {
+    if (state.fixed.includes(name)) continue;
+    const existing = tf.getKernel(name, 'wasm');
+    if (existing === undefined) continue;
+    state.originals.set(name, existing);
+    wrapKernel(existing, makeSamePaddingFix(name, existing.kernelFunc as unknown as WasmKernelFunc));
+    state.fixed.push(name);
+  }
   if ((options.replaceSlow ?? true) && !state.replacementsDeclined) {
     for (const name of REPLACED_WASM_KERNELS) {
       if (state.replacements.has(name)) continue;
@@ -114,23 +128,29 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
       const replacement: WasmKernelFunc =
         name === 'Conv2DBackpropInput' ? makeConv2DBackpropInput(original) : name === 'BatchMatMul' ? makeBatchMatMul(original) : maxPoolGrad;
       state.originals.set(name, existing);
-      tf.unregisterKernel(name, 'wasm');
-      // The original's setup (cwrap of its C++ entry point) must still run if the backend
-      // initialises after this call, since the replacement falls back to it.
-      const config: tf.KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: replacement as unknown as tf.KernelFunc };
-      if (existing.setupFunc) config.setupFunc = existing.setupFunc;
-      tf.registerKernel(config);
-      state.replacements.set(name, config);
+      state.replacements.set(name, wrapKernel(existing, replacement));
       state.replaced.push(name);
     }
   } else if (options.replaceSlow === false) {
     state.replacementsDeclined = true;
   }
-  return { added: [...state.added], replaced: [...state.replaced] };
+  return { added: [...state.added], replaced: [...state.replaced], fixed: [...state.fixed] };
 }
 
-/** The wasm backend's own kernel that `registerWasmTrainingKernels` replaced (for benchmarks and tests). */
-export function originalWasmKernel(name: (typeof REPLACED_WASM_KERNELS)[number]): WasmKernelFunc | undefined {
+/** Registers `kernelFunc` in place of the wasm kernel `existing`; returns the new config. */
+function wrapKernel(existing: tf.KernelConfig, kernelFunc: WasmKernelFunc): tf.KernelConfig {
+  tf.unregisterKernel(existing.kernelName, 'wasm');
+  // The original's setup (cwrap of its C++ entry point) must still run if the backend
+  // initialises after this call, since the wrapper calls the original.
+  const config: tf.KernelConfig = { kernelName: existing.kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+  if (existing.setupFunc) config.setupFunc = existing.setupFunc;
+  if (existing.disposeFunc) config.disposeFunc = existing.disposeFunc;
+  tf.registerKernel(config);
+  return config;
+}
+
+/** The wasm backend's own kernel that `registerWasmTrainingKernels` replaced or wrapped (for benchmarks and tests). */
+export function originalWasmKernel(name: (typeof REPLACED_WASM_KERNELS)[number] | (typeof SAME_PADDING_FIXED_KERNELS)[number]): WasmKernelFunc | undefined {
   return state.originals.get(name)?.kernelFunc as unknown as WasmKernelFunc | undefined;
 }
 
