@@ -1,16 +1,15 @@
 /**
  * `validateSpec`: the one place that composes the checking steps, for the CLI, the Vite plugin
  * and programmatic users: text -> SpecDocument (src/spec/load.ts) -> schema validation
- * (src/spec/validate-schema.ts) -> semantic checks and the checked model (src/model/check.ts).
+ * (src/spec/validate-schema.ts) -> semantic checks and the checked model (src/model/check/).
  * Never throws for any input text.
  */
 import type { LayerRegistry } from '../layers/kind.js';
 import type { CheckedModel } from '../model/ir.js';
-import { checkModel } from '../model/check.js';
+import { checkModel } from '../model/check/index.js';
 import { compareDiagnostics, hasErrors, type Diagnostic } from '../spec/diagnostic.js';
 import type { SpecDocument } from '../spec/document.js';
 import { loadSpecFile, loadSpecText, type LoadResult } from '../spec/load.js';
-import { validateSchema } from '../spec/validate-schema.js';
 import { defaultRegistry, registryOf, type LayerKindsOption } from './registry.js';
 
 export { defaultRegistry } from './registry.js';
@@ -30,12 +29,8 @@ export interface ValidateResult {
 
 /** Checks an already loaded document: schema, then (when schema-valid) the semantic checks. */
 export function validateDocument(document: SpecDocument, kinds: Kinds = defaultRegistry()): ValidateResult {
-  const registry = registryOf(kinds);
-  const schemaDiagnostics = validateSchema(document, registry);
-  if (hasErrors(schemaDiagnostics)) return { document, diagnostics: schemaDiagnostics };
-  const checked = checkModel(document, registry);
-  const diagnostics = [...schemaDiagnostics, ...checked.diagnostics].sort(compareDiagnostics);
-  return { document, ...(checked.model && !hasErrors(diagnostics) ? { model: checked.model } : {}), diagnostics };
+  const checked = checkModel(document, registryOf(kinds));
+  return { document, ...(checked.model ? { model: checked.model } : {}), diagnostics: checked.diagnostics };
 }
 
 /** Parses and checks a spec given as text (or raw bytes, checked for UTF-8). */

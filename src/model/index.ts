@@ -1,5 +1,5 @@
 /** The checked model: IR types, `checkModel`, junction scheduling and the defaults it fills in. */
-export { checkModel, type CheckResult } from './check.js';
+export { checkModel, type CheckResult } from './check/index.js';
 export { scheduleJunctions, junctionOrderProblems } from './order.js';
 export * from './defaults.js';
 export { RESERVED_WORDS, OBJECT_PROTOTYPE_NAMES, CAMEL_CASE, PASCAL_CASE, IDENTIFIER, closest, suggest } from './names.js';

@@ -1,6 +1,6 @@
 /**
  * The checked model (IR): what a valid spec means, with every default filled in, every shape
- * inferred and every parameter counted. Produced by `checkModel` (src/model/check.ts) from a
+ * inferred and every parameter counted. Produced by `checkModel` (src/model/check/) from a
  * schema-valid spec document; consumed by codegen, `inspect` and `graph`. Plain, immutable data.
  */
 import type { LayerConfig, Shape } from '../layers/kind.js';

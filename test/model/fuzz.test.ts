@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLayerRegistry } from '../../src/layers/index.js';
-import { checkModel } from '../../src/model/check.js';
+import { checkModel } from '../../src/model/check/index.js';
 import { specDocument } from './spec-doc.js';
 
 const root = join(import.meta.dirname, '..', '..');

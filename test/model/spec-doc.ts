@@ -1,7 +1,7 @@
 /** Test helper: a SpecDocument from YAML text through the product's loader (src/spec/load.ts). */
 import { readFileSync } from 'node:fs';
 import { createLayerRegistry } from '../../src/layers/index.js';
-import { checkModel } from '../../src/model/check.js';
+import { checkModel } from '../../src/model/check/index.js';
 import type { SpecDocument } from '../../src/spec/document.js';
 import { loadSpecText } from '../../src/spec/load.js';
 
