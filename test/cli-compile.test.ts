@@ -171,7 +171,7 @@ describe('mtlc init', () => {
     const r = await run(['init', 'FaceModel'], dir);
     expect(r.code).toBe(0);
     const text = readFileSync(join(dir, 'specs/face-model.yaml'), 'utf8');
-    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../node_modules/mtlc/schemas/mtl-spec.schema.json');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../node_modules/mtlc/schemas/mtl-spec.editor.schema.json');
     expect(validateSpec(text, 'face-model.yaml').diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const again = await run(['init', 'FaceModel'], dir);
     expect(again.code).toBe(2);
@@ -187,6 +187,6 @@ describe('mtlc init', () => {
     const out = join(temp(), 'x.yaml');
     const r = await run(['init', 'Repo', '--out', out], inRepo);
     expect(r.code).toBe(0);
-    expect(readFileSync(out, 'utf8')).toMatch(/^# yaml-language-server: \$schema=.*schemas\/mtl-spec\.schema\.json\n/);
+    expect(readFileSync(out, 'utf8')).toMatch(/^# yaml-language-server: \$schema=.*schemas\/mtl-spec\.editor\.schema\.json\n/);
   });
 });

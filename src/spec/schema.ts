@@ -4,9 +4,16 @@
  * `schemas/mtl-spec.schema.json` is this function's output for the built-in kinds (a test fails
  * when the two drift; regenerate with `npx mtlc schema > schemas/mtl-spec.schema.json`).
  *
- * Layers are a `oneOf` with an ajv `discriminator` on `type`: ajv validates only the branch the
- * `type` names, so a mistake inside a layer gives that layer's errors and nothing else, and an
- * unknown `type` gives one error that src/spec/validate-schema.ts turns into "did you mean".
+ * Plain JSON Schema 2020-12, no vendor keywords, so every consumer (ajv strict, other validators,
+ * the YAML language server) reads all of it. A tagged union (layers by `type`, data by `format`)
+ * is an `enum` of the tags plus one `if: { tag: const } then: { $ref }` per tag: a validator
+ * applies only the branch the tag names, so a mistake inside a layer gives that layer's errors
+ * and nothing else, an unknown tag gives one `enum` error (src/spec/validate-schema.ts turns it
+ * into "did you mean"), and an editor completes every tag from the enum.
+ *
+ * `buildEditorSchema` is the same schema plus the YAML language server's `patternErrorMessage`
+ * on names (a readable message instead of the regex); ajv's strict mode refuses that unknown
+ * keyword, so it lives in its own file, `schemas/mtl-spec.editor.schema.json`, the one modelines use.
  */
 import { ACTIVATIONS, LOSSES, METRICS } from '../layers/activations.js';
 import type { JsonSchema, LayerKind, LayerRegistry } from '../layers/kind.js';
@@ -22,6 +29,31 @@ export const PATTERNS = {
   /** Layer, junction and input names. */
   identifier: '^[A-Za-z_][A-Za-z0-9_]*$',
 } as const;
+
+/** What an editor says when a name breaks its pattern (mtlc's own messages: validate-schema.ts). */
+const PATTERN_MESSAGES: Record<string, string> = {
+  [PATTERNS.pascalCase]: 'Must be PascalCase: letters and digits, starting with a capital letter (e.g. MultiDigit).',
+  [PATTERNS.camelCase]: 'Must be a camelCase task name: letters and digits, starting with a lower-case letter (e.g. leftDigit).',
+  [PATTERNS.identifier]: 'Must be an identifier: letters, digits and _, not starting with a digit (e.g. conv1).',
+};
+
+export const EDITOR_SCHEMA_ID = 'https://mtlc.dev/schemas/mtl-spec.editor.schema.json';
+
+/** `buildSpecSchema` plus `patternErrorMessage` beside each name pattern, for the YAML language server. */
+export function buildEditorSchema(registry: LayerRegistry): JsonSchema {
+  const annotate = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(annotate);
+    if (!node || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      out[key] = key === 'const' || key === 'default' || key === 'enum' ? value : annotate(value);
+      const message = key === 'pattern' && typeof value === 'string' ? PATTERN_MESSAGES[value] : undefined;
+      if (message) out['patternErrorMessage'] = message;
+    }
+    return out;
+  };
+  return { ...(annotate(buildSpecSchema(registry)) as JsonSchema), $id: EDITOR_SCHEMA_ID };
+}
 
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad', 'adamax', 'adadelta'] as const;
 export const BACKENDS = ['gpu', 'node', 'wasm', 'cpu', 'auto'] as const;
@@ -176,13 +208,13 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
         required: ['units'],
         additionalProperties: false,
       },
-      Layer: {
-        title: 'Layer',
-        description: `A layer, chosen by its \`type\`: ${kinds.map((k) => k.type).join(', ')}.`,
-        type: 'object',
-        discriminator: { propertyName: 'type' },
-        oneOf: kinds.map((k) => ref(layerDefName(k.type))),
-      },
+      Layer: taggedUnion(
+        'Layer',
+        `A layer, chosen by its \`type\`: ${kinds.map((k) => k.type).join(', ')}.`,
+        'type',
+        'The layer kind.',
+        kinds.map((k) => [k.type, layerDefName(k.type)]),
+      ),
       ...layerDefs,
       CrossStitch: {
         title: 'CrossStitch',
@@ -367,14 +399,17 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
         },
         additionalProperties: false,
       },
-      Data: {
-        title: 'Data',
-        type: 'object',
-        description:
-          'Where the training data comes from: the built-in MultiMNIST demo (the default when `data` is absent), or a JSON Lines / CSV file.',
-        discriminator: { propertyName: 'format' },
-        oneOf: [ref('MultiMnistData'), ref('JsonlData'), ref('CsvData')],
-      },
+      Data: taggedUnion(
+        'Data',
+        'Where the training data comes from: the built-in MultiMNIST demo (the default when `data` is absent), or a JSON Lines / CSV file.',
+        'format',
+        'multimnist: the built-in demo data; jsonl: JSON Lines file; csv: CSV file with a header row.',
+        [
+          ['multimnist', 'MultiMnistData'],
+          ['jsonl', 'JsonlData'],
+          ['csv', 'CsvData'],
+        ],
+      ),
       MultiMnistData: {
         title: 'MultiMnistData',
         type: 'object',
@@ -390,6 +425,24 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
       JsonlData: fileData('jsonl', 'JsonlData', 'JSON Lines: one object per line, with the input field(s) and a field per task.'),
       CsvData: fileData('csv', 'CsvData', 'CSV with a header row: the input column(s) and a column per task.'),
     },
+  };
+}
+
+/**
+ * An object chosen by its `tag` property: the tag is an enum of every value (what editors
+ * complete), and each value applies its own definition through if/then (what validators check).
+ */
+function taggedUnion(title: string, description: string, tag: string, tagDescription: string, branches: readonly (readonly [string, string])[]): JsonSchema {
+  return {
+    title,
+    type: 'object',
+    description,
+    properties: { [tag]: { type: 'string', enum: branches.map(([value]) => value), description: tagDescription } },
+    required: [tag],
+    allOf: branches.map(([value, def]) => ({
+      if: { properties: { [tag]: { const: value } }, required: [tag] },
+      then: ref(def),
+    })),
   };
 }
 

@@ -27,7 +27,7 @@ export function compiledSchema(registry: LayerRegistry): Compiled {
   const hit = cache.get(registry);
   if (hit && hit.types === types) return hit;
   const schema = buildSpecSchema(registry);
-  const ajv = new Ajv2020({ allErrors: true, strict: true, discriminator: true, verbose: true });
+  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
   const compiled = { types, schema, validate: ajv.compile(schema) };
   cache.set(registry, compiled);
   return compiled;
@@ -39,7 +39,9 @@ type AjvError = ErrorObject & { parentSchema?: JsonSchema; schema?: unknown; dat
 export function validateSchema(document: SpecDocument, registry: LayerRegistry): Diagnostic[] {
   const { validate } = compiledSchema(registry);
   if (validate(document.data)) return [];
-  const errors = dropTypoedRequired(collapse([...((validate.errors ?? []) as AjvError[])]));
+  // `if` errors only say "must match then": the `then` branch's own errors say what is wrong.
+  const raw = ((validate.errors ?? []) as AjvError[]).filter((e) => e.keyword !== 'if');
+  const errors = dropTypoedRequired(collapse(raw));
   const context = new Context(document, registry);
   // One problem, one diagnostic: the same code at the same source range is one mistake, even
   // when an alias makes it appear under several pointers (a layer list shared by two towers).
@@ -389,6 +391,16 @@ class Context {
       }
       case 'required': {
         const property = (e.params as { missingProperty: string }).missingProperty;
+        const tag = this.#tagged(p, property);
+        if (tag) {
+          return make(
+            this.#atKey(p),
+            `${p}/${property}`,
+            'missing-property',
+            `${this.where(p)} is missing required property '${property}'`,
+            `add ${property}: one of ${tag.options.join(', ')}`,
+          );
+        }
         const schema = (parent['properties'] as Record<string, Record<string, unknown>> | undefined)?.[property];
         const description = typeof schema?.['description'] === 'string' ? (schema['description'] as string) : undefined;
         const expected = schema ? describeSchema(schema) : undefined;
@@ -398,30 +410,6 @@ class Context {
           'missing-property',
           `${this.where(p)} is missing required property '${property}'`,
           `add ${property}${expected && expected !== 'a value' ? ` (${expected})` : ''}${description ? `: ${description}` : ''}`,
-        );
-      }
-      case 'discriminator': {
-        const { error, tag, tagValue } = e.params as { error: 'tag' | 'mapping'; tag: string; tagValue: unknown };
-        const isLayer = tag === 'type';
-        const options = isLayer ? this.registry.types() : [...DATA_FORMATS];
-        if (error === 'tag' && (tagValue === undefined || tagValue === null)) {
-          return make(
-            this.#atKey(p),
-            `${p}/${tag}`,
-            'missing-property',
-            `${this.where(p)} is missing required property '${tag}'`,
-            `add ${tag}: one of ${options.join(', ')}`,
-          );
-        }
-        const shown = describeValue(tagValue);
-        const pointer = `${p}/${tag}`;
-        const hint = typeof tagValue === 'string' ? didYouMean(tagValue, options) : undefined;
-        return make(
-          this.#at(pointer),
-          pointer,
-          isLayer ? 'unknown-layer-type' : 'unknown-data-format',
-          isLayer ? `unknown layer type ${shown} ${this.#in(p)}` : `unknown data format ${shown}`,
-          hint ?? `known ${isLayer ? 'layer types' : 'formats'}: ${options.join(', ')}`,
         );
       }
       case 'type': {
@@ -436,7 +424,15 @@ class Context {
         );
       }
       case 'x-alternatives':
-        return make(this.#at(p), p, 'invalid-type', `${this.#subject(p)}: expected ${describeSchema(parent)}, got ${describeValue(value)}`);
+        return make(
+          this.#at(p),
+          p,
+          'invalid-type',
+          `${this.#subject(p)}: expected ${describeSchema(parent)}, got ${describeValue(value)}`,
+          /^\/crossStitch\/\d+\/init$/.test(p) && Array.isArray(value)
+            ? 'an explicit α matrix goes under matrix: init: { matrix: [[0.9, 0.1], [0.1, 0.9]] } (one row per stitched tower)'
+            : undefined,
+        );
       case 'x-ambiguous':
         return make(this.#at(p), p, 'invalid-value', `${this.#subject(p)} matches more than one form; write one of: ${describeSchema(parent)}`);
       case 'const': {
@@ -453,6 +449,17 @@ class Context {
       }
       case 'enum': {
         const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+        const tag = this.#tagged(parentOf(p), p.slice(p.lastIndexOf('/') + 1));
+        if (tag) {
+          const hint = typeof value === 'string' ? didYouMean(value, tag.options) : undefined;
+          return make(
+            this.#at(p),
+            p,
+            tag.isLayer ? 'unknown-layer-type' : 'unknown-data-format',
+            tag.isLayer ? `unknown layer type ${describeValue(value)} ${this.#in(parentOf(p))}` : `unknown data format ${describeValue(value)}`,
+            hint ?? `known ${tag.isLayer ? 'layer types' : 'formats'}: ${tag.options.join(', ')}`,
+          );
+        }
         const kind = enumKind(allowed);
         const hint = typeof value === 'string' ? didYouMean(value, allowed.map(String)) : undefined;
         const list = allowed.map(String).join(', ');
@@ -518,6 +525,13 @@ class Context {
       default:
         return make(this.#at(p), p, 'schema-violation', `${this.where(p)}: ${e.message ?? 'invalid'}`);
     }
+  }
+
+  /** The tag of a tagged union at `pointer` (a layer's `type`, the data's `format`), with its values. */
+  #tagged(pointer: string, property: string): { isLayer: boolean; options: readonly string[] } | undefined {
+    if (property === 'type' && /^\/towers\/[^/]+\/layers\/\d+$/.test(pointer)) return { isLayer: true, options: this.registry.types() };
+    if (property === 'format' && pointer === '/data') return { isLayer: false, options: DATA_FORMATS };
+    return undefined;
   }
 
   /** "in layer conv1 of tower left", or "at the top level of the spec". */

@@ -1,7 +1,8 @@
 /**
  * `mtlc init [Name] [--out FILE]`: writes a starter spec to `specs/<kebab>.yaml` (or
  * `./<kebab>.yaml` when there is no specs/ folder). The modeline points at this repo's schema
- * when run inside the mtlc repo, else at `node_modules/mtlc/schemas/mtl-spec.schema.json`.
+ * when run inside the mtlc repo, else at `node_modules/mtlc/schemas/mtl-spec.editor.schema.json`
+ * (the editors' variant of the schema: readable messages for names).
  * Never overwrites: an existing file is exit 2.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -18,11 +19,11 @@ import type { RegisterCommand } from './index.js';
 const posix = (p: string) => p.split(path.sep).join('/');
 
 function schemaRef(specFile: string, cwd: string): string {
-  const own = fileURLToPath(new URL('../../../schemas/mtl-spec.schema.json', import.meta.url));
+  const own = fileURLToPath(new URL('../../../schemas/mtl-spec.editor.schema.json', import.meta.url));
   const root = path.dirname(path.dirname(own));
   const inRepo = !path.relative(root, cwd).startsWith('..') && !path.isAbsolute(path.relative(root, cwd));
   if (inRepo && existsSync(own)) return posix(path.relative(path.dirname(specFile), own));
-  const installed = path.join(cwd, 'node_modules', 'mtlc', 'schemas', 'mtl-spec.schema.json');
+  const installed = path.join(cwd, 'node_modules', 'mtlc', 'schemas', 'mtl-spec.editor.schema.json');
   return posix(path.relative(path.dirname(specFile), installed));
 }
 
