@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { validateSpec } from '../src/api/validate.js';
 import { watchCompile } from '../src/cli/commands/compile.js';
 import type { CliIO } from '../src/cli/io.js';
@@ -67,6 +67,12 @@ describe('mtlc compile', () => {
     expect(r.stdout).toContain('face-attributes/index.ts');
     expect(readFileSync(model, 'utf8')).toBe(edited);
     expect(existsSync(join(out, 'face-attributes'))).toBe(false);
+    // --format json says the same in its one object (stdout), nothing on stderr.
+    const json = await run(['compile', 'specs/multi-mnist.yaml', 'specs/face-attributes.yaml', '--out', out, '--check', '--format', 'json']);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe('');
+    const stale = (JSON.parse(json.stdout) as { files: { path: string; status: string }[] }).files.filter((f) => f.status === 'stale').map((f) => f.path.replace(`${out}/`, ''));
+    expect(stale.sort()).toEqual(['face-attributes/index.ts', 'face-attributes/model.ts', 'face-attributes/train.ts', 'multi-mnist/model.ts', 'multi-mnist/old.ts']);
     // A real compile repairs it and removes the stale generated file.
     const fix = await run(['compile', 'specs/multi-mnist.yaml', '--out', out]);
     expect(fix.code).toBe(0);
@@ -86,13 +92,41 @@ describe('mtlc compile', () => {
     expect(existsSync(join(out, 'multi-mnist/model.ts'))).toBe(false);
   });
 
+  it('a write that fails part-way (a full disk) changes none of the model\'s files: exit 2 naming the path, no temp files left', async () => {
+    const out = temp();
+    await run(['compile', 'specs/multi-mnist.yaml', '--out', out]);
+    const before = Object.fromEntries(readdirSync(join(out, 'multi-mnist')).map((f) => [f, readFileSync(join(out, 'multi-mnist', f), 'utf8')]));
+    for (const f of Object.keys(before)) writeFileSync(join(out, 'multi-mnist', f), `${before[f]}// old\n`);
+    const { promises } = await import('node:fs');
+    const real = promises.writeFile;
+    let calls = 0;
+    const spy = vi.spyOn(promises, 'writeFile').mockImplementation(async (...args: Parameters<typeof real>) => {
+      if (++calls === 2) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', syscall: 'write', path: String(args[0]) });
+      return real(...args);
+    });
+    try {
+      const r = await run(['compile', 'specs/multi-mnist.yaml', '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: specs\/multi-mnist.yaml: cannot write .*multi-mnist\/: .*no space left on device.*nothing written/);
+    } finally {
+      spy.mockRestore();
+    }
+    for (const f of Object.keys(before)) expect(readFileSync(join(out, 'multi-mnist', f), 'utf8')).toBe(`${before[f]}// old\n`);
+    expect(readdirSync(join(out, 'multi-mnist')).sort()).toEqual(Object.keys(before).sort());
+  });
+
   it('an invalid spec is reported like validate (exit 1) while the valid ones still compile', async () => {
     const out = temp();
     const bad = 'test/fixtures/bad-specs/unknown-layer-type.yaml';
     const r = await run(['compile', bad, 'specs/multi-mnist.yaml', '--out', out, '--format', 'json']);
     expect(r.code).toBe(1);
     const validate = await run(['validate', bad, '--format', 'json']);
-    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(validate.stdout));
+    const json = JSON.parse(r.stdout) as { diagnostics: unknown[]; files: { path: string; status: string }[]; summary: { invalid: number } };
+    expect(json.diagnostics).toEqual((JSON.parse(validate.stdout) as { diagnostics: unknown[] }).diagnostics);
+    expect(json.summary.invalid).toBe(1);
+    // Everything the pretty output says is in the JSON: here the files written.
+    expect(json.files.filter((f) => f.status === 'written').map((f) => f.path.split('/').slice(-1)[0]).sort()).toEqual(['index.ts', 'model.ts', 'train.ts']);
+    expect(r.stderr).toBe('');
     expect(existsSync(join(out, 'multi-mnist/model.ts'))).toBe(true);
     const missing = await run(['compile', 'specs/nope.yaml', '--out', out]);
     expect(missing.code).toBe(2);

@@ -116,7 +116,7 @@ describe('mtlc inspect', () => {
   it('a missing file or a bad option exits 2', async () => {
     const missing = await run(['inspect', 'specs/nope.yaml']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe('mtlc: cannot read specs/nope.yaml: no such file\n');
+    expect(missing.stderr).toBe('error: cannot read specs/nope.yaml: no such file\n');
     expect((await run(['inspect', 'specs/multi-mnist.yaml', '--format', 'xml'])).code).toBe(2);
     expect((await run(['inspect'])).code).toBe(2);
   });

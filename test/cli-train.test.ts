@@ -44,6 +44,15 @@ describe('mtlc report', () => {
     expect(html).toContain('accuracy per task');
     expect(html).toContain('α j');
     expect(html.match(/<svg/g)!.length).toBe(3);
+    // The headline is the validation result; training-epoch averages are labelled as such.
+    expect(html).toMatch(/class="headline">Validation after epoch 3: <b>a<\/b>: accuracy [\d.]+, loss [\d.]+; <b>b<\/b>: loss [\d.]+/);
+    expect(html).toContain('Training-epoch averages');
+    // Run metadata from run.json.
+    for (const k of ['backend', 'seed', 'batch size', 'date']) expect(html).toContain(`<th>${k}</th>`);
+    // Whole epochs only on the x axis; train and validation told apart in the legend.
+    const xAxis = /role-axis-label[^>]*>(.*?)<\/g>/.exec(html)![1]!; // the first plot's epoch axis
+    expect([...xAxis.matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1])).toEqual(['1', '2', '3']);
+    expect(html).toContain('>validation<');
   });
   it('a directory that is not a run: exit 2 with the missing file', async () => {
     const r = await run(['report', tmp()]);
@@ -201,7 +210,9 @@ describe('runGenerated (what mtlc train does after compiling), on hand-written g
     expect(code).toBe(0);
     expect(out).toContain('α mid (scalar)');
     expect(existsSync(path.join(cwd, 'runs', 'tiny-pair', 'model', 'model.json'))).toBe(true);
-    expect(await runGenerated(files, spec, 'TinyPair', ['--epochs', '3', '--resume'], io)).toBe(0);
+    const resumed = await runGenerated(files, spec, 'TinyPair', ['--epochs', '3', '--resume'], io);
+    expect(err).not.toContain('error:');
+    expect(resumed).toBe(0);
     expect(err).toContain('continuing after epoch 2');
     expect(await runGenerated(files, spec, 'TinyPair', ['--backend', 'gpu'], io)).toBe(3);
   });
@@ -246,7 +257,7 @@ describe('paths that cannot be written: exit 2 with one line, no stack trace', (
     const d = tmp();
     writeFileSync(path.join(d, 'taken'), 'x');
     const r = await run(args(d), d);
-    expect(r.err).toMatch(/^mtlc: /);
+    expect(r.err).toMatch(/^error: /);
     expect(r.err).not.toMatch(/internal error|\n\s+at /);
     expect(r.code).toBe(2);
   });

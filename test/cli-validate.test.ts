@@ -84,7 +84,7 @@ describe('mtlc validate', () => {
     const { exitCode, stdout } = await run(['validate', '--format', 'json', 'invalid.yaml', 'valid.yaml']);
     expect(exitCode).toBe(1);
     const parsed = JSON.parse(stdout) as { diagnostics: Record<string, unknown>[] };
-    expect(Object.keys(parsed)).toEqual(['diagnostics']);
+    expect(Object.keys(parsed)).toEqual(['diagnostics', 'specs', 'summary']);
     expect(parsed.diagnostics).toEqual([
       {
         file: 'invalid.yaml',
@@ -117,7 +117,7 @@ describe('mtlc validate', () => {
   it('prints an empty list for valid specs (json)', async () => {
     const { exitCode, stdout } = await run(['validate', '-f', 'json', 'valid.yaml']);
     expect(exitCode).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({ diagnostics: [] });
+    expect(JSON.parse(stdout)).toEqual({ diagnostics: [], specs: [{ file: 'valid.yaml', valid: true, errors: 0, warnings: 0 }], summary: { specs: 1, invalid: 0, errors: 0, warnings: 0 } });
   });
 
   it('prints GitHub workflow annotations (github)', async () => {

@@ -120,7 +120,7 @@ describe('config loading', () => {
     const r = await run(['validate', 'x.yaml'], dir);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err.startsWith(`mtlc: config ${path.join(dir, name)}`)).toBe(true);
+    expect(r.err.startsWith(`error: config ${path.join(dir, name)}`)).toBe(true);
     expect(r.err.trim()).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
   });
@@ -131,7 +131,7 @@ describe('config loading', () => {
     expect(viaFlag.code).toBe(1);
     expect(viaFlag.out).toContain('/towers/b/layers/0/factor');
     const missing = await run(['validate', 'x.yaml', '--config', 'nope.ts'], dir);
-    expect(missing).toMatchObject({ code: 2, err: 'mtlc: config nope.ts: config file not found\n' });
+    expect(missing).toMatchObject({ code: 2, err: 'error: config nope.ts: config file not found\n' });
     const none = await run(['validate', 'x.yaml', '--no-config'], dir);
     expect(none.code).toBe(1);
     expect(none.out).toContain("unknown layer type 'scale'");

@@ -36,9 +36,11 @@ async function readOrUndefined(file: string): Promise<string | undefined> {
 }
 
 let counter = 0;
+const tempName = (file: string): string => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
+
 export async function writeAtomic(file: string, content: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
+  const tmp = tempName(file);
   try {
     await fs.writeFile(tmp, content);
     await fs.rename(tmp, file);
@@ -87,12 +89,34 @@ export async function writeCompiled(files: readonly GeneratedFile[], outDir: str
   }
   result.removed = toRemove;
   if (options.check || result.conflicts.length > 0) return result;
-  for (const { file, abs } of plan) {
-    await writeAtomic(abs, file.content);
-    result.written.push(file.path);
+  // All of a model's files or none: every new content is staged in a temp file beside its target
+  // first (a full disk fails here, leaving the old files as they were), then renamed into place.
+  const staged: { tmp: string; abs: string; path: string }[] = [];
+  try {
+    for (const { file, abs } of plan) {
+      await fs.mkdir(path.dirname(abs), { recursive: true });
+      const tmp = tempName(abs);
+      staged.push({ tmp, abs, path: file.path });
+      await fs.writeFile(tmp, file.content);
+    }
+  } catch (e) {
+    await Promise.all(staged.map((s) => fs.rm(s.tmp, { force: true })));
+    throw new WriteError(`${(e as Error).message.replace(/^[A-Z]+: /, '')}; nothing written`, e);
+  }
+  for (const s of staged) {
+    await fs.rename(s.tmp, s.abs);
+    result.written.push(s.path);
   }
   for (const rel of toRemove) await fs.rm(path.join(outDir, ...rel.split('/')), { force: true });
   return result;
+}
+
+/** A failed write of generated files; none of the model's files was changed. */
+export class WriteError extends Error {
+  override readonly name = 'WriteError';
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+  }
 }
 
 /** The spec path a generated file's header names, or undefined for a file we did not generate. */

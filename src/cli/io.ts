@@ -55,7 +55,7 @@ export const ExitCode = {
   backendUnavailable: 3,
 } as const;
 
-/** A user-facing failure: printed as `mtlc: message` with no stack trace. */
+/** A user-facing failure: printed as `error: message` with no stack trace. */
 export class CliError extends Error {
   constructor(
     message: string,
@@ -75,6 +75,7 @@ const FS_REASONS: Record<string, string> = {
   EPERM: 'operation not permitted',
   EROFS: 'read-only file system',
   ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
   EMFILE: 'too many open files',
 };
 
@@ -84,7 +85,7 @@ const FS_REASONS: Record<string, string> = {
  */
 export function describeFsError(error: unknown): string | undefined {
   const e = error as (NodeJS.ErrnoException & { dest?: string }) | null;
-  if (!(error instanceof Error) || typeof e?.code !== 'string' || !(e.code in FS_REASONS) || typeof e.syscall !== 'string') return undefined;
+  if (!(error instanceof Error) || typeof e?.code !== 'string' || !(e.code in FS_REASONS)) return undefined;
   const where = e.path ? ` ${e.path}${e.dest ? ` -> ${e.dest}` : ''}` : '';
-  return `cannot ${e.syscall}${where}: ${FS_REASONS[e.code]} (${e.code})`;
+  return `cannot ${e.syscall ?? 'write'}${where}: ${FS_REASONS[e.code]} (${e.code})`;
 }

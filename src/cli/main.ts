@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, describeFsError, ExitCode, processIO, type CliIO } from './io.js';
 import { commands } from './commands/index.js';
 import { addConfigOptions } from './config.js';
+import { RunFileError } from '../runtime/train/run-files.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -42,16 +43,19 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (error instanceof CliError) {
-      io.stderr(`mtlc: ${error.message}\n`);
+      io.stderr(`error: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (error instanceof RunFileError) {
+      io.stderr(`error: ${error.message}\n`);
+      return ExitCode.usage;
     }
     const fsProblem = describeFsError(error);
     if (fsProblem) {
-      io.stderr(`mtlc: ${fsProblem}\n`);
+      io.stderr(`error: ${fsProblem}\n`);
       return ExitCode.usage;
     }
-    io.stderr(`mtlc: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    io.stderr('This is a bug in mtlc; please report it with the spec that caused it.\n');
+    io.stderr(`error: internal error (a bug; please report it with the spec): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 70;
   }
 }

@@ -7,7 +7,7 @@
  * property and never touches a prototype.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import {
   Alias,
   isAlias,
@@ -552,7 +552,7 @@ export function loadSpecText(input: string | Uint8Array, file: string): LoadResu
   if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && !doc.errors.length)) {
     if (diagnostics.length === 0) {
       diagnostics.push(
-        diagnostic(file, WHOLE_FILE, 'empty-file', 'the spec is empty', '', 'start from `mtlc init`, or see PRODUCT.md §3 for the spec language'),
+        diagnostic(file, WHOLE_FILE, 'empty-file', 'the spec is empty', '', 'start from `mtlc init`, or see the spec language in the README (schemas/mtl-spec.schema.json is the reference)'),
       );
     }
     return { text, diagnostics };
@@ -618,13 +618,24 @@ export function loadSpecFile(path: string, file: string = path): LoadResult {
       };
     }
     if (stat.size > MAX_SPEC_BYTES) return { diagnostics: [tooLarge(file, stat.size)] };
-    const bytes = readAtMost(path, MAX_SPEC_BYTES);
+    const bytes = readAtMost(path, MAX_SPEC_BYTES, stat.isFIFO());
     if (!bytes) return { diagnostics: [tooLarge(file)] };
+    if (bytes.length === 0 && stat.isFIFO()) {
+      return { diagnostics: [diagnostic(file, WHOLE_FILE, 'io-error', `cannot read ${file}: it is a named pipe with no writer`, '', 'pass the spec file itself')] };
+    }
     return loadSpecText(bytes, file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'EAGAIN'
+              ? `it is a pipe that gave no data for ${PIPE_IDLE_MS / 1000} s`
+              : (error as Error).message;
     return { diagnostics: [diagnostic(file, WHOLE_FILE, 'io-error', `cannot read ${file}: ${reason}`)] };
   }
 }
@@ -633,14 +644,26 @@ export function loadSpecFile(path: string, file: string = path): LoadResult {
  * The bytes of a file, or undefined past `limit`: a device or pipe (/dev/urandom, /dev/stdin)
  * reports size 0 to stat and may never end.
  */
-function readAtMost(path: string, limit: number): Uint8Array | undefined {
-  const fd = openSync(path, 'r');
+function readAtMost(path: string, limit: number, pipe = false): Uint8Array | undefined {
+  // A named pipe opened normally blocks until a writer comes, maybe never: open it non-blocking
+  // and give up when no data comes for PIPE_IDLE_MS (a pipe with a writer, `<(cmd)`, still works).
+  const fd = openSync(path, pipe ? constants.O_RDONLY | constants.O_NONBLOCK : 'r');
   try {
     const chunks: Buffer[] = [];
     const chunk = Buffer.alloc(64 * 1024);
     let total = 0;
+    let idle = 0;
     for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || idle >= PIPE_IDLE_MS) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        idle += 10;
+        continue;
+      }
+      idle = 0;
       if (n === 0) return Buffer.concat(chunks, total);
       total += n;
       if (total > limit) return undefined;
@@ -650,6 +673,8 @@ function readAtMost(path: string, limit: number): Uint8Array | undefined {
     closeSync(fd);
   }
 }
+
+const PIPE_IDLE_MS = 5000;
 
 function tooLarge(file: string, size?: number): Diagnostic {
   return diagnostic(

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ const tmp = (): string => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function planFor(file: string, input: string | string[] = 'x'): TrainingPlan {
-  return tinyPlan({ data: { format: file.endsWith('.csv') ? 'csv' : 'jsonl', path: path.join(fixtures, file), input, targets: { a: 'a', b: 'b' } } });
+  return tinyPlan({ data: { format: file.endsWith('.csv') ? 'csv' : 'jsonl', path: path.resolve(fixtures, file), input, targets: { a: 'a', b: 'b' } } });
 }
 
 async function cli(plan: TrainingPlan, args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -99,6 +100,40 @@ describe('file data', () => {
       expect(existsSync(path.join(cwd, 'run'))).toBe(false);
     });
   }
+
+  it('a UTF-8 BOM opening a JSONL file is read as in CSV (not an invisible "invalid JSON")', async () => {
+    const dir = tmp();
+    const f = path.join(dir, 'bom.jsonl');
+    writeFileSync(f, `\uFEFF${readFileSync(path.join(fixtures, 'tiny.jsonl'), 'utf8')}`);
+    const d = await loadData(planFor(f), { seed: 1, validationSplit: 0 });
+    expect(d.train.size).toBe(24);
+    d.dispose();
+  });
+
+  it('a binaryCrossentropy target outside [0, 1]: exit 1 naming file:line and field', async () => {
+    const dir = tmp();
+    const f = path.join(dir, 'bce.jsonl');
+    writeFileSync(f, '{"x": [0, 1, 0, 0], "a": 0, "b": 1}\n{"x": [1, 1, 0, 0], "a": 1, "b": 2}\n');
+    const plan = tinyPlan({ tasks: [tinyPlan().tasks[0]!, { ...tinyPlan().tasks[1]!, loss: 'binaryCrossentropy' }], data: { format: 'jsonl', path: f, input: 'x', targets: { a: 'a', b: 'b' } } });
+    const r = await cli(plan, ['--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: ${f}:2: field 'b': 2 is outside [0, 1] (binaryCrossentropy targets are probabilities)\n`);
+  });
+
+  it.skipIf(process.platform === 'win32')('a FIFO (or any non-regular file) as the data file: exit 2 at once, no hang', async () => {
+    const dir = tmp();
+    const fifo = path.join(dir, 'data.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    const r = await cli(planFor(fifo), ['--backend', 'cpu']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${fifo}: not a regular file (a pipe or device)`);
+  });
+
+  it('no data: section on a model MultiMNIST does not fit: exit 2 saying what to give, not an internal error', async () => {
+    const r = await cli(tinyPlan({ data: { format: 'multimnist' } }), ['--backend', 'cpu']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: multimnist: the built-in MultiMNIST data \(the default when a spec has no data: section\) does not fit this model: input \[4\].*--data FILE\n$/);
+  });
 
   it('a missing CSV column is named with the header line', async () => {
     const dir = tmp();

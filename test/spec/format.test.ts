@@ -34,6 +34,21 @@ describe('pretty', () => {
     );
   });
 
+  it('never sends a control character from the spec to the terminal (a key holding ESC sequences), with or without colour', () => {
+    const key = 'a\u001b[2J\u001b]0;owned\u0007b';
+    for (const color of [false, true]) {
+      const out = formatPretty(
+        [{ file: 'a.yaml', text: `x: 1\n${key}: 2\n`, diagnostics: [d({ message: `unknown property '${key}'`, hint: `did you mean ${key}?`, path: `/${key}`, line: 2, column: 1, endColumn: 3 })] }],
+        { color },
+      );
+      const withoutOurColours = out.replace(/\u001b\[[0-9;]*m/g, '');
+      expect(withoutOurColours).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(withoutOurColours).toContain("unknown property 'a\\u001b[2J\\u001b]0;owned\\u0007b'");
+      // The code frame keeps columns: one replacement character per control character.
+      expect(withoutOurColours).toContain('2 | a\ufffd[2J\ufffd]0;owned\ufffdb: 2');
+    }
+  });
+
   it('underlines to the end of the line for a multi-line range, and omits the frame without text', () => {
     const multi = formatPretty([{ file: 'a.yaml', text: 'x:\n  y: 1\n  z: 2\n', diagnostics: [d({ endLine: 3, endColumn: 7 })] }], { color: false });
     expect(multi).toContain('2 |   y: 1\n  |   ^^^^\n');

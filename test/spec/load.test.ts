@@ -1,4 +1,5 @@
 /** Loading: plain data from YAML, pointers back to the source, and the safety checks. */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -188,6 +189,17 @@ describe('loadSpecFile', () => {
       expect(missing).toMatchObject([{ code: 'io-error', file: 'missing.yaml', message: 'cannot read missing.yaml: no such file' }]);
       const directory = loadSpecFile(dir, 'specs/').diagnostics;
       expect(directory).toMatchObject([{ code: 'io-error', hint: 'pass the spec files, e.g. specs/*.yaml' }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(process.platform === 'win32')('a named pipe with no writer is an io-error at once (it used to block forever)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtlc-fifo-'));
+    const fifo = join(dir, 'spec.yaml');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      expect(loadSpecFile(fifo, 'spec.yaml').diagnostics).toMatchObject([{ code: 'io-error', message: 'cannot read spec.yaml: it is a named pipe with no writer' }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,6 @@
  * per-task loss and metric curves, α heat maps. `mtlc weights <run-dir>`: the learned α per
  * junction as a table (from the run's alphas.json; in place of `inspect --weights`).
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CliError, ExitCode, type CliIO } from '../io.js';
 import type { RegisterCommand } from './index.js';
@@ -27,27 +26,23 @@ export const registerReport: RegisterCommand = (program, io, setExit) => {
     });
 };
 
-/** Prints the learned α of a finished run (its alphas.json); shared by `weights` and `inspect --weights`. */
+/**
+ * Prints the learned α of a run: its alphas.json when it finished, else its last checkpoint's (a
+ * killed or running run); shared by `weights` and `inspect --weights`.
+ */
 export async function printRunWeights(io: CliIO, runDir: string, format: string): Promise<void> {
   if (format !== 'pretty' && format !== 'json') throw new CliError(`--format: expected pretty or json, got '${format}'`, ExitCode.usage);
-  const file = path.join(path.resolve(io.cwd, runDir), 'alphas.json');
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    throw new CliError(`${file}: not found; is ${runDir} a finished run directory (written by mtlc train --out)?`, ExitCode.usage);
+  const dir = path.resolve(io.cwd, runDir);
+  const { readRunAlphas, ALPHAS_FILE } = await import('../../runtime/train/run-files.js');
+  const run = await readRunAlphas(dir);
+  if (!run) {
+    throw new CliError(`${path.join(dir, ALPHAS_FILE)}: not found, and no checkpoint either; is ${runDir} a run directory (written by mtlc train --out)?`, ExitCode.usage);
   }
-  let data: { alphas: import('../../runtime/train/types.js').JunctionAlpha[] };
-  try {
-    data = JSON.parse(text) as typeof data;
-  } catch (e) {
-    throw new CliError(`${file}: invalid JSON (${(e as Error).message})`, ExitCode.usage);
-  }
-  if (!data || !Array.isArray(data.alphas)) throw new CliError(`${file}: no "alphas" list; not written by mtlc train?`, ExitCode.usage);
-  if (format === 'json') io.stdout(`${JSON.stringify(data.alphas)}\n`);
+  if (format === 'json') io.stdout(`${JSON.stringify(run.alphas)}\n`);
   else {
     const { formatAlphas } = await import('../../runtime/train/format.js');
-    io.stdout(data.alphas.length > 0 ? `${formatAlphas(data.alphas)}\n` : 'no cross-stitch junctions\n');
+    if (run.from === 'checkpoint') io.stdout(`(the run has not finished: α of its last checkpoint)\n`);
+    io.stdout(run.alphas.length > 0 ? `${formatAlphas(run.alphas)}\n` : 'no cross-stitch junctions\n');
   }
 }
 

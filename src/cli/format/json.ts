@@ -1,7 +1,7 @@
 /**
  * `--format json`: one JSON object, `{"diagnostics":[{file, line, column, endLine, endColumn,
- * severity, code, message, path, hint?}]}` (PRODUCT.md §4), positions 1-based, `path` a JSON
- * pointer. Keys in that order; one line, then a newline.
+ * severity, code, message, path, hint?}], "specs": [...], "summary": {...}}` (PRODUCT.md §4),
+ * positions 1-based, `path` a JSON pointer. Keys in that order; one line, then a newline.
  */
 import type { Diagnostic } from '../../spec/diagnostic.js';
 import type { FileReport } from './index.js';
@@ -21,6 +21,22 @@ function plain(d: Diagnostic): Record<string, unknown> {
   };
 }
 
-export function formatJson(reports: readonly FileReport[]): string {
-  return `${JSON.stringify({ diagnostics: reports.flatMap((r) => r.diagnostics.map(plain)) })}\n`;
+/**
+ * Everything the pretty format says, as data: the diagnostics, each file's verdict ("ok" or how
+ * many errors) and the summary counts; `extra` adds a command's own results (compile: files).
+ */
+export function formatJson(reports: readonly FileReport[], extra: Record<string, unknown> = {}): string {
+  const specs = reports.map((r) => ({
+    file: r.file,
+    valid: !r.diagnostics.some((d) => d.severity === 'error'),
+    errors: r.diagnostics.filter((d) => d.severity === 'error').length,
+    warnings: r.diagnostics.filter((d) => d.severity === 'warning').length,
+  }));
+  const summary = {
+    specs: specs.length,
+    invalid: specs.filter((s) => !s.valid).length,
+    errors: specs.reduce((n, s) => n + s.errors, 0),
+    warnings: specs.reduce((n, s) => n + s.warnings, 0),
+  };
+  return `${JSON.stringify({ diagnostics: reports.flatMap((r) => r.diagnostics.map(plain)), specs, summary, ...extra })}\n`;
 }

@@ -60,6 +60,21 @@ export async function loadData(plan: TrainingPlan, options: LoadDataOptions): Pr
     if (names.length !== 2) {
       throw new DataError('multimnist', undefined, undefined, `the built-in MultiMNIST data has two tasks (left, right); this model has ${names.length}: ${names.join(', ')}`);
     }
+    // A spec without `data:` defaults to MultiMNIST; a model of another shape cannot train on it.
+    const misfit = [
+      plan.input.shape.join(',') !== '28,28,1' ? `input [${plan.input.shape.join(', ')}] (MultiMNIST images are [28, 28, 1])` : undefined,
+      ...plan.tasks.map((t) => (t.outputShape.reduce((a, b) => a * b, 1) !== 10 && t.loss !== 'sparseCategoricalCrossentropy' ? `task ${t.name}'s output [${t.outputShape.join(', ')}] (MultiMNIST has 10 classes)` : undefined)),
+      ...plan.tasks.map((t) => (!['categoricalCrossentropy', 'sparseCategoricalCrossentropy'].includes(t.loss) ? `task ${t.name}'s loss ${t.loss} (MultiMNIST targets are classes)` : undefined)),
+    ].filter((x): x is string => x !== undefined);
+    if (misfit.length > 0) {
+      throw new DataError(
+        'multimnist',
+        undefined,
+        undefined,
+        `the built-in MultiMNIST data (the default when a spec has no data: section) does not fit this model: ${misfit.join('; ')}. Give the spec a data: { format: jsonl, path: ... } section or pass --data FILE`,
+        2,
+      );
+    }
     const trainSize = d.trainSize ?? MULTIMNIST_DEFAULT_TRAIN;
     const testSize = d.testSize ?? MULTIMNIST_DEFAULT_TEST;
     // Tasks are matched by position: the first task is the upper-left digit, the second the lower-right.
@@ -90,6 +105,8 @@ export async function loadData(plan: TrainingPlan, options: LoadDataOptions): Pr
     units: t.outputShape.reduce((a, b) => a * b, 1),
     oneHot: ONE_HOT_LOSSES.has(t.loss),
     index: t.loss === 'sparseCategoricalCrossentropy',
+    // Cross-entropies read targets as probabilities: a 2 would train on a meaningless loss.
+    ...(t.loss === 'binaryCrossentropy' || t.loss === 'categoricalCrossentropy' ? { range: [0, 1] as const, rangeWhy: `${t.loss} targets are probabilities` } : {}),
   }));
   const base = { format: fileFormat, input, inputShape: plan.input.shape, tasks };
   const testPath = !options.dataPath && d.format !== 'multimnist' ? d.testPath : undefined;

@@ -22,6 +22,9 @@ export interface TabularTask {
   oneHot: boolean;
   /** Target is a class index (sparse categorical). */
   index: boolean;
+  /** Allowed target values (inclusive), and why. */
+  range?: readonly [number, number];
+  rangeWhy?: string;
 }
 
 export interface TabularSpec {
@@ -156,6 +159,11 @@ export class TabularSource implements BatchSource {
         return oh;
       }
       if (v.length !== t.units) throw new DataError(this.spec.path, line, t.field, `has ${v.length} values, expected ${t.units}${t.oneHot ? ' (one-hot) or a class index' : ''}`);
+      if (t.range) {
+        const [lo, hi] = t.range;
+        const bad = v.findIndex((x) => x < lo || x > hi);
+        if (bad >= 0) throw new DataError(this.spec.path, line, t.field, `${v[bad]}${v.length > 1 ? ` at position ${bad}` : ''} is outside [${lo}, ${hi}] (${t.rangeWhy ?? 'the loss needs it'})`);
+      }
       return Float32Array.from(v);
     });
     return { x: Float32Array.from(x), y };
@@ -164,19 +172,25 @@ export class TabularSource implements BatchSource {
   /** Rows of the file in order, checked. */
   async *rows(): AsyncGenerator<Row> {
     const { path: file, format } = this.spec;
+    let stat;
     try {
-      await fs.access(file);
-    } catch {
-      throw new DataError(file, undefined, undefined, 'cannot read the file (does it exist?)', 2);
+      stat = await fs.stat(file);
+    } catch (e) {
+      throw new DataError(file, undefined, undefined, `cannot read the file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 2);
     }
+    // A pipe or device would block, or could not be read again each epoch.
+    if (stat.isDirectory()) throw new DataError(file, undefined, undefined, 'is a directory, not a data file', 2);
+    if (!stat.isFile()) throw new DataError(file, undefined, undefined, 'not a regular file (a pipe or device); training reads the data once to check it and again every epoch, so it must be a file', 2);
     const rl = readline.createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
     let lineNo = 0;
     let header: string[] | undefined;
     let pending = '';
     let pendingLine = 0;
     try {
-      for await (const raw of rl) {
+      for await (const line of rl) {
         lineNo++;
+        // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first record.
+        const raw = lineNo === 1 ? line.replace(/^\uFEFF/, '') : line;
         if (format === 'jsonl') {
           if (raw.trim() === '') continue;
           if (!hashKeep(lineNo, this.spec.split)) continue;

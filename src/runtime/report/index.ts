@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
+import { METRICS_FILE, RunFileError, readMetrics, readRunAlphas, readRunInfo, type RunInfo } from '../train/run-files.js';
 import type { EpochRecord, JunctionAlpha } from '../train/types.js';
 
 export const REPORT_FILE = 'report.html';
@@ -20,36 +21,32 @@ export interface RunRecords {
   modelName: string;
   history: EpochRecord[];
   alphas: JunctionAlpha[];
+  /** Where the α come from: the finished run, or the last checkpoint of one that did not finish. */
+  alphasFrom?: 'final' | 'checkpoint';
+  /** run.json (backend, seed, batch size, ...), when the run has one. */
+  info?: RunInfo;
+  /** When the run's records were last written (ISO date). */
+  date?: string;
 }
 
-/** Reads metrics.jsonl (required) and alphas.json (optional) of a run directory. */
+/** Reads metrics.jsonl (required), run.json and α (final or checkpoint; optional) of a run directory. */
 export async function readRun(runDir: string): Promise<RunRecords> {
-  const metricsFile = path.join(runDir, 'metrics.jsonl');
-  let text: string;
+  const metricsFile = path.join(runDir, METRICS_FILE);
+  let history: EpochRecord[] | undefined;
+  let info: RunInfo | undefined;
+  let alphas: Awaited<ReturnType<typeof readRunAlphas>>;
   try {
-    text = await fs.readFile(metricsFile, 'utf8');
-  } catch {
-    throw new ReportError(`${metricsFile}: not found; is ${runDir} a run directory (written by mtlc train --out)?`);
+    history = await readMetrics(runDir);
+    if (history === undefined) throw new ReportError(`${metricsFile}: not found; is ${runDir} a run directory (written by mtlc train --out)?`);
+    info = await readRunInfo(runDir);
+    alphas = await readRunAlphas(runDir);
+  } catch (e) {
+    if (e instanceof RunFileError) throw new ReportError(e.message);
+    throw e;
   }
-  const history: EpochRecord[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      history.push(JSON.parse(line) as EpochRecord);
-    } catch (e) {
-      throw new ReportError(`${metricsFile}:${i + 1}: invalid JSON (${(e as Error).message})`);
-    }
-  });
-  let alphas: JunctionAlpha[] = [];
-  let modelName = path.basename(path.resolve(runDir));
-  try {
-    const a = JSON.parse(await fs.readFile(path.join(runDir, 'alphas.json'), 'utf8')) as { modelName?: string; alphas: JunctionAlpha[] };
-    alphas = a.alphas;
-    if (a.modelName) modelName = a.modelName;
-  } catch {
-    // A run still in progress has no alphas.json yet.
-  }
-  return { modelName, history, alphas };
+  const modelName = alphas?.modelName ?? info?.modelName ?? path.basename(path.resolve(runDir));
+  const date = info?.startedAt ?? (await fs.stat(metricsFile)).mtime.toISOString();
+  return { modelName, history, alphas: alphas?.alphas ?? [], ...(alphas ? { alphasFrom: alphas.from } : {}), ...(info ? { info } : {}), date };
 }
 
 async function svg(spec: vl.TopLevelSpec): Promise<string> {
@@ -60,6 +57,15 @@ async function svg(spec: vl.TopLevelSpec): Promise<string> {
   } finally {
     view.finalize();
   }
+}
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+/** Task names in spec order (the order of the records' keys, which follow the spec). */
+function taskOrder(run: RunRecords): string[] {
+  const seen = new Set<string>(run.info?.tasks ?? []);
+  for (const h of run.history) for (const t of Object.keys(h.tasks)) seen.add(t);
+  return [...seen];
 }
 
 function curveRows(history: EpochRecord[]): { rows: Record<string, unknown>[]; measures: string[] } {
@@ -79,105 +85,208 @@ function curveRows(history: EpochRecord[]): { rows: Record<string, unknown>[]; m
       for (const [m, v] of Object.entries(s.metrics)) rows.push({ epoch: h.epoch, task, measure: m, split: 'validation', value: v });
     }
   }
-  return { rows, measures: [...measures] };
+  return { rows: rows.filter((r) => Number.isFinite(r['value'])), measures: [...measures] };
 }
 
-function alphaRows(a: JunctionAlpha): Record<string, unknown>[] {
-  const towers = a.towers.length > 0 ? a.towers : Array.from({ length: a.shape[0]! }, (_, i) => `#${i}`);
-  const rows: Record<string, unknown>[] = [];
+/** Whole epochs on the x axis (at most ~12 ticks), never 1.2, 1.4, ... */
+function epochTicks(history: EpochRecord[]): number[] {
+  const epochs = [...new Set(history.map((h) => h.epoch))].sort((a, b) => a - b);
+  const step = Math.max(1, Math.ceil(epochs.length / 12));
+  return epochs.filter((_, i) => i % step === 0 || i === epochs.length - 1);
+}
+
+/**
+ * The colour of α: a diverging scale centred on 0 when α has both signs (blue negative, white 0,
+ * red positive), a sequential one when it does not.
+ */
+function alphaColor(values: number[]): Record<string, unknown> {
+  const finite = values.filter(Number.isFinite);
+  const lo = Math.min(0, ...finite);
+  const hi = Math.max(0, ...finite);
+  if (lo < 0 && hi > 0) {
+    const m = Math.max(-lo, hi);
+    return { scheme: 'redblue', reverse: true, domain: [-m, m], domainMid: 0 };
+  }
+  return { scheme: 'viridis' };
+}
+
+function flat(values: unknown): number[] {
+  return Array.isArray(values) ? values.flatMap(flat) : [values as number];
+}
+
+function alphaSpec(a: JunctionAlpha, order: readonly string[]): vl.TopLevelSpec {
+  const towers = a.towers.length > 0 ? a.towers : Array.from({ length: a.mode === 'unit' ? 0 : a.shape[0]! }, (_, i) => `#${i}`);
+  const color = { field: 'alpha', type: 'quantitative' as const, title: 'α', scale: alphaColor(flat(a.values)) };
+  const tooltip = [{ field: 'alpha', type: 'quantitative' as const, format: '.4f' }];
+  // Pairs and towers in spec order, not alphabetically.
+  const ranked = [...towers].sort((x, y) => (order.indexOf(x) + 1 || 1e9) - (order.indexOf(y) + 1 || 1e9));
   if (a.mode === 'channel') {
     const v = a.values as number[][][];
-    towers.forEach((ti, i) => towers.forEach((tj, j) => v[i]![j]!.forEach((x, c) => rows.push({ pair: `${ti} ← ${tj}`, channel: c, alpha: x }))));
-  } else {
-    const v = a.values as number[][];
-    v.forEach((row, i) => row.forEach((x, j) => rows.push({ to: a.mode === 'scalar' ? towers[i] : i, from: a.mode === 'scalar' ? towers[j] : j, alpha: x })));
+    const rows: Record<string, unknown>[] = [];
+    const pairs: string[] = [];
+    for (const ti of ranked) {
+      for (const tj of ranked) {
+        const i = towers.indexOf(ti);
+        const j = towers.indexOf(tj);
+        pairs.push(`${ti} ← ${tj}`);
+        v[i]![j]!.forEach((x, c) => rows.push({ pair: `${ti} ← ${tj}`, channel: c, alpha: x }));
+      }
+    }
+    const channels = a.shape[2]!;
+    return {
+      $schema: SCHEMA,
+      title: `α ${a.name}: channel mode, one cell per channel (row: to ← from)`,
+      data: { values: rows },
+      mark: 'rect',
+      width: Math.min(Math.max(channels * 10, 240), 900),
+      encoding: {
+        x: { field: 'channel', type: 'ordinal', axis: { values: Array.from({ length: channels }, (_, c) => c).filter((c) => c % Math.ceil(channels / 32) === 0), labelAngle: 0 } },
+        y: { field: 'pair', type: 'nominal', title: 'to ← from', sort: pairs },
+        color,
+        tooltip: [{ field: 'pair', type: 'nominal' }, { field: 'channel', type: 'ordinal' }, ...tooltip],
+      },
+    };
   }
-  return rows;
+  if (a.mode === 'scalar') {
+    const v = a.values as number[][];
+    const rows = ranked.flatMap((ti) => ranked.map((tj) => ({ to: ti, from: tj, alpha: v[towers.indexOf(ti)]![towers.indexOf(tj)]! })));
+    const m = Math.max(...flat(a.values).map(Math.abs).filter(Number.isFinite), 1e-12);
+    return {
+      $schema: SCHEMA,
+      title: `α ${a.name}: scalar mode (row: to, column: from)`,
+      data: { values: rows },
+      width: Math.max(80 * towers.length, 160),
+      height: Math.max(80 * towers.length, 160),
+      encoding: { x: { field: 'from', type: 'nominal', sort: ranked, axis: { labelAngle: 0 } }, y: { field: 'to', type: 'nominal', sort: ranked } },
+      layer: [
+        { mark: 'rect', encoding: { color, tooltip } },
+        {
+          mark: { type: 'text', fontSize: 13 },
+          encoding: {
+            text: { field: 'alpha', type: 'quantitative', format: '.3f' },
+            color: { condition: { test: `abs(datum.alpha) > ${0.6 * m}`, value: 'white' }, value: 'black' },
+          },
+        },
+      ],
+    };
+  }
+  // Unit mode: a D×D matrix over the concatenated towers; lines mark where each tower's units start.
+  const v = a.values as number[][];
+  const d = a.shape[0]!;
+  const rows: Record<string, unknown>[] = [];
+  v.forEach((row, i) => row.forEach((x, j) => rows.push({ to: i, to1: i + 1, from: j, from1: j + 1, alpha: x })));
+  const widths = a.widths && a.widths.length === towers.length && a.widths.reduce((x, y) => x + y, 0) === d ? a.widths : undefined;
+  const starts = widths ? widths.map((_, k) => widths.slice(0, k).reduce((x, y) => x + y, 0)) : [];
+  const mids = widths ? starts.map((s0, k) => s0 + widths[k]! / 2) : [];
+  const labelExpr = widths ? mids.map((m, k) => `datum.value == ${m} ? ${JSON.stringify(towers[k])} : `).join('') + "''" : undefined;
+  const step = Math.max(1, Math.ceil(d / 12));
+  const axis = widths
+    ? { values: mids, labelExpr, ticks: false, grid: false, labelAngle: 0 }
+    : { values: Array.from({ length: Math.ceil(d / step) }, (_, k) => k * step + 0.5), labelExpr: 'floor(datum.value)', grid: false, labelAngle: 0 };
+  const side = Math.min(Math.max(d * 6, 300), 640);
+  return {
+    $schema: SCHEMA,
+    title: `α ${a.name}: unit mode, ${d}×${d} over the concatenated units${widths ? ` of ${towers.join(', ')} (${widths.join(' + ')})` : ''}`,
+    width: side,
+    height: side,
+    layer: [
+      {
+        data: { values: rows },
+        mark: 'rect',
+        encoding: {
+          x: { field: 'from', type: 'quantitative', scale: { domain: [0, d], nice: false, zero: false }, axis, title: 'from (unit)' },
+          x2: { field: 'from1' },
+          y: { field: 'to', type: 'quantitative', scale: { domain: [0, d], nice: false, zero: false, reverse: true }, axis, title: 'to (unit)' },
+          y2: { field: 'to1' },
+          color,
+          tooltip: [{ field: 'to', type: 'quantitative' }, { field: 'from', type: 'quantitative' }, ...tooltip],
+        },
+      },
+      ...(starts.length > 1
+        ? [
+            { data: { values: starts.slice(1).map((b) => ({ b })) }, mark: { type: 'rule' as const, color: 'black', strokeWidth: 1.5 }, encoding: { x: { field: 'b', type: 'quantitative' as const } } },
+            { data: { values: starts.slice(1).map((b) => ({ b })) }, mark: { type: 'rule' as const, color: 'black', strokeWidth: 1.5 }, encoding: { y: { field: 'b', type: 'quantitative' as const } } },
+          ]
+        : []),
+    ],
+  } as vl.TopLevelSpec;
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+
+/** "left: accuracy 0.7400, loss 0.7728" per task, metrics first (what a reader looks for). */
+function taskLine(tasks: Record<string, { loss: number; metrics: Record<string, number> }>, order: readonly string[]): string {
+  return order
+    .filter((t) => tasks[t])
+    .map((t) => {
+      const s = tasks[t]!;
+      return `<b>${esc(t)}</b>: ${[...Object.entries(s.metrics).map(([k, v]) => `${esc(k)} ${fmt(v)}`), `loss ${fmt(s.loss)}`].join(', ')}`;
+    })
+    .join('; ');
+}
 
 export async function renderReport(run: RunRecords): Promise<string> {
+  const order = taskOrder(run);
   const sections: string[] = [];
   const { rows, measures } = curveRows(run.history);
+  const ticks = epochTicks(run.history);
+  const hasVal = run.history.some((h) => h.val);
   for (const measure of measures) {
     const data = rows.filter((r) => r['measure'] === measure);
     const plot = await svg({
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      width: 420,
-      height: 220,
-      title: `${measure} per task`,
+      $schema: SCHEMA,
+      width: 480,
+      height: 240,
+      title: `${measure} per task${hasVal ? ' (solid, circles: training-epoch average; dashed, squares: validation)' : ' (training-epoch average)'}`,
       data: { values: data },
-      mark: { type: 'line', point: true },
+      mark: { type: 'line', point: { filled: true, size: 50 } },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+        x: { field: 'epoch', type: 'quantitative', scale: { domain: [Math.min(...ticks) - (ticks.length === 1 ? 0.5 : 0), Math.max(...ticks) + (ticks.length === 1 ? 0.5 : 0)], nice: false }, axis: { values: ticks, format: 'd', title: 'epoch' } },
         y: { field: 'value', type: 'quantitative', title: measure, scale: { zero: false } },
-        color: { field: 'task', type: 'nominal' },
-        strokeDash: { field: 'split', type: 'nominal' },
+        color: { field: 'task', type: 'nominal', sort: order, scale: { domain: order }, legend: { title: 'task' } },
+        strokeDash: { field: 'split', type: 'nominal', scale: { domain: ['train', 'validation'], range: [[1, 0], [6, 4]] }, legend: { title: 'data' } },
+        shape: { field: 'split', type: 'nominal', scale: { domain: ['train', 'validation'], range: ['circle', 'square'] }, legend: { title: 'data' } },
       },
     });
     sections.push(`<section><h2>${esc(measure)}</h2>${plot}</section>`);
   }
-  for (const a of run.alphas) {
-    const data = alphaRows(a);
-    const spec: vl.TopLevelSpec =
-      a.mode === 'channel'
-        ? {
-            $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-            title: `α ${a.name} (channel mode: one cell per channel)`,
-            data: { values: data },
-            mark: 'rect',
-            width: Math.min(Math.max(a.shape[2]! * 8, 200), 900),
-            encoding: {
-              x: { field: 'channel', type: 'ordinal' },
-              y: { field: 'pair', type: 'nominal', title: 'to ← from' },
-              color: { field: 'alpha', type: 'quantitative', scale: { scheme: 'viridis' } },
-              tooltip: [{ field: 'alpha', type: 'quantitative' }],
-            },
-          }
-        : {
-            $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-            title: `α ${a.name} (${a.mode} mode)`,
-            data: { values: data },
-            width: a.mode === 'unit' ? 300 : 160,
-            height: a.mode === 'unit' ? 300 : 160,
-            layer: [
-              {
-                mark: 'rect',
-                encoding: {
-                  x: { field: 'from', type: 'ordinal' },
-                  y: { field: 'to', type: 'ordinal' },
-                  color: { field: 'alpha', type: 'quantitative', scale: { scheme: 'viridis' } },
-                },
-              },
-              ...(a.mode === 'scalar'
-                ? [
-                    {
-                      mark: { type: 'text' as const, color: 'white' },
-                      encoding: {
-                        x: { field: 'from', type: 'ordinal' as const },
-                        y: { field: 'to', type: 'ordinal' as const },
-                        text: { field: 'alpha', type: 'quantitative' as const, format: '.3f' },
-                      },
-                    },
-                  ]
-                : []),
-            ],
-          };
-    sections.push(`<section><h2>α ${esc(a.name)}</h2>${await svg(spec)}</section>`);
-  }
+  for (const a of run.alphas) sections.push(`<section><h2>α ${esc(a.name)} (${esc(a.mode)} mode)</h2>${await svg(alphaSpec(a, order))}</section>`);
+
   const last = run.history[run.history.length - 1];
-  const summary = last
-    ? `<p>${run.history.length} epoch(s); last: ${Object.entries(last.tasks)
-        .map(([t, s]) => `${esc(t)} loss ${s.loss.toFixed(4)}${Object.entries(s.metrics).map(([k, v]) => `, ${esc(k)} ${v.toFixed(4)}`).join('')}`)
-        .join('; ')}</p>`
-    : '<p>No epochs recorded yet.</p>';
+  const headline = !last
+    ? '<p class="headline">No epochs recorded yet.</p>'
+    : last.val
+      ? `<p class="headline">Validation after epoch ${last.epoch}: ${taskLine(last.val.tasks, order)}</p>
+<p class="sub">Training-epoch averages (while the weights were still changing): ${taskLine(last.tasks, order)}</p>`
+      : `<p class="headline">After epoch ${last.epoch} (training-epoch averages; the run had no validation data): ${taskLine(last.tasks, order)}</p>`;
+  const info = run.info;
+  const meta: [string, string | number | undefined][] = [
+    ['model', run.modelName],
+    ['tasks', order.join(', ')],
+    ['epochs', last ? `${last.epoch}${info ? ` of ${info.epochs}` : ''}${info && last.epoch < info.epochs ? ' (not finished)' : ''}` : undefined],
+    ['backend', info?.backend],
+    ['data', info?.data],
+    ['seed', info?.seed],
+    ['batch size', info?.batchSize],
+    ['workers', info?.workers],
+    ['single task', info?.singleTask],
+    ['variant', info?.variant],
+    ['spec sha256', info?.specHash.slice(0, 12)],
+    ['date', run.date],
+    ['α from', run.alphas.length > 0 ? (run.alphasFrom === 'checkpoint' ? 'the last checkpoint (the run did not finish)' : 'the final model') : undefined],
+  ];
+  const metaHtml = `<table class="meta">${meta
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`)
+    .join('')}</table>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(run.modelName)} training report</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px}section{margin:1.5em 0}h2{font-size:1.1em}</style>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px}section{margin:1.5em 0}h2{font-size:1.1em}.headline{font-size:1.15em}.sub{color:#555}table.meta{border-collapse:collapse;font-size:.9em}table.meta th{text-align:left;padding:0 1em 0 0;color:#555;font-weight:normal}</style>
 </head><body>
 <h1>${esc(run.modelName)}: training report</h1>
-${summary}
+${headline}
+${metaHtml}
 ${sections.join('\n')}
 </body></html>
 `;
@@ -187,7 +296,14 @@ ${sections.join('\n')}
 export async function writeReport(runDir: string, outFile = path.join(runDir, REPORT_FILE)): Promise<string> {
   const html = await renderReport(await readRun(runDir));
   const tmp = path.join(path.dirname(outFile), `.${path.basename(outFile)}.tmp-${randomBytes(4).toString('hex')}`);
-  await fs.writeFile(tmp, html);
-  await fs.rename(tmp, outFile);
+  try {
+    await fs.writeFile(tmp, html);
+    await fs.rename(tmp, outFile);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code === 'string') throw new ReportError(`cannot write ${outFile}: ${err.code === 'ENOSPC' ? 'no space left on the device' : err.code === 'EISDIR' ? 'it is a directory' : err.message} (${err.code})`);
+    throw e;
+  }
   return outFile;
 }

@@ -10,9 +10,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { fileSystemHandler } from '../io/index.js';
 import type { RngState } from '../random.js';
+import { CHECKPOINT_DIR, MODEL_DIR, RunFileError, checkpointState, readRunText } from './run-files.js';
 import type { EpochRecord } from './types.js';
 
-export const CHECKPOINT_DIR = 'checkpoint';
+export { CHECKPOINT_DIR };
 const OLD_SUFFIX = '.old';
 
 export interface CheckpointState {
@@ -32,20 +33,39 @@ export interface CheckpointState {
   optimizers: string[];
 }
 
+/** Writes and fsyncs `file`; an error names the file (a FileHandle's ENOSPC carries no path). */
 async function writeFileSync(file: string, data: string | Uint8Array): Promise<void> {
-  const h = await fs.open(file, 'w');
   try {
-    await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
+    const h = await fs.open(file, 'w');
+    try {
+      await h.writeFile(data);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch (e) {
+    throw withPath(e, file);
   }
 }
 
+/** The error with `path` set when the system call left it out. */
+export function withPath(e: unknown, file: string): unknown {
+  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && !(e as NodeJS.ErrnoException).path) {
+    (e as NodeJS.ErrnoException).path = file;
+  }
+  return e;
+}
+
+/** Temp file + rename; the temp file is removed when anything fails. */
 export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${randomBytes(4).toString('hex')}`);
-  await writeFileSync(tmp, data);
-  await fs.rename(tmp, file);
+  try {
+    await writeFileSync(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw withPath(e, file);
+  }
 }
 
 export async function saveCheckpoint(
@@ -57,16 +77,22 @@ export async function saveCheckpoint(
   await fs.mkdir(runDir, { recursive: true });
   const tmp = path.join(runDir, `.checkpoint-tmp-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(tmp);
-  await model.save(fileSystemHandler(path.join(tmp, 'model')));
-  for (const [group, opt] of Object.entries(optimizers)) {
-    const weights = await opt.getWeights();
-    const { data, specs } = await tf.io.encodeWeights(weights);
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(tf.io.concatenateArrayBuffers(data));
-    await writeFileSync(path.join(tmp, `optimizer-${group}.bin`), bytes);
-    await writeFileSync(path.join(tmp, `optimizer-${group}.json`), JSON.stringify(specs));
+  try {
+    await model.save(fileSystemHandler(path.join(tmp, 'model')));
+    for (const [group, opt] of Object.entries(optimizers)) {
+      const weights = await opt.getWeights();
+      const { data, specs } = await tf.io.encodeWeights(weights);
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(tf.io.concatenateArrayBuffers(data));
+      await writeFileSync(path.join(tmp, `optimizer-${group}.bin`), bytes);
+      await writeFileSync(path.join(tmp, `optimizer-${group}.json`), JSON.stringify(specs));
+    }
+    const full: CheckpointState = { version: 1, ...state, optimizers: Object.keys(optimizers) };
+    await writeFileSync(path.join(tmp, 'state.json'), `${JSON.stringify(full)}\n`);
+  } catch (e) {
+    // A full disk mid-save: the previous checkpoint stays, and no half one is left behind.
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
   }
-  const full: CheckpointState = { version: 1, ...state, optimizers: Object.keys(optimizers) };
-  await writeFileSync(path.join(tmp, 'state.json'), `${JSON.stringify(full)}\n`);
   const dest = path.join(runDir, CHECKPOINT_DIR);
   const old = dest + OLD_SUFFIX;
   await fs.rm(old, { recursive: true, force: true });
@@ -96,14 +122,63 @@ export async function findCheckpoint(runDir: string): Promise<string | null> {
   return null;
 }
 
+/** The checkpoint's `state.json`, checked (a corrupt one is a RunFileError naming it). */
 export async function readCheckpointState(dir: string): Promise<CheckpointState> {
-  return JSON.parse(await fs.readFile(path.join(dir, 'state.json'), 'utf8')) as CheckpointState;
+  const file = path.join(dir, 'state.json');
+  const text = await readRunText(file, 'checkpoint state');
+  if (text === undefined) throw new RunFileError(file, `${file}: missing; the checkpoint is incomplete`);
+  return checkpointState(text, file) as unknown as CheckpointState;
 }
 
+/**
+ * One optimizer's saved state, checked against the checkpoint's own model: every slot
+ * (`<weight>/<slot>`) names a saved weight of the same shape, and the bytes match the manifest.
+ * tfjs matches slots to variables by position, so a wrong file would train wrongly or crash later.
+ */
 export async function loadOptimizerWeights(dir: string, group: string): Promise<{ name: string; tensor: tf.Tensor }[]> {
-  const specs = JSON.parse(await fs.readFile(path.join(dir, `optimizer-${group}.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
-  const buf = await fs.readFile(path.join(dir, `optimizer-${group}.bin`));
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  const specsFile = path.join(dir, `optimizer-${group}.json`);
+  const binFile = path.join(dir, `optimizer-${group}.bin`);
+  const text = await readRunText(specsFile, 'optimizer state');
+  if (text === undefined) throw new RunFileError(specsFile, `${specsFile}: missing; the checkpoint is incomplete`);
+  const modelText = await readRunText(path.join(dir, MODEL_DIR, 'model.json'), 'checkpoint model');
+  const modelShapes = new Map<string, number[]>();
+  try {
+    const manifest = (JSON.parse(modelText ?? '{}') as { weightsManifest?: { weights?: { name?: unknown; shape?: unknown }[] }[] }).weightsManifest ?? [];
+    for (const g of manifest) for (const w of g.weights ?? []) if (typeof w.name === 'string' && Array.isArray(w.shape)) modelShapes.set(w.name, w.shape as number[]);
+  } catch {
+    // The model's own reader names a corrupt model.json.
+  }
+  let specs: tf.io.WeightsManifestEntry[];
+  try {
+    specs = JSON.parse(text) as tf.io.WeightsManifestEntry[];
+  } catch (e) {
+    throw new RunFileError(specsFile, `${specsFile}: invalid JSON (${(e as Error).message}); the checkpoint is corrupt`);
+  }
+  const bad = (why: string): RunFileError => new RunFileError(specsFile, `${specsFile}: ${why}; the checkpoint is corrupt`);
+  if (!Array.isArray(specs)) throw bad('expected a list of weight entries');
+  let bytes = 0;
+  for (const [i, s] of specs.entries()) {
+    if (s === null || typeof s !== 'object' || typeof s.name !== 'string' || !Array.isArray(s.shape) || !s.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`entry ${i} is not { name, shape, dtype }`);
+    if (s.dtype !== 'float32' && s.dtype !== 'int32') throw bad(`entry ${i} ('${s.name}'): dtype '${String(s.dtype)}', expected float32 or int32`);
+    if (s.name !== 'iter' && modelShapes.size > 0) {
+      // Slots are named after the variable, which tfjs may have suffixed (`kernel_1`) when the
+      // model was built more than once in the process; the shape must fit either way.
+      const weight = s.name.slice(0, s.name.lastIndexOf('/'));
+      const shape = modelShapes.get(weight) ?? modelShapes.get(weight.replace(/_\d+$/, ''));
+      if (shape ? !tf.util.arraysEqual(shape, s.shape) : ![...modelShapes.values()].some((m) => tf.util.arraysEqual(m, s.shape))) {
+        throw bad(`'${s.name}' has shape [${s.shape.join(', ')}], ${shape ? `the weight's is [${shape.join(', ')}]` : 'which no weight of the checkpoint model has'}`);
+      }
+    }
+    bytes += 4 * s.shape.reduce((a, b) => a * b, 1);
+  }
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(binFile);
+  } catch (e) {
+    throw new RunFileError(binFile, `cannot read ${binFile}: ${(e as Error).message}; the checkpoint is incomplete`);
+  }
+  if (buf.byteLength !== bytes) throw new RunFileError(binFile, `${binFile}: ${buf.byteLength} bytes, ${path.basename(specsFile)} describes ${bytes}; the checkpoint is truncated or corrupt`);
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   const map = tf.io.decodeWeights(ab, specs);
   return specs.map((s) => ({ name: s.name, tensor: map[s.name]! }));
 }
@@ -116,6 +191,12 @@ export async function loadSavedWeights(modelDir: string): Promise<tf.NamedTensor
   return tf.io.decodeWeights(data, artifacts.weightSpecs);
 }
 
+/** Saved weights that do not fit the model: the run was made from another spec (a user's mistake, exit 2). */
+export class WeightShapeError extends Error {
+  override readonly name = 'WeightShapeError';
+  readonly exitCode = 2;
+}
+
 /** Copies saved weights into `model` by original name; `filter` picks layers. Returns the layers set. */
 export function assignWeights(model: tf.LayersModel, saved: tf.NamedTensorMap, filter: (layerName: string) => boolean = () => true): string[] {
   const done = new Set<string>();
@@ -126,7 +207,7 @@ export function assignWeights(model: tf.LayersModel, saved: tf.NamedTensorMap, f
     const ok = layer.weights.every((w, i) => tf.util.arraysEqual(w.shape as number[], values[i]!.shape));
     if (!ok) {
       const w = layer.weights.find((x, i) => !tf.util.arraysEqual(x.shape as number[], values[i]!.shape))!;
-      throw new Error(`layer '${layer.name}': saved weight '${w.originalName}' has shape [${saved[w.originalName]!.shape.join(', ')}], the model's has [${w.shape.join(', ')}]`);
+      throw new WeightShapeError(`layer '${layer.name}': saved weight '${w.originalName}' has shape [${saved[w.originalName]!.shape.join(', ')}], the model's has [${w.shape.join(', ')}]`);
     }
     layer.setWeights(values as tf.Tensor[]);
     done.add(layer.name);

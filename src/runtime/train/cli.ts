@@ -9,7 +9,9 @@ import { BackendUnavailableError, UnknownBackendError, parseBackendChoice } from
 import { DataError } from '../data/types.js';
 import { ModelFileError } from '../io/index.js';
 import type { TrainingPlan } from '../plan.js';
+import { WeightShapeError } from './checkpoint.js';
 import { TrainingError, formatAlphas, trainModel } from './loop.js';
+import { RunFileError } from './run-files.js';
 import type { ModelBuilder, ProgressSink, TrainOptions } from './types.js';
 
 export interface TrainingCliIO {
@@ -61,6 +63,36 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new TrainingError(`${flag}: expected a positive integer, got '${v}'`);
   return Number(v);
+}
+
+const FS_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EEXIST: 'a file is in the way',
+  ENOTDIR: 'a path component is a file, not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * A user's mistake or environment (a bad flag, data row, run folder, a full disk) as a one-line
+ * message and its exit code; undefined for a bug.
+ */
+export function userError(e: unknown): { message: string; exitCode: number } | undefined {
+  if (e instanceof BackendUnavailableError) return { message: e.message, exitCode: 3 };
+  if (e instanceof UnknownBackendError || e instanceof ModelFileError || e instanceof RunFileError || e instanceof WeightShapeError) return { message: e.message, exitCode: 2 };
+  if (e instanceof DataError || e instanceof TrainingError) return { message: e.message, exitCode: e.exitCode };
+  // A path that cannot be written or read (--out on a file, a read-only folder, a full disk).
+  const fsError = e as NodeJS.ErrnoException & { dest?: string };
+  if (e instanceof Error && typeof fsError.code === 'string' && fsError.code in FS_REASONS) {
+    const where = fsError.path ? ` ${fsError.path}${fsError.dest ? ` -> ${fsError.dest}` : ''}` : '';
+    return { message: `cannot ${fsError.syscall ?? 'access'}${where}: ${FS_REASONS[fsError.code]} (${fsError.code})`, exitCode: 2 };
+  }
+  return undefined;
 }
 
 export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO = defaultIO()): Promise<number> {
@@ -140,35 +172,14 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
     io.stdout(`run directory: ${path.relative(io.cwd, out) || '.'} (model/, checkpoint/, metrics.jsonl)\n`);
     return 0;
   } catch (e) {
-    if (e instanceof BackendUnavailableError) {
-      io.stderr(`error: ${e.message}\n`);
-      return 3;
-    }
-    if (e instanceof UnknownBackendError) {
-      io.stderr(`error: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof DataError) {
-      io.stderr(`error: ${e.message}\n`);
-      return e.exitCode;
-    }
-    if (e instanceof TrainingError) {
-      io.stderr(`error: ${e.message}\n`);
-      return e.exitCode;
-    }
-    if (e instanceof ModelFileError) {
-      io.stderr(`error: ${e.message}\n`);
-      return 2;
-    }
-    // A path the user gave that cannot be written or read (--out on a file, a read-only folder).
-    const fsError = e as NodeJS.ErrnoException;
-    if (e instanceof Error && typeof fsError.syscall === 'string' && /^(ENOENT|EEXIST|ENOTDIR|EISDIR|EACCES|EPERM|EROFS|ENOSPC)$/.test(fsError.code ?? '')) {
-      io.stderr(`error: cannot ${fsError.syscall}${fsError.path ? ` ${fsError.path}` : ''}: ${fsError.code}\n`);
-      return 2;
+    const user = userError(e);
+    if (user) {
+      io.stderr(`error: ${user.message}\n`);
+      return user.exitCode;
     }
     // A bug (in mtlc, the generated code or a backend): the stack, but not Node's dump of the
     // throwing line (the wasm backend's is one 100 kB line).
-    io.stderr(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    io.stderr(`error: internal error (a bug; please report it with the spec): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 70;
   }
 }

@@ -10,7 +10,7 @@ export function formatAlphas(alphas: readonly JunctionAlpha[]): string {
     if (a.mode === 'unit') {
       const m = a.values as number[][];
       const d = m.length;
-      lines.push(`  ${d}×${d} matrix; diagonal mean ${(m.reduce((s, r, i) => s + r[i]!, 0) / d).toFixed(4)}, off-diagonal |mean| ${(m.reduce((s, r, i) => s + r.reduce((t, v, j) => (i === j ? t : t + Math.abs(v)), 0), 0) / Math.max(d * d - d, 1)).toFixed(4)}`);
+      lines.push(`  ${d}×${d} matrix; diagonal mean ${(m.reduce((s, r, i) => s + r[i]!, 0) / d).toFixed(4)}, off-diagonal mean |α| ${(m.reduce((s, r, i) => s + r.reduce((t, v, j) => (i === j ? t : t + Math.abs(v)), 0), 0) / Math.max(d * d - d, 1)).toFixed(4)}`);
       continue;
     }
     const width = Math.max(...towers.map((t) => t.length), 4);

@@ -92,6 +92,8 @@ export interface JunctionAlpha {
   shape: number[];
   /** α as nested arrays ([N,N], [N,N,C] or [D,D]). */
   values: unknown;
+  /** Unit mode: each tower's width d_i, in `towers` order (Σ d_i = D). */
+  widths?: number[];
 }
 
 export interface TrainResult<Task extends string = string> {

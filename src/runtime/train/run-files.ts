@@ -1,0 +1,406 @@
+/**
+ * Readers of a run folder's records (`run.json`, `metrics.jsonl`, `alphas.json`,
+ * `checkpoint/state.json`, the checkpoint's α): a run folder is user input (hand-edited, copied,
+ * truncated by a full disk), so each reader checks what it parses and a bad file is one
+ * `RunFileError` naming the file (and line) and what is wrong, never a crash later on. No
+ * TensorFlow.js here: `mtlc weights` and `mtlc report` use these without loading it.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { EpochRecord, JunctionAlpha } from './types.js';
+
+export const RUN_FILE = 'run.json';
+export const METRICS_FILE = 'metrics.jsonl';
+export const ALPHAS_FILE = 'alphas.json';
+export const CHECKPOINT_DIR = 'checkpoint';
+export const MODEL_DIR = 'model';
+
+/** Records bigger than this are not a run's records (a run writes kilobytes per epoch). */
+const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+/** A run-folder file that is missing, unreadable or malformed: exit 2 with this message. */
+export class RunFileError extends Error {
+  override readonly name = 'RunFileError';
+  readonly exitCode = 2;
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What `run.json` says about a run (written at its start, rewritten on --resume). */
+export interface RunInfo {
+  modelName: string;
+  specHash: string;
+  tasks: string[];
+  singleTask?: string;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  backend: string;
+  /** Later additions; absent in runs written before them. */
+  workers?: number;
+  data?: string;
+  startedAt?: string;
+  variant?: string;
+}
+
+/** The text of a regular file, or undefined when it does not exist. A FIFO or device is refused (reading it could block forever). */
+export async function readRunText(file: string, what: string): Promise<string | undefined> {
+  let stat;
+  try {
+    stat = await fs.stat(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new RunFileError(file, `cannot read ${what} ${file}: ${(e as Error).message}`);
+  }
+  if (stat.isDirectory()) throw new RunFileError(file, `${file}: is a directory, expected the run's ${what}`);
+  if (!stat.isFile()) throw new RunFileError(file, `${file}: not a regular file (a pipe or device), expected the run's ${what}`);
+  if (stat.size > MAX_RECORD_BYTES) throw new RunFileError(file, `${file}: ${(stat.size / 2 ** 20).toFixed(0)} MiB is too large for a run's ${what}`);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    throw new RunFileError(file, `cannot read ${what} ${file}: ${(e as Error).message}`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new RunFileError(file, `${file}: not UTF-8 text; the file is corrupt`);
+  }
+  return text.replace(/^\uFEFF/, '');
+}
+
+// ---- shape checks: each returns the value or throws a message naming where in the record -------
+
+type Where = string;
+
+/** A message quoting file content, on one line with no terminal control characters. */
+const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+class Shape extends Error {}
+
+function record(v: unknown, where: Where): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Shape(`${where}: expected an object`);
+  return v as Record<string, unknown>;
+}
+function str(v: unknown, where: Where): string {
+  if (typeof v !== 'string') throw new Shape(`${where}: expected a string`);
+  return v;
+}
+/** A number; JSON has no NaN, so a NaN metric was written as null and reads back as NaN. */
+function num(v: unknown, where: Where, nullable = false): number {
+  if (v === null && nullable) return Number.NaN;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Shape(`${where}: expected a number`);
+  return v;
+}
+function int(v: unknown, where: Where, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Shape(`${where}: expected an integer ≥ ${min}`);
+  return v;
+}
+function list<T>(v: unknown, where: Where, item: (x: unknown, where: Where) => T): T[] {
+  if (!Array.isArray(v)) throw new Shape(`${where}: expected a list`);
+  return v.map((x, i) => item(x, `${where}[${i}]`));
+}
+function optional<T>(o: Record<string, unknown>, key: string, where: Where, read: (x: unknown, where: Where) => T): T | undefined {
+  return o[key] === undefined ? undefined : read(o[key], `${where}.${key}`);
+}
+function numbers(v: unknown, where: Where): Record<string, number> {
+  const o = record(v, where);
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, num(x, `${where}.${k}`, true)]));
+}
+
+function epochRecord(v: unknown, where: Where): EpochRecord {
+  const o = record(v, where);
+  const epoch = int(o['epoch'], `${where}.epoch`, 1);
+  const tasks = record(o['tasks'], `${where}.tasks`);
+  const out: EpochRecord = {
+    epoch,
+    loss: num(o['loss'], `${where}.loss`, true),
+    tasks: Object.fromEntries(
+      Object.entries(tasks).map(([t, s]) => {
+        const r = record(s, `${where}.tasks.${t}`);
+        return [t, { loss: num(r['loss'], `${where}.tasks.${t}.loss`, true), weight: num(r['weight'], `${where}.tasks.${t}.weight`), metrics: numbers(r['metrics'], `${where}.tasks.${t}.metrics`) }];
+      }),
+    ),
+    examples: int(o['examples'], `${where}.examples`, 0),
+  };
+  if (o['val'] !== undefined) {
+    const val = record(o['val'], `${where}.val`);
+    const vt = record(val['tasks'], `${where}.val.tasks`);
+    out.val = {
+      loss: num(val['loss'], `${where}.val.loss`, true),
+      tasks: Object.fromEntries(
+        Object.entries(vt).map(([t, s]) => {
+          const r = record(s, `${where}.val.tasks.${t}`);
+          return [t, { loss: num(r['loss'], `${where}.val.tasks.${t}.loss`, true), metrics: numbers(r['metrics'], `${where}.val.tasks.${t}.metrics`) }];
+        }),
+      ),
+    };
+  }
+  const logVariance = optional(o, 'logVariance', where, numbers);
+  if (logVariance) out.logVariance = logVariance;
+  return out;
+}
+
+/** Nested arrays of numbers with exactly `shape`. */
+function tensorValues(v: unknown, shape: readonly number[], where: Where): unknown {
+  if (shape.length === 0) return num(v, where);
+  if (!Array.isArray(v) || v.length !== shape[0]) throw new Shape(`${where}: expected ${shape[0]} values (shape [${shape.join(', ')}])`);
+  return v.map((x, i) => tensorValues(x, shape.slice(1), `${where}[${i}]`));
+}
+
+const MODES = ['channel', 'scalar', 'unit'] as const;
+
+function junctionAlpha(v: unknown, where: Where): JunctionAlpha {
+  const o = record(v, where);
+  const mode = str(o['mode'], `${where}.mode`);
+  if (!(MODES as readonly string[]).includes(mode)) throw new Shape(`${where}.mode: expected one of ${MODES.join(', ')}, got '${mode}'`);
+  const shape = list(o['shape'], `${where}.shape`, (x, w) => int(x, w, 1));
+  const rank = mode === 'channel' ? 3 : 2;
+  if (shape.length !== rank || shape[0] !== shape[1]) throw new Shape(`${where}.shape: a ${mode}-mode α is ${mode === 'channel' ? '[N, N, C]' : mode === 'scalar' ? '[N, N]' : '[D, D]'}, got [${shape.join(', ')}]`);
+  const towers = list(o['towers'], `${where}.towers`, str);
+  if (mode !== 'unit' && towers.length > 0 && towers.length !== shape[0]) throw new Shape(`${where}.towers: ${towers.length} names for ${shape[0]} towers`);
+  return {
+    name: str(o['name'], `${where}.name`),
+    layerName: typeof o['layerName'] === 'string' ? o['layerName'] : str(o['name'], `${where}.name`),
+    mode: mode as JunctionAlpha['mode'],
+    towers,
+    shape,
+    values: tensorValues(o['values'], shape, `${where}.values`),
+    ...(o['widths'] !== undefined ? { widths: list(o['widths'], `${where}.widths`, (x, w) => int(x, w, 1)) } : {}),
+  };
+}
+
+function runInfo(v: unknown, where: Where): RunInfo {
+  const o = record(v, where);
+  const info: RunInfo = {
+    modelName: str(o['modelName'], `${where}.modelName`),
+    specHash: str(o['specHash'], `${where}.specHash`),
+    tasks: list(o['tasks'], `${where}.tasks`, str),
+    seed: int(o['seed'], `${where}.seed`, 0),
+    epochs: int(o['epochs'], `${where}.epochs`, 1),
+    batchSize: int(o['batchSize'], `${where}.batchSize`, 1),
+    backend: str(o['backend'], `${where}.backend`),
+  };
+  const singleTask = optional(o, 'singleTask', where, str);
+  if (singleTask !== undefined) info.singleTask = singleTask;
+  const workers = optional(o, 'workers', where, (x, w) => int(x, w, 1));
+  if (workers !== undefined) info.workers = workers;
+  for (const key of ['data', 'startedAt', 'variant'] as const) {
+    const s = optional(o, key, where, str);
+    if (s !== undefined) info[key] = s;
+  }
+  return info;
+}
+
+function parseJson(text: string, file: string, line?: number): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new RunFileError(file, `${file}${line ? `:${line}` : ''}: invalid JSON (${oneLine((e as Error).message)}); the file is corrupt`);
+  }
+}
+
+function checked<T>(file: string, line: number | undefined, read: () => T, what: string): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof Shape) throw new RunFileError(file, `${file}${line ? `:${line}` : ''}: ${oneLine(e.message)}; not ${what} written by mtlc train`);
+    throw e;
+  }
+}
+
+// ---- the readers ---------------------------------------------------------------------------------
+
+/** The epochs of `metrics.jsonl`, checked line by line. */
+export function parseMetrics(text: string, file: string): EpochRecord[] {
+  const out: EpochRecord[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const value = parseJson(line, file, i + 1);
+    out.push(checked(file, i + 1, () => epochRecord(value, 'record'), 'an epoch record'));
+  });
+  return out;
+}
+
+export async function readMetrics(runDir: string): Promise<EpochRecord[] | undefined> {
+  const file = path.join(runDir, METRICS_FILE);
+  const text = await readRunText(file, 'metrics');
+  return text === undefined ? undefined : parseMetrics(text, file);
+}
+
+export function parseAlphas(text: string, file: string): { modelName?: string; alphas: JunctionAlpha[] } {
+  const value = parseJson(text, file);
+  return checked(
+    file,
+    undefined,
+    () => {
+      const o = record(value, 'alphas.json');
+      const modelName = optional(o, 'modelName', 'alphas.json', str);
+      return { ...(modelName !== undefined ? { modelName } : {}), alphas: list(o['alphas'], 'alphas', junctionAlpha) };
+    },
+    'an α file',
+  );
+}
+
+export function parseRunInfo(text: string, file: string): RunInfo {
+  const value = parseJson(text, file);
+  return checked(file, undefined, () => runInfo(value, 'run.json'), 'a run description');
+}
+
+/** `run.json` of a run folder, or undefined when there is none. */
+export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> {
+  const file = path.join(runDir, RUN_FILE);
+  const text = await readRunText(file, 'description');
+  return text === undefined ? undefined : parseRunInfo(text, file);
+}
+
+/**
+ * α of a run that never finished (killed, or still training): decoded from its checkpoint's
+ * model (the `CrossStitch` layers' `alpha` weights, float32), with each junction's towers traced
+ * through the saved topology. Undefined when the run has no checkpoint.
+ */
+export async function readCheckpointAlphas(runDir: string, tasks: readonly string[] = []): Promise<JunctionAlpha[] | undefined> {
+  for (const dir of [path.join(runDir, CHECKPOINT_DIR), path.join(runDir, `${CHECKPOINT_DIR}.old`)]) {
+    const modelJson = path.join(dir, MODEL_DIR, 'model.json');
+    const text = await readRunText(modelJson, 'checkpoint model');
+    if (text === undefined) continue;
+    const value = parseJson(text, modelJson);
+    const parsed = checked(modelJson, undefined, () => checkpointTopology(value), 'a TensorFlow.js model');
+    const bin = path.join(dir, MODEL_DIR, parsed.path);
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(bin);
+    } catch (e) {
+      throw new RunFileError(bin, `cannot read the checkpoint weights ${bin}: ${(e as Error).message}`);
+    }
+    if (bytes.byteLength !== parsed.bytes) throw new RunFileError(bin, `${bin}: ${bytes.byteLength} bytes, its model.json describes ${parsed.bytes}; the checkpoint is truncated or corrupt`);
+    const towersOf = traceTowers(parsed.layers, tasks);
+    return parsed.alphas.map((a) => {
+      const count = a.shape.reduce((x, y) => x * y, 1);
+      const flat = Array.from({ length: count }, (_, i) => bytes.readFloatLE(a.offset + 4 * i));
+      const towers = towersOf(a.layer);
+      return { name: a.layer.replace(/^cross_stitch_/, ''), layerName: a.layer, mode: a.mode, towers, shape: a.shape, values: nest(flat, a.shape) };
+    });
+  }
+  return undefined;
+}
+
+function nest(flat: number[], shape: readonly number[]): unknown {
+  if (shape.length <= 1) return flat;
+  const size = shape.slice(1).reduce((x, y) => x * y, 1);
+  return Array.from({ length: shape[0]! }, (_, i) => nest(flat.slice(i * size, (i + 1) * size), shape.slice(1)));
+}
+
+interface TopologyLayer {
+  name: string;
+  className: string;
+  /** The layer's inputs: [layer name, output index]. */
+  inputs: [string, number][];
+}
+
+function checkpointTopology(value: unknown): { layers: TopologyLayer[]; path: string; bytes: number; alphas: { layer: string; mode: JunctionAlpha['mode']; shape: number[]; offset: number }[] } {
+  const o = record(value, 'model.json');
+  const topology = record(record(o['modelTopology'], 'modelTopology')['config'], 'modelTopology.config');
+  const layers = list(topology['layers'], 'modelTopology.config.layers', (l, w) => {
+    const r = record(l, w);
+    const inbound = list(r['inbound_nodes'] ?? [], `${w}.inbound_nodes`, (n, wn) => list(n, wn, (e, we) => list(e, we, (x) => x)));
+    return {
+      name: str(r['name'], `${w}.name`),
+      className: str(r['class_name'], `${w}.class_name`),
+      mode: (record(r['config'] ?? {}, `${w}.config`)['mode'] ?? 'channel') as unknown,
+      inputs: (inbound[0] ?? []).map((e, i) => [str(e[0], `${w}.inbound_nodes[0][${i}][0]`), int(e[2], `${w}.inbound_nodes[0][${i}][2]`, 0)] as [string, number]),
+    };
+  });
+  const groups = list(o['weightsManifest'], 'weightsManifest', record);
+  if (groups.length !== 1) throw new Shape('weightsManifest: expected one group (mtlc writes one weights.bin)');
+  const paths = list(groups[0]!['paths'], 'weightsManifest[0].paths', str);
+  if (paths.length !== 1 || paths[0]!.includes('/') || paths[0]!.includes('\\')) throw new Shape('weightsManifest[0].paths: expected one file beside model.json');
+  let offset = 0;
+  const alphas: { layer: string; mode: JunctionAlpha['mode']; shape: number[]; offset: number }[] = [];
+  const crossStitch = new Map(layers.filter((l) => l.className === 'CrossStitch').map((l) => [l.name, l]));
+  for (const [i, w] of list(groups[0]!['weights'], 'weightsManifest[0].weights', record).entries()) {
+    const where = `weightsManifest[0].weights[${i}]`;
+    const name = str(w['name'], `${where}.name`);
+    const shape = list(w['shape'], `${where}.shape`, (x, wx) => int(x, wx, 0));
+    const dtype = str(w['dtype'], `${where}.dtype`);
+    if (dtype !== 'float32' && dtype !== 'int32') throw new Shape(`${where}.dtype: expected float32 or int32, got '${dtype}'`);
+    const [layer, weight] = name.split('/');
+    const cs = layer !== undefined ? crossStitch.get(layer) : undefined;
+    if (cs && weight === 'alpha') {
+      const mode = String(cs.mode);
+      if (!(MODES as readonly string[]).includes(mode)) throw new Shape(`layer ${layer}: unknown cross-stitch mode '${mode}'`);
+      alphas.push({ layer: layer!, mode: mode as JunctionAlpha['mode'], shape, offset });
+    }
+    offset += 4 * shape.reduce((x, y) => x * y, 1);
+  }
+  return { layers: layers.map(({ name, className, inputs }) => ({ name, className, inputs })), path: paths[0]!, bytes: offset, alphas };
+}
+
+/** The tower each input of a cross-stitch layer comes from: `<task>_<layer>`, or output k of an earlier junction. */
+function traceTowers(layers: readonly TopologyLayer[], tasks: readonly string[]): (layer: string) => string[] {
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const byLength = [...tasks].sort((a, b) => b.length - a.length);
+  const towerOf = (name: string, index: number, depth: number): string => {
+    const l = byName.get(name);
+    if (l?.className === 'CrossStitch' && depth < 1000) {
+      const input = l.inputs[index];
+      return input ? towerOf(input[0], input[1], depth + 1) : `#${index}`;
+    }
+    return byLength.find((t) => name === t || name.startsWith(`${t}_`)) ?? name;
+  };
+  return (layer) => (byName.get(layer)?.inputs ?? []).map(([name, index]) => towerOf(name, index, 0));
+}
+
+/** α of a run: its `alphas.json` when it finished, else its last checkpoint's. */
+export async function readRunAlphas(runDir: string): Promise<{ alphas: JunctionAlpha[]; modelName?: string; from: 'final' | 'checkpoint' } | undefined> {
+  const file = path.join(runDir, ALPHAS_FILE);
+  const text = await readRunText(file, 'α file');
+  if (text !== undefined) return { ...parseAlphas(text, file), from: 'final' };
+  const info = await readRunInfo(runDir);
+  const alphas = await readCheckpointAlphas(runDir, info?.tasks ?? []);
+  return alphas ? { alphas, ...(info ? { modelName: info.modelName } : {}), from: 'checkpoint' } : undefined;
+}
+
+/**
+ * A checkpoint's `state.json`, checked (the fields `CheckpointState` in checkpoint.ts declares).
+ * Optimizer group names become file names, so they are plain words.
+ */
+export function checkpointState(text: string, file: string): Record<string, unknown> & { epoch: number } {
+  const value = parseJson(text, file);
+  return checked(
+    file,
+    undefined,
+    () => {
+      const o = record(value, 'state');
+      if (o['version'] !== 1) throw new Shape(`state.version: expected 1, got ${JSON.stringify(o['version'])}`);
+      const rng = list(o['rng'], 'state.rng', (x, w) => int(x, w, 0));
+      if (rng.length !== 4 || rng.every((x) => x === 0)) throw new Shape('state.rng: expected four 32-bit integers, not all 0');
+      const logVariance = optional(o, 'logVariance', 'state', numbers);
+      const singleTask = optional(o, 'singleTask', 'state', str);
+      return {
+        version: 1,
+        modelName: str(o['modelName'], 'state.modelName'),
+        specHash: str(o['specHash'], 'state.specHash'),
+        epoch: int(o['epoch'], 'state.epoch', 0),
+        seed: int(o['seed'], 'state.seed', 0),
+        rng,
+        history: list(o['history'], 'state.history', epochRecord),
+        lossHistory: list(o['lossHistory'], 'state.lossHistory', numbers),
+        ...(logVariance ? { logVariance } : {}),
+        ...(singleTask !== undefined ? { singleTask } : {}),
+        optimizers: list(o['optimizers'], 'state.optimizers', (x, w) => {
+          const g = str(x, w);
+          if (!/^[a-z][a-z0-9]*$/.test(g)) throw new Shape(`${w}: '${g}' is not an optimizer group name`);
+          return g;
+        }),
+      };
+    },
+    'a checkpoint state',
+  );
+}
