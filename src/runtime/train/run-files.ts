@@ -379,8 +379,8 @@ export function checkpointState(text: string, file: string): Record<string, unkn
     () => {
       const o = record(value, 'state');
       if (o['version'] !== 1) throw new Shape(`state.version: expected 1, got ${JSON.stringify(o['version'])}`);
-      const rng = list(o['rng'], 'state.rng', (x, w) => int(x, w, 0));
-      if (rng.length !== 4 || rng.every((x) => x === 0)) throw new Shape('state.rng: expected four 32-bit integers, not all 0');
+      const rng = list(o['rng'], 'state.rng', (x, w) => int(x, w, -(2 ** 31)));
+      if (rng.length !== 4 || rng.every((x) => x === 0) || rng.some((x) => x >= 2 ** 32)) throw new Shape('state.rng: expected four 32-bit integers, not all 0');
       const logVariance = optional(o, 'logVariance', 'state', numbers);
       const singleTask = optional(o, 'singleTask', 'state', str);
       return {
