@@ -9,6 +9,8 @@ export default defineConfig({
     // the sources, so no build step is needed between an edit and a test.
     alias: [
       { find: /^mtlc\/runtime$/, replacement: src('runtime/index.ts') },
+      { find: /^mtlc\/runtime\/model$/, replacement: src('runtime/model.ts') },
+      { find: /^mtlc\/runtime\/train$/, replacement: src('runtime/index.ts') },
       { find: /^mtlc\/vite$/, replacement: src('vite/index.ts') },
       { find: /^mtlc$/, replacement: src('index.ts') },
     ],

@@ -1,7 +1,9 @@
 /**
- * What generated code imports (`mtlc/runtime`): the CrossStitch layer, backend selection, the
- * training loop, data loaders, wasm training kernels and the file:// IO handler.
- * The runtime never imports the compiler.
+ * The Node runtime (`mtlc/runtime`, and `mtlc/runtime/train` under Node): the CrossStitch layer,
+ * backend selection, the training loop, data loaders, wasm training kernels and the file:// IO
+ * handler. A generated `train.ts` imports it; a generated `model.ts` imports only the
+ * browser-safe `./model.js` (`mtlc/runtime/model`), which is also what `mtlc/runtime` is in a
+ * browser bundle. The runtime never imports the compiler.
  */
 export type * from './plan.js';
 export { CrossStitch, crossStitch, crossStitchMix, registerCrossStitch, mixingMatrix, unitMatrix, DEFAULT_CROSS_STITCH_INIT } from './cross-stitch.js';

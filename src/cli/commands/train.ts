@@ -94,9 +94,13 @@ function packageImportsFor(dir: string): (js: string) => string {
   if (packageVisibleFrom(dir, 'mtlc')) return (js) => js;
   const here = fileURLToPath(import.meta.url);
   const ext = path.extname(here); // .js in dist, .ts when run from the sources
-  const runtime = pathToFileURL(path.join(path.dirname(here), '..', '..', 'runtime', `index${ext}`)).href;
+  const runtime = (entry: string) => pathToFileURL(path.join(path.dirname(here), '..', '..', 'runtime', `${entry}${ext}`)).href;
   const tfjs = pathToFileURL(createRequire(import.meta.url).resolve('@tensorflow/tfjs')).href;
-  return (js) => js.replace(/(['"])mtlc\/runtime\1/g, `'${runtime}'`).replace(/(['"])@tensorflow\/tfjs\1/g, `'${tfjs}'`);
+  return (js) =>
+    js
+      .replace(/(['"])mtlc\/runtime(\/train)?\1/g, `'${runtime('index')}'`)
+      .replace(/(['"])mtlc\/runtime\/model\1/g, `'${runtime('model')}'`)
+      .replace(/(['"])@tensorflow\/tfjs\1/g, `'${tfjs}'`);
 }
 
 interface TrainingModule {

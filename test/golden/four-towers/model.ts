@@ -2,7 +2,7 @@
 // Do not edit: change the spec and run `mtlc compile`.
 
 import * as tf from '@tensorflow/tfjs';
-import { CrossStitch, withSeededRandom, type BuildOptions, type BuiltModel, type JunctionInfo } from 'mtlc/runtime';
+import { CrossStitch, withSeededRandom, type BuildOptions, type BuiltModel, type JunctionInfo } from 'mtlc/runtime/model';
 
 /** A task of FourTowers: one output of the model each. */
 export type FourTowersTask = 'shape' | 'colour' | 'size' | 'count';

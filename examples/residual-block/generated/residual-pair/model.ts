@@ -2,7 +2,7 @@
 // Do not edit: change the spec and run `mtlc compile`.
 
 import * as tf from '@tensorflow/tfjs';
-import { CrossStitch, withSeededRandom, type BuildOptions, type BuiltModel, type JunctionInfo } from 'mtlc/runtime';
+import { CrossStitch, withSeededRandom, type BuildOptions, type BuiltModel, type JunctionInfo } from 'mtlc/runtime/model';
 import { ResidualDense } from '../../residual-dense.js';
 
 /** A task of ResidualPair: one output of the model each. */
