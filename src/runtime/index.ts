@@ -29,3 +29,4 @@ export { withSeededRandom, withRng, Rng, deriveSeed } from './random.js';
 export type { RngState } from './random.js';
 export { loadData, makeMultiMnist, multiMnistTensors, DataError, TensorSource, DatasetSource, TabularSource, parseCsvRecord } from './data/index.js';
 export type { Batch, BatchSource, LoadedData, TabularSpec, TabularTask } from './data/index.js';
+export * from './torch/index.js';

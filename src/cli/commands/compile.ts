@@ -18,8 +18,25 @@ import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
 import type { LayerRegistry } from '../../layers/kind.js';
 import { commandKinds } from '../config.js';
 import type { RegisterCommand } from './index.js';
+import { emitTorch, type TorchProblem } from '../../targets/torch/index.js';
+import { defaultRegistry } from '../../api/registry.js';
+import type { Diagnostic } from '../../spec/diagnostic.js';
+import type { SpecDocument } from '../../spec/document.js';
+
+export type Target = 'tfjs' | 'torch';
+export const TARGETS: readonly Target[] = ['tfjs', 'torch'];
+
+/** Problems of the torch lowering as diagnostics located in the spec. */
+export function torchDiagnostics(problems: readonly TorchProblem[], file: string, document: SpecDocument | undefined): Diagnostic[] {
+  return problems.map((p) => {
+    const at = document?.locate(p.pointer) ?? { line: 1, column: 1, endLine: 1, endColumn: 1 };
+    return { file, ...at, severity: 'error' as const, code: p.code, message: p.message, path: p.pointer, ...(p.hint ? { hint: p.hint } : {}) };
+  });
+}
 
 export interface CompileCliOptions {
+  /** What to generate: TypeScript for TensorFlow.js (default) or a PyTorch package. */
+  target?: Target;
   out?: string;
   check?: boolean;
   format?: Format;
@@ -37,7 +54,8 @@ export async function runCompile(
   options: CompileCliOptions,
   io: CliIO,
 ): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const outDir = path.resolve(io.cwd, options.out ?? 'generated');
+  const target = options.target ?? 'tfjs';
+  const outDir = path.resolve(io.cwd, options.out ?? (target === 'torch' ? path.join('generated', 'torch') : 'generated'));
   const rel = path.relative(io.cwd, outDir);
   const outShown = rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? posix(outDir) : posix(rel);
   const reports: FileReport[] = [];
@@ -62,7 +80,19 @@ export async function runCompile(
       continue;
     }
     const specPath = posix(path.relative(io.cwd, abs)) || posix(spec);
-    const { files } = compileModel(checked.model, { specPath, outDir, ...(options.registry ? { registry: options.registry } : {}) });
+    let files;
+    if (target === 'torch') {
+      const emitted = emitTorch(checked.model, options.registry ?? defaultRegistry(), { specPath });
+      if (emitted.problems.length > 0) {
+        const report = reports[reports.length - 1]!;
+        reports[reports.length - 1] = { ...report, diagnostics: [...report.diagnostics, ...torchDiagnostics(emitted.problems, spec, checked.document)] };
+        exitCode = Math.max(exitCode, ExitCode.invalid);
+        continue;
+      }
+      files = emitted.files;
+    } else {
+      files = compileModel(checked.model, { specPath, outDir, ...(options.registry ? { registry: options.registry } : {}) }).files;
+    }
     const folder = files[0]?.path.split('/')[0] ?? '';
     const previous = folders.get(folder);
     if (previous !== undefined) {
@@ -104,7 +134,7 @@ export async function runCompile(
     }
   }
   // Output of these specs under another folder (the model was renamed): stale.
-  const orphans = await findOrphans(outDir, compiledSpecs, new Set(folders.keys()));
+  const orphans = await findOrphans(outDir, compiledSpecs, new Set(folders.keys()), target === 'torch' ? '.py' : '.ts');
   for (const p of orphans) {
     outcomes.push({ path: `${outShown}/${p}`, spec: '', status: options.check ? 'stale' : 'removed' });
     if (options.check) {
@@ -198,7 +228,8 @@ export const registerCompile: RegisterCommand = (program, io, setExit) => {
     .command('compile')
     .description('generate typed TensorFlow.js code (model.ts, train.ts, index.ts) from specs')
     .argument('<spec...>', 'spec files (YAML); use your shell for globs, e.g. specs/*.yaml')
-    .option('-o, --out <dir>', 'output directory', 'generated')
+    .option('-o, --out <dir>', 'output directory (default generated/, or generated/torch/ for --target torch)')
+    .addOption(new Option('-t, --target <target>', 'what to generate: tfjs (TypeScript) or torch (a PyTorch package)').choices(TARGETS).default('tfjs'))
     .option('--check', 'write nothing; exit 1 when the output is stale or missing')
     .option('-w, --watch', 'recompile when a spec changes')
     .addOption(new Option('-f, --format <format>', 'diagnostics format').choices(FORMATS).default('pretty'))
@@ -211,7 +242,7 @@ never overwritten.
 Exit codes: 0 ok, 1 invalid spec or (--check) stale output, 2 usage/I/O error or a hand-written
 file in the way.`,
     )
-    .action(async (specs: string[], cliOptions: { out: string; check?: boolean; watch?: boolean; format: Format }, command: Command) => {
+    .action(async (specs: string[], cliOptions: { out?: string; target: Target; check?: boolean; watch?: boolean; format: Format }, command: Command) => {
       if (cliOptions.watch) {
         // The config is read again on each run, so editing a plugin recompiles the specs.
         const reloadKinds = async () => {

@@ -26,6 +26,9 @@ import type { TrainingPlan } from '../../runtime/plan.js';
 import type { LayerRegistry } from '../../layers/kind.js';
 import { commandKinds } from '../config.js';
 import type { RegisterCommand } from './index.js';
+import type { TorchPackage } from '../../runtime/torch/index.js';
+import { torchDiagnostics } from './compile.js';
+import type { SpecDocument } from '../../spec/document.js';
 
 export const CACHE_DIR = '.mtlc-cache';
 
@@ -105,6 +108,32 @@ function packageImportsFor(dir: string): (js: string) => string {
 
 interface TrainingModule {
   runTrainingCli: (plan: unknown, build: unknown, argv: readonly string[], io?: unknown) => Promise<number>;
+  runTorchTrainingCli: (plan: unknown, build: unknown, argv: readonly string[], io: unknown, pkg: TorchPackage) => Promise<number>;
+}
+
+export type Engine = 'tfjs' | 'torch';
+
+/**
+ * The generated PyTorch package of a model, written (when changed) to
+ * `.mtlc-cache/<kebab>/torch-<hash>/<package>/`; located problems (a layer kind without a torch
+ * lowering) are printed like validation errors.
+ */
+async function torchPackageFor(model: CheckedModel, specPath: string, text: string | undefined, document: SpecDocument | undefined, registry: LayerRegistry | undefined, io: CliIO): Promise<TorchPackage | number> {
+  const { emitTorch } = await import('../../targets/torch/index.js');
+  const { defaultRegistry } = await import('../../api/registry.js');
+  const { files, problems } = emitTorch(model, registry ?? defaultRegistry(), { specPath });
+  if (problems.length > 0) {
+    io.stderr(formatPretty([{ file: specPath, ...(text !== undefined ? { text } : {}), diagnostics: torchDiagnostics(problems, specPath, document) }], { color: useColor(io) }));
+    return ExitCode.invalid;
+  }
+  const hash = createHash('sha256').update(files.map((f) => `${f.path}\0${f.content}`).join('\0')).digest('hex').slice(0, 12);
+  const root = path.join(io.cwd, CACHE_DIR, path.basename(specPath).replace(/\.[^.]*$/, ''), `torch-${hash}`);
+  for (const f of files) {
+    const file = path.join(root, ...f.path.split('/'));
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    if (!existsSync(file)) await writeAtomic(file, f.content);
+  }
+  return { root, name: files[0]!.path.split('/')[0]! };
 }
 
 /** The checked model as `variant` builds it; a bad variant string is a usage error (exit 2). */
@@ -117,7 +146,7 @@ export function variantModel(model: CheckedModel, variant: string): CheckedModel
   }
 }
 
-export async function trainSpec(specPath: string, argv: readonly string[], io: CliIO, variant?: string, registry?: LayerRegistry): Promise<number> {
+export async function trainSpec(specPath: string, argv: readonly string[], io: CliIO, variant?: string, registry?: LayerRegistry, engine: Engine = 'tfjs'): Promise<number> {
   const abs = path.resolve(io.cwd, specPath);
   const checked = validateSpecFile(abs, specPath, registry);
   const errors = checked.diagnostics.filter((d) => d.severity === 'error');
@@ -135,6 +164,11 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
     }
   }
   const { files } = compileModel(model, { specPath, ...(registry ? { registry } : {}) });
+  if (engine === 'torch') {
+    const pkg = await torchPackageFor(model, specPath, checked.text, checked.document, registry, io);
+    if (typeof pkg === 'number') return pkg;
+    return runGenerated(files, abs, model.name, argv, io, pkg);
+  }
   return runGenerated(files, abs, model.name, argv, io);
 }
 
@@ -143,7 +177,7 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
  * them, and trains through `runTrainingCli` (resolved the way the generated code resolves
  * `mtlc/runtime`). `specFile` is absolute: the spec's data paths are relative to it.
  */
-export async function runGenerated(files: readonly GeneratedFile[], specFile: string, modelName: string, argv: readonly string[], io: CliIO): Promise<number> {
+export async function runGenerated(files: readonly GeneratedFile[], specFile: string, modelName: string, argv: readonly string[], io: CliIO, torch?: TorchPackage): Promise<number> {
   const specPath = path.relative(io.cwd, specFile) || specFile;
   const abs = specFile;
   const ts = files.filter((f) => f.path.endsWith('.ts'));
@@ -159,10 +193,10 @@ export async function runGenerated(files: readonly GeneratedFile[], specFile: st
     const name = path.basename(f.path).replace(/\.ts$/, '.mjs');
     await writeAtomic(path.join(dir, name), packageImports(await pluginImportsInto(dir, await transpileGenerated(f.content, path.basename(f.path)))));
   }
-  await writeAtomic(path.join(dir, 'runtime-shim.mjs'), packageImports("export { runTrainingCli } from 'mtlc/runtime';\n"));
+  await writeAtomic(path.join(dir, 'runtime-shim.mjs'), packageImports("export { runTrainingCli, runTorchTrainingCli } from 'mtlc/runtime';\n"));
   const train = (await import(pathToFileURL(path.join(dir, 'train.mjs')).href)) as Record<string, unknown>;
   const model = (await import(pathToFileURL(path.join(dir, 'model.mjs')).href)) as Record<string, unknown>;
-  const { runTrainingCli } = (await import(pathToFileURL(path.join(dir, 'runtime-shim.mjs')).href)) as TrainingModule;
+  const { runTrainingCli, runTorchTrainingCli } = (await import(pathToFileURL(path.join(dir, 'runtime-shim.mjs')).href)) as TrainingModule;
   const plan = Object.values(train).find((v) => typeof v === 'object' && v !== null && 'modelName' in v && 'tasks' in v);
   const build = model[`build${modelName}`] ?? Object.entries(model).find(([k, v]) => k.startsWith('build') && typeof v === 'function')?.[1];
   if (!plan || typeof build !== 'function') throw new CliError(`generated code for ${specPath} lacks the training plan or build${modelName}()`, ExitCode.usage);
@@ -173,7 +207,9 @@ export async function runGenerated(files: readonly GeneratedFile[], specFile: st
     p.data.format === 'multimnist'
       ? p
       : { ...p, data: { ...p.data, path: path.resolve(specDir, p.data.path), ...(p.data.testPath ? { testPath: path.resolve(specDir, p.data.testPath) } : {}) } };
-  return runTrainingCli(resolved, build, argv, { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, cwd: io.cwd });
+  const cliIO = { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, cwd: io.cwd };
+  if (torch) return runTorchTrainingCli(resolved, build, argv, cliIO, torch);
+  return runTrainingCli(resolved, build, argv, cliIO);
 }
 
 export const registerTrain: RegisterCommand = (program, io, setExit) => {
@@ -193,6 +229,10 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
     .option('--variant <variant>', 'cross-stitch | independent | shared | split:<layer> | single-task:<task> (baselines from the same spec)')
     .option('--workers <n>', 'threads per batch on wasm/cpu (data-parallel)')
     .option('--quiet', 'no progress output')
+    .option('--engine <engine>', 'tfjs (default) | torch (PyTorch under torchrun; see --nproc, --python)')
+    .option('--nproc <n>', '--engine torch: processes (ranks) on this machine (gloo on CPU, NCCL on GPUs)')
+    .option('--python <path>', '--engine torch: the Python with torch (default MTLC_PYTHON, python3, /usr/bin/python3)')
+    .option('--prepare-only', '--engine torch: write the job (data shards, initial weights) and print the torchrun command')
     .action(async (spec: string, opts: Record<string, string | boolean | string[] | undefined>, command: Command) => {
       const { registry } = await commandKinds(command, io);
       const argv: string[] = [];
@@ -213,6 +253,16 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
       flag('init-from', 'initFrom');
       flag('workers', 'workers');
       flag('quiet', 'quiet');
-      setExit(await trainSpec(spec, argv, io, typeof opts['variant'] === 'string' ? opts['variant'] : undefined, registry));
+      const engine = opts['engine'] ?? 'tfjs';
+      if (engine !== 'tfjs' && engine !== 'torch') throw new CliError(`--engine: expected tfjs or torch, got '${String(engine)}'`, ExitCode.usage);
+      if (engine === 'tfjs') {
+        for (const k of ['nproc', 'python', 'prepareOnly']) {
+          if (opts[k] !== undefined) throw new CliError(`--${k === 'prepareOnly' ? 'prepare-only' : k} needs --engine torch`, ExitCode.usage);
+        }
+      }
+      flag('nproc', 'nproc');
+      flag('python', 'python');
+      flag('prepare-only', 'prepareOnly');
+      setExit(await trainSpec(spec, argv, io, typeof opts['variant'] === 'string' ? opts['variant'] : undefined, registry, engine));
     });
 };

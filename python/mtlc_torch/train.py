@@ -1,0 +1,435 @@
+"""The training loop of mtlc's torch engine: the same objective, optimizers, records and run
+folder as the tfjs loop (src/runtime/train/loop.ts), under DistributedDataParallel.
+
+Entry points:
+- ``main(model_class, argv)``: what a generated ``train.py`` runs, under ``torchrun`` or alone
+  (one process). ``--job FILE`` names the job mtlc prepared (a run folder's ``torch/job.json``).
+- ``train_worker(config)``: the per-worker function Ray Train's TorchTrainer calls
+  (``config = {"job": path, "model_class": cls}``); the process group is Ray's.
+
+Distributed semantics: every rank takes a contiguous part of each global batch, and its loss is
+scaled so DDP's gradient average is the gradient of the global batch's mean loss (exact for any
+split). Each rank runs the same optimizer step on the same averaged gradients, so α and weights
+stay equal. Statistics (losses, metrics, DWA's inputs) are all-reduced; uncertainty weighting's
+log σ² are parameters inside the DDP module, so their gradients are averaged too. Rank 0 writes
+the checkpoint (atomically: a temp directory swapped in by renames) and the records.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from . import data as data_mod
+from . import tfjs_io
+from .losses import loss_function, metric_function, reduce_sum
+from .optimizers import create_optimizer
+
+EVENT_PREFIX = "@mtlc "
+CHECKPOINT_DIR = "checkpoint"
+JOB_VERSION = 1
+
+
+class TrainingError(Exception):
+    def __init__(self, message, exit_code=2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+
+class Objective(nn.Module):
+    """The model plus uncertainty weighting's log σ² (one module, so DDP averages every gradient)."""
+
+    def __init__(self, model, tasks, uncertainty):
+        super().__init__()
+        self.model = model
+        self.log_variance = nn.ParameterDict({t: nn.Parameter(torch.zeros(())) for t in tasks}) if uncertainty else None
+
+    def forward(self, x):
+        return self.model(x)
+
+
+class Events:
+    """Progress for mtlc (JSON lines after a marker) or for a person (plain lines)."""
+
+    def __init__(self, mode, enabled):
+        self.mode = mode
+        self.enabled = enabled
+
+    def emit(self, event, **fields):
+        if not self.enabled:
+            return
+        if self.mode == "json":
+            sys.stdout.write(EVENT_PREFIX + json.dumps(dict(fields, event=event)) + "\n")
+            sys.stdout.flush()
+        elif event == "epoch":
+            r = fields["record"]
+            tasks = "  ".join("%s: loss %.4g" % (t, s["loss"]) for t, s in r["tasks"].items())
+            print("epoch %d  loss %.4g  %s  (%.0f ex/s)" % (r["epoch"], r["loss"], tasks, fields.get("examplesPerSecond", 0)), flush=True)
+        elif event == "line":
+            print(fields["text"], flush=True)
+
+
+def _write_atomic(path, data):
+    d = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".tmp-", dir=d)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _append_line(path, line):
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _dumps(value):
+    # JSON as JavaScript's JSON.stringify writes numbers (integers without ".0").
+    def fix(v):
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 53:
+            return int(v)
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        return v
+    return json.dumps(fix(value), separators=(",", ":"), allow_nan=False)
+
+
+class Context:
+    def __init__(self):
+        self.distributed = dist.is_available() and dist.is_initialized()
+        self.rank = dist.get_rank() if self.distributed else 0
+        self.world = dist.get_world_size() if self.distributed else 1
+        self.device = torch.device("cpu")
+        if torch.cuda.is_available() and (not self.distributed or dist.get_backend() == "nccl"):
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(self.device)
+
+    def all_sum(self, values):
+        """Element-wise sum over ranks of a list of floats (float64)."""
+        t = torch.tensor(values, dtype=torch.float64)
+        if self.distributed:
+            if self.device.type == "cuda":
+                t = t.to(self.device)
+            dist.all_reduce(t)
+        return t.cpu().tolist()
+
+
+def _init_process_group():
+    if dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    backend = os.environ.get("MTLC_DIST_BACKEND") or ("nccl" if torch.cuda.is_available() else "gloo")
+    dist.init_process_group(backend)
+    return True
+
+
+def read_job(path):
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            job = json.load(f)
+    except (OSError, ValueError) as e:
+        raise TrainingError("--job %s: %s" % (path, e)) from None
+    if job.get("version") != JOB_VERSION:
+        raise TrainingError("--job %s: version %r, this runtime reads %d" % (path, job.get("version"), JOB_VERSION))
+    base = os.path.dirname(os.path.abspath(path))
+    for key in ("runDir", "initModel", "trainData", "valData"):
+        if job.get(key):
+            job[key] = os.path.join(base, job[key])
+    return job
+
+
+def _task_runtimes(plan_tasks):
+    return [dict(plan=t, loss=loss_function(t["loss"]), metrics=[(m, metric_function(m, t["loss"])) for m in t["metrics"]]) for t in plan_tasks]
+
+
+def _checkpoint_state(job, epoch, history, loss_history, log_variance):
+    state = {"version": 1, "modelName": job["plan"]["modelName"], "specHash": job["plan"]["specHash"], "epoch": epoch,
+             "seed": job["seed"], "rng": [0, 0, 0, 0], "history": history, "lossHistory": loss_history,
+             "engine": "torch", "optimizers": job["optimizerGroups"]}
+    if log_variance is not None:
+        state["logVariance"] = log_variance
+    return state
+
+
+def train(job, model_class, events_mode="text"):
+    """Runs a prepared job in this process (one rank of a group, or alone). Returns the history."""
+    ctx = Context()
+    events = Events(events_mode, ctx.rank == 0)
+    plan = job["plan"]
+    seed = int(job["seed"])
+    epochs = int(job["epochs"])
+    batch_size = int(job["batchSize"])
+    run_dir = job["runDir"]
+    torch.manual_seed(seed)
+
+    model = model_class()
+    model_json_text, init_weights = tfjs_io.read_model(job["initModel"])
+    tfjs_io.load_into(model, init_weights)
+    junction_names = [j["layerName"] for j in model_class.JUNCTIONS]
+    alpha_params = []
+    for name in junction_names:
+        alpha_params += [p for p in getattr(model, name).parameters() if p.requires_grad]
+    alpha_ids = {id(p) for p in alpha_params}
+    weighting = plan["taskWeighting"]["type"]
+    task_names = [t["name"] for t in plan["tasks"]]
+    objective = Objective(model, task_names, weighting == "uncertainty").to(ctx.device)
+    tower_params = [p for p in model.parameters() if p.requires_grad and id(p) not in alpha_ids]
+    main_params = tower_params + (list(objective.log_variance.values()) if objective.log_variance is not None else [])
+    main_opt = create_optimizer(main_params, plan["optimizer"])
+    alpha_opt = create_optimizer(alpha_params, plan["optimizer"], plan["optimizer"]["learningRate"] * plan["crossStitchLearningRateMultiplier"]) if alpha_params else None
+    optimizers = {"main": main_opt}
+    if alpha_opt is not None:
+        optimizers["alpha"] = alpha_opt
+    job["optimizerGroups"] = list(optimizers)
+
+    if ctx.distributed:
+        ddp = nn.parallel.DistributedDataParallel(objective, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
+    else:
+        ddp = objective
+    tasks = _task_runtimes(plan["tasks"])
+    train_data = data_mod.Shard(job["trainData"])
+    val_data = data_mod.Shard(job["valData"]) if job.get("valData") else None
+    if train_data.size == 0:
+        raise TrainingError("%s: no training examples" % job["trainData"], 1)
+
+    start_epoch = 0
+    history = []
+    loss_history = []
+    ckpt = os.path.join(run_dir, CHECKPOINT_DIR)
+    if job.get("resume"):
+        found = next((d for d in (ckpt, ckpt + ".old") if os.path.exists(os.path.join(d, "state.json"))), None)
+        if found is None:
+            events.emit("line", text="resume: no checkpoint in %s; starting from epoch 1" % run_dir)
+        else:
+            with open(os.path.join(found, "state.json"), "r", encoding="utf-8") as f:
+                state = json.load(f)
+            if state.get("specHash") != plan["specHash"]:
+                raise TrainingError("--resume: the checkpoint in %s was made from a different spec (hash %s, now %s); use another --out or drop --resume"
+                                    % (found, str(state.get("specHash"))[:12], plan["specHash"][:12]))
+            if state.get("engine") != "torch":
+                raise TrainingError("--resume: the checkpoint in %s was written by the tfjs engine; resume it with --engine tfjs, or use another --out" % found)
+            _, saved = tfjs_io.read_model(os.path.join(found, "model"))
+            tfjs_io.load_into(model, saved)
+            extra = torch.load(os.path.join(found, "torch-state.pt"), map_location="cpu")
+            for group, opt in optimizers.items():
+                opt.load_state_dict(extra["optimizers"][group])
+            if objective.log_variance is not None:
+                with torch.no_grad():
+                    for t, v in state.get("logVariance", {}).items():
+                        objective.log_variance[t].fill_(v)
+            start_epoch = int(state["epoch"])
+            history = state["history"]
+            loss_history = state["lossHistory"]
+            events.emit("line", text="resume: continuing after epoch %d from %s" % (start_epoch, found))
+
+    if ctx.rank == 0:
+        os.makedirs(run_dir, exist_ok=True)
+        _write_atomic(os.path.join(run_dir, "run.json"), json.dumps(
+            {"modelName": plan["modelName"], "specHash": plan["specHash"], "tasks": task_names, "seed": seed, "epochs": epochs,
+             "batchSize": batch_size, "backend": "torch", "engine": "torch", "nproc": ctx.world,
+             "device": str(ctx.device), "torch": torch.__version__}, indent=2) + "\n")
+        _write_atomic(os.path.join(run_dir, "metrics.jsonl"), "".join(_dumps(h) + "\n" for h in history))
+    events.emit("start", torch=torch.__version__, world=ctx.world, device=str(ctx.device), examples=train_data.size,
+                validation=val_data.size if val_data else None, startEpoch=start_epoch)
+
+    for epoch in range(start_epoch, epochs):
+        # Dropout draws: seeded per (seed, epoch, rank), so a resumed run draws the same.
+        torch.manual_seed((seed * 1_000_003 + (epoch + 1) * 7919 + ctx.rank) % (2 ** 63))
+        dynamic = {t: 1.0 for t in task_names}
+        if weighting == "dwa" and len(loss_history) >= 2:
+            T = plan["taskWeighting"].get("temperature", 2)
+            last, prev = loss_history[-1], loss_history[-2]
+            r = [last[t] / max(prev[t], 1e-12) for t in task_names]
+            e = [math.exp(x / T) for x in r]
+            total_e = sum(e)
+            dynamic = {t: len(task_names) * e[i] / total_e for i, t in enumerate(task_names)}
+        objective.train()
+        order = data_mod.epoch_order(train_data.size, seed, epoch + 1)
+        batches = data_mod.global_batches(train_data.size, batch_size, order)
+        n_metrics = sum(len(t["metrics"]) for t in tasks)
+        sums = np.zeros(len(tasks) + n_metrics + 2)  # task loss sums, metric sums, total, seen
+        started = time.perf_counter()
+        for b, batch in enumerate(batches):
+            local = data_mod.rank_slice(batch, ctx.rank, ctx.world)
+            x, ys = train_data.rows(local)
+            x = x.to(ctx.device)
+            outs = ddp(x)
+            global_n = len(batch)
+            local_obj = None
+            stats = []
+            metric_stats = []
+            for i, t in enumerate(tasks):
+                name = t["plan"]["name"]
+                y = ys[name].to(ctx.device)
+                p = outs[i]
+                s, _ = reduce_sum(t["loss"](y, p))
+                stats.append(s.detach())
+                with torch.no_grad():
+                    for _, fn in t["metrics"]:
+                        metric_stats.append(reduce_sum(fn(y, p))[0])
+                # This rank's share of the global batch mean; DDP averages over ranks, hence × world.
+                share = s * (ctx.world / global_n)
+                if objective.log_variance is not None:
+                    lv = objective.log_variance[name]
+                    term = torch.exp(-lv) * share + lv
+                else:
+                    term = share * dynamic[name]
+                term = term * t["plan"]["lossWeight"]
+                local_obj = term if local_obj is None else local_obj + term
+            for opt in optimizers.values():
+                opt.zero_grad(set_to_none=True)
+            local_obj.backward()
+            for opt in optimizers.values():
+                opt.step()
+            total_local = float(local_obj.detach()) / ctx.world
+            if not math.isfinite(total_local):
+                raise TrainingError("epoch %d, batch %d: the loss is %s (diverged); lower the learning rate or check the data" % (epoch + 1, b + 1, total_local), 1)
+            row = [float(v) for v in stats] + [float(v) for v in metric_stats] + [total_local, len(local)]
+            sums += np.asarray(row)
+            events.emit("batch", size=global_n, losses={t["plan"]["name"]: float(stats[i]) / max(len(local), 1) for i, t in enumerate(tasks)})
+        elapsed = time.perf_counter() - started
+        g = ctx.all_sum(sums.tolist())
+        seen = g[-1]
+        record = {"epoch": epoch + 1, "loss": g[-2] / len(batches), "tasks": {}, "examples": int(seen)}
+        log_variance = None
+        if objective.log_variance is not None:
+            log_variance = {t: float(objective.log_variance[t].detach()) for t in task_names}
+        k = len(tasks)
+        for i, t in enumerate(tasks):
+            name = t["plan"]["name"]
+            weight = (math.exp(-log_variance[name]) if log_variance else dynamic[name]) * t["plan"]["lossWeight"]
+            metrics = {}
+            for m, _ in t["metrics"]:
+                metrics[m] = g[k] / seen
+                k += 1
+            record["tasks"][name] = {"loss": g[i] / seen, "weight": weight, "metrics": metrics}
+        if log_variance is not None:
+            record["logVariance"] = log_variance
+        if val_data is not None and val_data.size > 0:
+            record["val"] = evaluate(ctx, model, tasks, val_data, batch_size)
+        loss_history.append({t["plan"]["name"]: g[i] / seen for i, t in enumerate(tasks)})
+        history.append(record)
+        if ctx.rank == 0:
+            save_checkpoint(run_dir, model, model_json_text, optimizers, _checkpoint_state(job, epoch + 1, history, loss_history, log_variance))
+            _append_line(os.path.join(run_dir, "metrics.jsonl"), _dumps(record))
+        events.emit("epoch", record=record, examplesPerSecond=seen / max(elapsed, 1e-9))
+        if ctx.distributed:
+            dist.barrier()
+
+    if ctx.rank == 0:
+        weights = tfjs_io.model_weights(model)
+        tfjs_io.save_model(os.path.join(run_dir, "model"), model_json_text, weights)
+        alphas = read_alphas(model, model_class.JUNCTIONS)
+        _write_atomic(os.path.join(run_dir, "alphas.json"), json.dumps({"modelName": plan["modelName"], "alphas": alphas}, indent=1) + "\n")
+        events.emit("done", alphas=alphas)
+    return history
+
+
+def read_alphas(model, junctions):
+    out = []
+    for j in junctions:
+        a = getattr(model, j["layerName"]).alpha.detach().cpu()
+        out.append({"name": j["name"], "layerName": j["layerName"], "mode": j["mode"], "towers": list(j["towers"]),
+                    "shape": list(a.shape), "values": a.tolist()})
+    return out
+
+
+@torch.no_grad()
+def evaluate(ctx, model, tasks, source, batch_size):
+    model.eval()
+    n_metrics = sum(len(t["metrics"]) for t in tasks)
+    sums = np.zeros(len(tasks) + n_metrics + 1)
+    for batch in data_mod.global_batches(source.size, batch_size, data_mod.epoch_order(source.size, None, 0)):
+        local = data_mod.rank_slice(batch, ctx.rank, ctx.world)
+        if len(local) == 0:
+            continue
+        x, ys = source.rows(local)
+        outs = model(x.to(ctx.device))
+        row = []
+        mets = []
+        for i, t in enumerate(tasks):
+            y = ys[t["plan"]["name"]].to(ctx.device)
+            row.append(float(reduce_sum(t["loss"](y, outs[i]))[0]))
+            for _, fn in t["metrics"]:
+                mets.append(float(reduce_sum(fn(y, outs[i]))[0]))
+        sums += np.asarray(row + mets + [len(local)])
+    model.train()
+    g = ctx.all_sum(sums.tolist())
+    seen = max(g[-1], 1)
+    res = {"loss": 0.0, "tasks": {}}
+    k = len(tasks)
+    for i, t in enumerate(tasks):
+        metrics = {}
+        for m, _ in t["metrics"]:
+            metrics[m] = g[k] / seen
+            k += 1
+        res["tasks"][t["plan"]["name"]] = {"loss": g[i] / seen, "metrics": metrics}
+        res["loss"] += g[i] / seen * t["plan"]["lossWeight"]
+    return res
+
+
+def save_checkpoint(run_dir, model, model_json_text, optimizers, state):
+    """<run>/checkpoint/{model/, torch-state.pt, state.json}: a temp directory swapped in by renames."""
+    tmp = tempfile.mkdtemp(prefix=".checkpoint-tmp-", dir=run_dir)
+    os.makedirs(os.path.join(tmp, "model"))
+    tfjs_io.write_model_files(os.path.join(tmp, "model"), model_json_text, tfjs_io.model_weights(model))
+    with open(os.path.join(tmp, "torch-state.pt"), "wb") as f:
+        torch.save({"optimizers": {g: o.state_dict() for g, o in optimizers.items()}}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    with open(os.path.join(tmp, "state.json"), "w", encoding="utf-8") as f:
+        f.write(_dumps(state) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    tfjs_io.replace_dir(tmp, os.path.join(run_dir, CHECKPOINT_DIR))
+    for name in os.listdir(run_dir):
+        if name.startswith(".checkpoint-tmp-") and os.path.join(run_dir, name) != tmp:
+            import shutil
+            shutil.rmtree(os.path.join(run_dir, name), ignore_errors=True)
+
+
+def _parse(argv):
+    p = argparse.ArgumentParser(description="Train an mtlc model with PyTorch (one rank; launch with torchrun for more).")
+    p.add_argument("--job", required=True, help="job.json written by `mtlc train --engine torch` (in <run>/torch/)")
+    p.add_argument("--events", choices=("text", "json"), default="text", help="progress as plain lines or JSON events for mtlc")
+    return p.parse_args(argv)
+
+
+def main(model_class, argv=None):
+    """torchrun / command-line entry. Returns the exit code (0 ok, 1 bad data or diverged, 2 usage)."""
+    a = _parse(sys.argv[1:] if argv is None else argv)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
+    created = False
+    try:
+        job = read_job(a.job)
+        created = _init_process_group()
+        train(job, model_class, a.events)
+        return 0
+    except (TrainingError, data_mod.ShardError, tfjs_io.ModelFileError) as e:
+        code = getattr(e, "exit_code", 2)
+        if a.events == "json":
+            sys.stdout.write(EVENT_PREFIX + json.dumps({"event": "error", "message": str(e), "exitCode": code}) + "\n")
+            sys.stdout.flush()
+        print("error: %s" % e, file=sys.stderr, flush=True)
+        return code
+    finally:
+        if created and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def train_worker(config):
+    """Ray Train's per-worker function: ``TorchTrainer(train_worker, train_loop_config={"job": ..., "model_class": ...})``."""
+    job = read_job(config["job"])
+    return train(job, config["model_class"], config.get("events", "text"))

@@ -1,0 +1,236 @@
+/**
+ * `mtlc train --engine torch`: builds the initial model from the seed with tfjs (so both
+ * engines start from the same weights), hands the data over as shards, writes the job and runs
+ * the generated PyTorch package (one process, or torchrun with --nproc N). The run folder is the
+ * tfjs engine's: run.json, metrics.jsonl, checkpoint/, model/ (tfjs files), alphas.json.
+ * Exit codes as `runTrainingCli`: 0, 1 bad data / diverged, 2 usage or I/O, 3 no Python/torch.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { DataError } from '../data/types.js';
+import { loadData } from '../data/index.js';
+import type { TrainingPlan } from '../plan.js';
+import { kebabCase, type TrainingCliIO } from '../train/cli.js';
+import { formatAlphas } from '../train/format.js';
+import { TrainingError } from '../train/loop.js';
+import { Progress } from '../train/progress.js';
+import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
+import { JOB_FILE, JOB_VERSION, TORCH_DIR, saveInitialModel, writeJob, writeShard, type TorchJob } from './handover.js';
+import { findTorchPython, launch, launchArgs, pythonRuntimeDir, type TorchEvent } from './launch.js';
+
+export interface TorchPackage {
+  /** The folder holding the generated package. */
+  root: string;
+  /** The package name (`multi_mnist`). */
+  name: string;
+}
+
+const UNSUPPORTED = ['backend', 'workers', 'single-task', 'init-from'] as const;
+
+export function torchTrainingHelp(plan: TrainingPlan): string {
+  return `Usage: mtlc train <spec> --engine torch [options]
+
+Train ${plan.modelName} with PyTorch (DistributedDataParallel under torchrun).
+
+Options:
+  --nproc N              processes (ranks) on this machine (default 1; gloo on CPU, NCCL on GPUs)
+  --python PATH          the Python with torch (default: env MTLC_PYTHON, python3, /usr/bin/python3)
+  --prepare-only         write the job (data shards, initial weights, job.json) and print the
+                         torchrun command instead of running it (for clusters)
+  --data FILE, --epochs N, --batch-size N, --out DIR, --resume, --seed N, --quiet: as for tfjs
+`;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new TrainingError(`${flag}: expected a positive integer, got '${v}'`);
+  return Number(v);
+}
+
+export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO, pkg: TorchPackage): Promise<number> {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        data: { type: 'string' },
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
+        out: { type: 'string' },
+        resume: { type: 'boolean' },
+        seed: { type: 'string' },
+        nproc: { type: 'string' },
+        python: { type: 'string' },
+        'prepare-only': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(UNSUPPORTED.map((k) => [k, { type: 'string' as const, multiple: true as const }])),
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    io.stderr(`error: ${(e as Error).message}\n(add --help for usage)\n`);
+    return 2;
+  }
+  if (values['help']) {
+    io.stdout(torchTrainingHelp(plan));
+    return 0;
+  }
+  try {
+    for (const k of UNSUPPORTED) {
+      if (values[k] !== undefined) throw new TrainingError(`--${k} is not supported with --engine torch (it is a tfjs engine option)`);
+    }
+    const seedText = values['seed'] as string | undefined;
+    if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new TrainingError(`--seed: expected a non-negative integer, got '${seedText}'`);
+    const seed = seedText !== undefined ? Number(seedText) : plan.seed;
+    const epochs = positiveInt('--epochs', values['epochs'] as string | undefined) ?? plan.epochs;
+    const batchSize = positiveInt('--batch-size', values['batch-size'] as string | undefined) ?? plan.batchSize;
+    const nproc = positiveInt('--nproc', values['nproc'] as string | undefined) ?? 1;
+    const out = path.resolve(io.cwd, (values['out'] as string | undefined) ?? path.join('runs', kebabCase(plan.modelName)));
+    const dataPath = values['data'] as string | undefined;
+    const prepareOnly = Boolean(values['prepare-only']);
+    const quiet = Boolean(values['quiet']);
+
+    // No Python or no torch: exit 3 before anything is written.
+    const found = findTorchPython(values['python'] as string | undefined);
+    if ('missing' in found) {
+      io.stderr(`error: ${found.missing}\n`);
+      return 3;
+    }
+
+    const effective: TrainingPlan = dataPath
+      ? {
+          ...plan,
+          data:
+            plan.data.format === 'multimnist'
+              ? { format: dataPath.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl', path: path.resolve(io.cwd, dataPath), input: plan.input.name, targets: Object.fromEntries(plan.tasks.map((t) => [t.name, t.name])) }
+              : { ...plan.data, path: path.resolve(io.cwd, dataPath) },
+        }
+      : plan;
+    const progress = new Progress(quiet ? null : { write: io.stderr, isTTY: io.isTTY }, epochs);
+
+    // The job: data shards, initial weights, job.json (on the cpu backend: no training here).
+    await tf.setBackend('cpu');
+    const jobDir = path.join(out, TORCH_DIR);
+    await fs.mkdir(jobDir, { recursive: true });
+    const loaded = await loadData({ ...effective, seed }, { seed, validationSplit: plan.validationSplit });
+    const tasks = plan.tasks.map((t) => t.name);
+    let trainMeta;
+    try {
+      trainMeta = await writeShard(loaded.train, path.join(jobDir, 'data', 'train'), plan.input.shape, tasks);
+      if (loaded.val) await writeShard(loaded.val, path.join(jobDir, 'data', 'val'), plan.input.shape, tasks);
+    } finally {
+      loaded.dispose();
+    }
+    const built = build({ seed });
+    try {
+      await saveInitialModel(built.model, path.join(jobDir, 'init'));
+    } finally {
+      built.model.dispose();
+    }
+    const job: TorchJob = {
+      version: JOB_VERSION,
+      runDir: '..',
+      initModel: 'init',
+      trainData: path.join('data', 'train'),
+      ...(loaded.val ? { valData: path.join('data', 'val') } : {}),
+      plan: { ...effective, seed, epochs, batchSize },
+      seed,
+      epochs,
+      batchSize,
+      resume: Boolean(values['resume']),
+    };
+    const jobFile = path.join(jobDir, JOB_FILE);
+    await writeJob(jobFile, job);
+    if (prepareOnly) {
+      io.stdout(
+        `job: ${path.relative(io.cwd, jobFile) || jobFile}\nrun it (from ${pkg.root}, with PYTHONPATH=${pkg.root}${path.delimiter}${pythonRuntimeDir()}):\n` +
+          `  ${found.python} ${launchArgs({ nproc: Math.max(nproc, 2), packageName: pkg.name, job: jobFile }).join(' ')}\n`,
+      );
+      return 0;
+    }
+    progress.line(`engine: torch ${found.torch} (${found.python}), ${nproc} process${nproc === 1 ? '' : 'es'}; ${trainMeta.examples} training examples`);
+
+    let failure: { message: string; exitCode: number } | undefined;
+    let alphas: JunctionAlpha[] = [];
+    const history: EpochRecord[] = [];
+    const other: string[] = [];
+    const result = await launch({
+      python: found.python,
+      nproc,
+      packageRoot: pkg.root,
+      packageName: pkg.name,
+      job: jobFile,
+      onEvent: (e: TorchEvent) => {
+        switch (e.event) {
+          case 'start':
+            progress.startEpoch(Number(e['startEpoch']) + 1, trainMeta.examples);
+            break;
+          case 'line':
+            progress.line(String(e['text']));
+            break;
+          case 'batch':
+            progress.batch(e['size'] as number, e['losses'] as Record<string, number>, trainMeta.examples);
+            break;
+          case 'epoch': {
+            const record = e['record'] as EpochRecord;
+            history.push(record);
+            progress.endEpoch(record);
+            if (record.epoch < epochs) progress.startEpoch(record.epoch + 1, trainMeta.examples);
+            break;
+          }
+          case 'done':
+            alphas = (e['alphas'] as JunctionAlpha[]) ?? [];
+            break;
+          case 'error':
+            failure = { message: String(e['message']), exitCode: Number(e['exitCode']) || 2 };
+            break;
+        }
+      },
+      onLine: (line) => {
+        other.push(line);
+        if (other.length > 200) other.shift();
+        if (!quiet && !/^\*+$|OMP_NUM_THREADS|^WARNING:__main__:$|^$/.test(line.trim())) progress.line(line);
+      },
+    });
+    if (failure) {
+      io.stderr(`error: ${failure.message}\n`);
+      return failure.exitCode;
+    }
+    if (result.exitCode !== 0) {
+      const how = result.signal ? `was killed by ${result.signal}` : `exited with ${result.exitCode}`;
+      io.stderr(`error: PyTorch training ${how}; the run folder keeps the last checkpoint (continue with --resume)\n`);
+      return 1;
+    }
+    const last = history[history.length - 1];
+    if (last) {
+      for (const [task, s] of Object.entries(last.tasks)) {
+        const v = last.val?.tasks[task];
+        const m = Object.entries(v?.metrics ?? s.metrics).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ');
+        io.stdout(`${task}: ${v ? 'validation' : 'training'} loss ${(v ?? s).loss.toFixed(4)}${m ? `, ${m}` : ''}\n`);
+      }
+    }
+    if (alphas.length > 0) io.stdout(`${formatAlphas(alphas)}\n`);
+    io.stdout(`run directory: ${path.relative(io.cwd, out) || '.'} (model/, checkpoint/, metrics.jsonl)\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof DataError) {
+      io.stderr(`error: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof TrainingError) {
+      io.stderr(`error: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const fsError = e as NodeJS.ErrnoException;
+    if (e instanceof Error && typeof fsError.syscall === 'string' && /^(ENOENT|EEXIST|ENOTDIR|EISDIR|EACCES|EPERM|EROFS|ENOSPC)$/.test(fsError.code ?? '')) {
+      io.stderr(`error: cannot ${fsError.syscall}${fsError.path ? ` ${fsError.path}` : ''}: ${fsError.code}\n`);
+      return 2;
+    }
+    io.stderr(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 70;
+  }
+}
