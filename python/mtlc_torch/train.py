@@ -166,7 +166,7 @@ def _checkpoint_state(job, epoch, history, loss_history, log_variance):
 def train(job, model_class, events_mode="text"):
     """Runs a prepared job in this process (one rank of a group, or alone). Returns the history."""
     ctx = Context()
-    events = Events(events_mode, ctx.rank == 0)
+    events = Events(events_mode, ctx.rank == 0 and events_mode != "none")
     plan = job["plan"]
     seed = int(job["seed"])
     epochs = int(job["epochs"])
@@ -256,7 +256,8 @@ def train(job, model_class, events_mode="text"):
             total_e = sum(e)
             dynamic = {t: len(task_names) * e[i] / total_e for i, t in enumerate(task_names)}
         objective.train()
-        order = data_mod.epoch_order(train_data.size, seed, epoch + 1)
+        # shuffle: false keeps the shard's order (parity tests feed both engines the same batches).
+        order = data_mod.epoch_order(train_data.size, seed if job.get("shuffle", True) else None, epoch + 1)
         batches = data_mod.global_batches(train_data.size, batch_size, order)
         n_metrics = sum(len(t["metrics"]) for t in tasks)
         sums = np.zeros(len(tasks) + n_metrics + 2)  # task loss sums, metric sums, total, seen
@@ -328,13 +329,40 @@ def train(job, model_class, events_mode="text"):
         if ctx.distributed:
             dist.barrier()
 
+    replicas = replica_digests(ctx, model, optimizers)
+    if len(set(replicas)) > 1:
+        events.emit("line", text="warning: the ranks' weights differ after training (digests %s)" % ", ".join(d[:12] for d in replicas))
     if ctx.rank == 0:
+        with open(os.path.join(run_dir, "run.json"), "r", encoding="utf-8") as f:
+            run_info = json.load(f)
+        run_info["replicas"] = {"ranks": ctx.world, "identical": len(set(replicas)) == 1, "sha256": replicas[0]}
+        _write_atomic(os.path.join(run_dir, "run.json"), json.dumps(run_info, indent=2) + "\n")
         weights = tfjs_io.model_weights(model)
         tfjs_io.save_model(os.path.join(run_dir, "model"), model_json_text, weights)
         alphas = read_alphas(model, model_class.JUNCTIONS)
         _write_atomic(os.path.join(run_dir, "alphas.json"), json.dumps({"modelName": plan["modelName"], "alphas": alphas}, indent=1) + "\n")
         events.emit("done", alphas=alphas)
     return history
+
+
+def replica_digests(ctx, model, optimizers):
+    """sha256 of every rank's weights and optimizer state, gathered: DDP keeps them equal."""
+    import hashlib
+    h = hashlib.sha256()
+    for name, t in sorted(tfjs_io.model_weights(model).items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    for group, opt in sorted(optimizers.items()):
+        for p in (q for g in opt.param_groups for q in g["params"]):
+            for key, v in sorted(opt.state[p].items()):
+                h.update(key.encode())
+                h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    digest = h.hexdigest()
+    if not ctx.distributed:
+        return [digest]
+    out = [None] * ctx.world
+    dist.all_gather_object(out, digest)
+    return out
 
 
 def read_alphas(model, junctions):

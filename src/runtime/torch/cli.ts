@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../backend.js';
 import { DataError } from '../data/types.js';
 import { loadData } from '../data/index.js';
 import type { TrainingPlan } from '../plan.js';
@@ -113,7 +113,7 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     const progress = new Progress(quiet ? null : { write: io.stderr, isTTY: io.isTTY }, epochs);
 
     // The job: data shards, initial weights, job.json (on the cpu backend: no training here).
-    await tf.setBackend('cpu');
+    await selectBackend('cpu');
     const jobDir = path.join(out, TORCH_DIR);
     await fs.mkdir(jobDir, { recursive: true });
     const loaded = await loadData({ ...effective, seed }, { seed, validationSplit: plan.validationSplit });
