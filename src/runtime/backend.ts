@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from './plan.js';
-import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import { prepareWasmSimdKernels, registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 export const BACKEND_ORDER: readonly BackendName[] = ['gpu', 'node', 'wasm', 'cpu'];
 const CHOICES: readonly BackendChoice[] = [...BACKEND_ORDER, 'auto'];
@@ -206,6 +206,9 @@ async function tryBackend(backend: BackendName, loader: ModuleLoader): Promise<v
   if (backend === 'wasm') {
     try {
       registerWasmTrainingKernels();
+      // Compiles the SIMD kernels where they cannot load synchronously (browsers); never throws:
+      // without them every kernel takes its previous path.
+      await prepareWasmSimdKernels();
     } catch (e) {
       throw new BackendUnavailableError('backend-init-failed', backend, `registering the wasm training kernels failed: ${messageOf(e)}`, installHint(backend));
     }

@@ -1,5 +1,6 @@
 /**
- * Conv2DBackpropFilter for wasm (absent in tfjs-backend-wasm 4.22), composed from wasm kernels,
+ * Conv2DBackpropFilter for wasm (absent in tfjs-backend-wasm 4.22): the SIMD kernel
+ * (simd-kernels.ts) where it loads, else composed from wasm kernels,
  *
  *   dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh−top, ow·s+kw−left, ci] · dy[b,oh,ow,co],
  *
@@ -11,6 +12,7 @@
  * but 6 % of a step faster than im2col, whose 3.7 MB matrix evicts the step's working set.
  */
 import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilterSimd } from './simd-kernels.js';
 import { asWasm, disposeAll, f32, isChannelsLast, wasmKernel, type KernelArgs, type Pad, type Pair, type Rounding } from './util.js';
 
 export interface Conv2DBackpropFilterAttrs {
@@ -25,6 +27,8 @@ export interface Conv2DBackpropFilterAttrs {
 export const IM2COL_MAX_PATCH = 36;
 
 export function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const simd = conv2DBackpropFilterSimd(args);
+  if (simd) return simd;
   const a = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   const [kh, kw, ci] = a.filterShape;
   if (kh * kw * ci > IM2COL_MAX_PATCH) return conv2DBackpropFilterXnnpack(args);

@@ -1,5 +1,6 @@
 /**
- * A faster Conv2DBackpropInput for wasm. tfjs-backend-wasm 4.22's kernel is a plain C++ loop
+ * A faster Conv2DBackpropInput for wasm: the SIMD kernel (simd-kernels.ts) where it loads, else
+ * the composition below. tfjs-backend-wasm 4.22's kernel is a plain C++ loop
  * (PERF-LEADS: ~45 % of a LeNet-pair step). The input gradient is itself a convolution:
  *
  *   dx = conv2d_valid(pad(dilate(dy, stride), kh−1−top, kw−1−left, ...), flip(W) with ci↔co)
@@ -10,6 +11,7 @@
  * JavaScript pass). The flipped filter is built in one JavaScript pass (filters are small).
  */
 import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropInputSimd } from './simd-kernels.js';
 import { asWasm, disposeAll, f32, isChannelsLast, wasmKernel, type KernelArgs, type Pad, type Pair, type Rounding, type WasmKernelFunc } from './util.js';
 
 export interface Conv2DBackpropInputAttrs {
@@ -95,6 +97,8 @@ export function makeConv2DBackpropInput(original: WasmKernelFunc | undefined): W
       if (original) return original(args);
       throw new Error(`Conv2DBackpropInput on wasm supports NHWC only, got ${a.dataFormat}`);
     }
+    const simd = conv2DBackpropInputSimd(args);
+    if (simd) return simd;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const info = tf.backend_util.computeConv2DInfo(
       a.inputShape,

@@ -38,6 +38,7 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { maxPoolGrad } from './max-pool-grad.js';
 import { makeBatchMatMul } from './batch-mat-mul.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
+import { makeAvgPoolGrad, makeIdentity, makeSum } from './small-kernels.js';
 import { makeSamePaddingFix, SAME_PADDING_FIXED_KERNELS } from './same-padding.js';
 import type { WasmKernelFunc } from './util.js';
 
@@ -47,6 +48,7 @@ export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 export { maxPoolGrad } from './max-pool-grad.js';
 export { makeBatchMatMul } from './batch-mat-mul.js';
 export { unsortedSegmentSum } from './unsorted-segment-sum.js';
+export { prepareWasmSimdKernels, simdUnavailableReason, useWasmSimdKernels } from './simd.js';
 export { SAME_PADDING_FIXED_KERNELS, sameAsExplicitPadding } from './same-padding.js';
 
 /** Kernels wasm 4.22 lacks; registered only where no wasm kernel of that name exists. */
@@ -58,7 +60,7 @@ export const MISSING_WASM_KERNELS = [
 ] as const;
 
 /** Existing wasm kernels replaced by faster ones (the original is kept as a fallback). */
-export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul'] as const;
+export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', 'Sum', 'AvgPoolGrad', 'Identity'] as const;
 
 export interface WasmKernelRegistration {
   /** Kernels registered so far because wasm had none. */
@@ -125,8 +127,15 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
       const existing = tf.getKernel(name, 'wasm');
       if (existing === undefined) continue;
       const original = existing.kernelFunc as unknown as WasmKernelFunc;
-      const replacement: WasmKernelFunc =
-        name === 'Conv2DBackpropInput' ? makeConv2DBackpropInput(original) : name === 'BatchMatMul' ? makeBatchMatMul(original) : maxPoolGrad;
+      const makers: Record<(typeof REPLACED_WASM_KERNELS)[number], (o: WasmKernelFunc) => WasmKernelFunc> = {
+        Conv2DBackpropInput: makeConv2DBackpropInput,
+        BatchMatMul: makeBatchMatMul,
+        MaxPoolGrad: () => maxPoolGrad,
+        Sum: makeSum,
+        AvgPoolGrad: makeAvgPoolGrad,
+        Identity: makeIdentity,
+      };
+      const replacement = makers[name](original);
       state.originals.set(name, existing);
       state.replacements.set(name, wrapKernel(existing, replacement));
       state.replaced.push(name);

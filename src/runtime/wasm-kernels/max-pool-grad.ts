@@ -1,11 +1,12 @@
 /**
- * A faster MaxPoolGrad for wasm: one JavaScript pass over the windows on the wasm heap.
+ * A faster MaxPoolGrad for wasm: the SIMD kernel (simd-kernels.ts) where it loads, else one JavaScript pass over the windows on the wasm heap.
  * For every output position and channel it finds the first maximum of the window (row-major
  * scan, strict `>` from −∞, so NaN and −∞ windows pass no gradient: the cpu backend's rule) and
  * adds dy there. Per output: one read of the window, one write; tfjs-backend-wasm 4.22's C++
  * kernel loops over every input position and re-scans each window that covers it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { maxPoolGradSimd } from './simd-kernels.js';
 import { asWasm, f32, type KernelArgs, type Pad, type Pair, type Rounding } from './util.js';
 
 export interface MaxPoolGradAttrs {
@@ -15,7 +16,10 @@ export interface MaxPoolGradAttrs {
   dimRoundingMode?: Rounding;
 }
 
-export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
+  const simd = maxPoolGradSimd(args);
+  if (simd) return simd;
+  const { inputs, backend, attrs } = args;
   const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const a = attrs as unknown as MaxPoolGradAttrs;
   const wb = asWasm(backend);

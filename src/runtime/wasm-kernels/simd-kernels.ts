@@ -1,0 +1,146 @@
+/**
+ * The SIMD kernels (simd/kernels.cc) as tfjs kernel bodies. Each returns the output, or undefined
+ * when the SIMD module is unavailable or the call does not fit (another layout or dtype, an input
+ * too close to the end of memory): the caller then takes its previous path. Outputs are
+ * allocated first and every pointer read after, so heap growth cannot move a buffer under a call.
+ * Scratch buffers are tfjs tensors, 4 floats longer than needed (the kernels' vector over-read).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ptr, readable, simdFor } from './simd.js';
+import { asWasm, isChannelsLast, type KernelArgs, type Pad, type Pair, type Rounding, type WasmBackendLike } from './util.js';
+
+function scratch(wb: WasmBackendLike, n: number): tf.TensorInfo {
+  return wb.makeOutput([n + 4], 'float32');
+}
+
+interface ConvGradAttrs {
+  strides: Pair;
+  pad: Pad;
+  dataFormat?: string;
+  dimRoundingMode?: Rounding;
+  dilations?: Pair;
+}
+
+/** dW of a convolution: the forward input x zero-padded once, then one pass per register tile. */
+export function conv2DBackpropFilterSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  if (!simd || !isChannelsLast(a.dataFormat) || !readable(wb, x, dy)) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode);
+  const [b, h, w, ci] = x.shape as [number, number, number, number];
+  const { top, bottom, left, right } = info.padInfo;
+  const out = wb.makeOutput(a.filterShape, 'float32');
+  let hp = h;
+  let wp = w;
+  let padded: tf.TensorInfo | undefined;
+  if (top || bottom || left || right) {
+    hp = h + top + bottom;
+    wp = w + left + right;
+    padded = scratch(wb, b * hp * wp * ci);
+    simd.pad_nhwc(ptr(wb, x), b, h, w, ci, ptr(wb, padded), hp, wp, top, left);
+  }
+  const [kh, kw, , co] = a.filterShape;
+  simd.conv2d_backprop_filter(
+    ptr(wb, padded ?? x), b, hp, wp, ci, ptr(wb, dy), info.outHeight, info.outWidth, co,
+    kh, kw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, ptr(wb, out),
+  );
+  if (padded) wb.disposeData(padded.dataId);
+  return out;
+}
+
+/** dx of a convolution: each output gradient scattered through the filter (no zero canvas). */
+export function conv2DBackpropInputSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as ConvGradAttrs & { inputShape: [number, number, number, number] };
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  if (!simd || !isChannelsLast(a.dataFormat) || !readable(wb, dy, filter)) return undefined;
+  const filterShape = filter.shape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode);
+  const [b, h, w, ci] = a.inputShape;
+  const [kh, kw, , co] = filterShape;
+  const { top, bottom, left, right } = info.padInfo;
+  const out = wb.makeOutput(a.inputShape, 'float32');
+  const wt = scratch(wb, kh * kw * ci * co);
+  const unpadded = !(top || bottom || left || right);
+  const hp = h + top + bottom;
+  const wp = w + left + right;
+  const dxp = unpadded ? out : scratch(wb, b * hp * wp * ci);
+  simd.swap_filter_channels(ptr(wb, filter), kh, kw, ci, co, ptr(wb, wt));
+  simd.zero_f32(ptr(wb, dxp), b * hp * wp * ci);
+  simd.conv2d_backprop_input(
+    ptr(wb, dy), b, info.outHeight, info.outWidth, co, ptr(wb, wt), kh, kw,
+    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, ptr(wb, dxp), hp, wp, ci,
+  );
+  if (!unpadded) {
+    simd.crop_nhwc(ptr(wb, dxp), b, hp, wp, ci, top, left, ptr(wb, out), h, w);
+    wb.disposeData(dxp.dataId);
+  }
+  wb.disposeData(wt.dataId);
+  return out;
+}
+
+interface PoolGradAttrs {
+  filterSize: Pair;
+  strides: Pair;
+  pad: Pad;
+  dimRoundingMode?: Rounding;
+}
+
+function poolInfo(shape: readonly number[], a: PoolGradAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad as 'valid' | 'same' | number, a.dimRoundingMode);
+}
+
+/** MaxPoolGrad: first maximum of each window (row-major, strict > from −∞) gets dy. */
+export function maxPoolGradSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  if (!simd || !readable(wb, input, dy)) return undefined;
+  const i = poolInfo(input.shape, attrs as unknown as PoolGradAttrs);
+  const out = wb.makeOutput(input.shape, 'float32');
+  simd.max_pool_grad(
+    ptr(wb, input), ptr(wb, dy), ptr(wb, out), i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth,
+    i.filterHeight, i.filterWidth, i.strideHeight, i.strideWidth, i.dilationHeight, i.dilationWidth, i.padInfo.top, i.padInfo.left,
+  );
+  return out;
+}
+
+/** AvgPoolGrad with tfjs's rule: dy / (filter height · width) to every in-bounds window element. */
+export function avgPoolGradSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  if (!simd || !readable(wb, dy) || input.dtype !== 'float32') return undefined;
+  const i = poolInfo(input.shape, attrs as unknown as PoolGradAttrs);
+  const out = wb.makeOutput(input.shape, 'float32');
+  simd.avg_pool_grad(
+    ptr(wb, dy), ptr(wb, out), i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth,
+    i.filterHeight, i.filterWidth, i.strideHeight, i.strideWidth, i.dilationHeight, i.dilationWidth, i.padInfo.top, i.padInfo.left,
+    1 / (i.filterHeight * i.filterWidth), 0,
+  );
+  return out;
+}
+
+/** Sum over leading axes (a bias gradient: [N, C] → [C]); other reductions return undefined. */
+export function sumLeadingSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const a = attrs as { axis?: number | number[]; keepDims?: boolean };
+  const rank = x.shape.length;
+  if (x.dtype !== 'float32' || rank < 2 || a.axis === undefined) return undefined;
+  const axes = tf.util.parseAxisParam(a.axis, x.shape).sort((p, q) => p - q);
+  const k = axes.length;
+  if (k === 0 || k >= rank || axes.some((ax, idx) => ax !== idx)) return undefined;
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  if (!simd || !readable(wb, x)) return undefined;
+  const n = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
+  const rest = x.shape.slice(k);
+  const c = rest.reduce((p, d) => p * d, 1);
+  if (n === 0 || c === 0) return undefined;
+  const out = wb.makeOutput(a.keepDims ? [...axes.map(() => 1), ...rest] : rest, 'float32');
+  simd.sum_leading(ptr(wb, x), n, c, ptr(wb, out));
+  return out;
+}

@@ -1,0 +1,363 @@
+/*
+ * mtlc's SIMD training kernels for tfjs-backend-wasm (issue 17), in C-style C++ (templates only
+ * to give the register tiles compile-time sizes).
+ *
+ * Built by scripts/build-wasm-kernels.ts with clang's wasm32 target and SIMD128 into
+ * kernels.wasm, which imports tfjs-wasm's own linear memory ("env"."memory"): every pointer below
+ * is an offset into that memory (a tensor's `memoryOffset`), so the kernels read and write tfjs's
+ * tensors in place, with no copies. The module has no stack, no data segments and no globals of
+ * its own in memory (the build refuses a binary that has any), so it cannot touch memory tfjs did
+ * not hand it: scratch space is allocated by the caller as tfjs tensors.
+ *
+ * Layout: NHWC, float32. Filters [kh, kw, ci, co]. "Padded" buffers are zero-padded copies made
+ * by the caller so the loops have no bounds checks.
+ *
+ * Reads may run up to 12 bytes past the end of an input row (the unused lanes of a channel tail);
+ * the caller checks that every input has 16 bytes of memory after it. Writes are exact.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) extern "C" __attribute__((export_name(#name)))
+#define INLINE static inline __attribute__((always_inline))
+
+/* Stores the first n (1..4) lanes of v at p. */
+INLINE void store_n(float *p, v128_t v, int n) {
+  if (n == 4) {
+    wasm_v128_store(p, v);
+  } else if (n == 3) {
+    wasm_v128_store64_lane(p, v, 0);
+    wasm_v128_store32_lane(p + 2, v, 2);
+  } else if (n == 2) {
+    wasm_v128_store64_lane(p, v, 0);
+  } else {
+    wasm_v128_store32_lane(p, v, 0);
+  }
+}
+
+/* The first n lanes of p, the others 0 (exact: reads n floats). */
+INLINE v128_t load_n(const float *p, int n) {
+  if (n == 4) return wasm_v128_load(p);
+  if (n == 3) return wasm_v128_load32_lane(p + 2, wasm_v128_load64_zero(p), 2);
+  if (n == 2) return wasm_v128_load64_zero(p);
+  return wasm_v128_load32_zero(p);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Conv2DBackpropFilter
+ *
+ *   dw[i,j,c,o] = Σ_{b,oy,ox} xp[b, oy·sh + i·dh, ox·sw + j·dw, c] · dy[b,oy,ox,o]
+ *
+ * xp is the input zero-padded by the forward pass's padding (or the input itself when unpadded).
+ * A tile is R ≤ 4 filter rows r = (i,j,c) by V ≤ 3 vectors of output channels: per position, R
+ * scalar loads of x (splatted) and V vector loads of dy feed R·V multiply-adds. Partial sums are
+ * kept per example in registers and added to dw once per example (two-level summation).
+ * ------------------------------------------------------------------------------------------- */
+template <int R, int V>
+INLINE void dw_tile(const float *xp, const float *dy, float *dw, int wl, int r0, int c0,
+                    int B, int Hp, int Wp, int CI, int OH, int OW, int CO, int KW, int SH, int SW, int DH, int DWd) {
+  int off[R];
+  _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
+    int rr = r0 + r;
+    int c = rr % CI;
+    int ij = rr / CI;
+    int i = ij / KW, j = ij % KW;
+    off[r] = (i * DH * Wp + j * DWd) * CI + c;
+  }
+  v128_t tot[R][V];
+  _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++)
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) tot[r][v] = wasm_f32x4_splat(0.0f);
+  for (int b = 0; b < B; b++) {
+    v128_t acc[R][V];
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++)
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
+    for (int oy = 0; oy < OH; oy++) {
+      const float *xrow = xp + ((long)(b * Hp + oy * SH) * Wp) * CI;
+      const float *g = dy + ((long)(b * OH + oy) * OW) * CO + c0;
+      for (int ox = 0; ox < OW; ox++, g += CO) {
+        const float *xb = xrow + ox * SW * CI;
+        v128_t gv[V];
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) gv[v] = wasm_v128_load(g + 4 * v);
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
+          v128_t s = wasm_f32x4_splat(xb[off[r]]);
+          _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(s, gv[v]));
+        }
+      }
+    }
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++)
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) tot[r][v] = wasm_f32x4_add(tot[r][v], acc[r][v]);
+  }
+  _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
+    float *o = dw + (long)(r0 + r) * CO + c0;
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V - 1; v++) wasm_v128_store(o + 4 * v, tot[r][v]);
+    store_n(o + 4 * (V - 1), tot[r][V - 1], wl);
+  }
+}
+
+#define DW_TILE(R, V) dw_tile<R, V>(xp, dy, dw, wl, r0, c0, B, Hp, Wp, CI, OH, OW, CO, KW, SH, SW, DH, DWd)
+
+EXPORT(conv2d_backprop_filter)
+void conv2d_backprop_filter(const float *xp, int B, int Hp, int Wp, int CI, const float *dy, int OH, int OW, int CO,
+                            int KH, int KW, int SH, int SW, int DH, int DWd, float *dw) {
+  int rows = KH * KW * CI;
+  for (int r0 = 0; r0 < rows; r0 += 4) {
+    int R = rows - r0 < 4 ? rows - r0 : 4;
+    for (int c0 = 0; c0 < CO; c0 += 12) {
+      int width = CO - c0 < 12 ? CO - c0 : 12;
+      int V = (width + 3) / 4;
+      int wl = width - 4 * (V - 1);
+      switch (R * 4 + V) {
+        case 4 * 4 + 3: DW_TILE(4, 3); break;
+        case 4 * 4 + 2: DW_TILE(4, 2); break;
+        case 4 * 4 + 1: DW_TILE(4, 1); break;
+        case 3 * 4 + 3: DW_TILE(3, 3); break;
+        case 3 * 4 + 2: DW_TILE(3, 2); break;
+        case 3 * 4 + 1: DW_TILE(3, 1); break;
+        case 2 * 4 + 3: DW_TILE(2, 3); break;
+        case 2 * 4 + 2: DW_TILE(2, 2); break;
+        case 2 * 4 + 1: DW_TILE(2, 1); break;
+        case 1 * 4 + 3: DW_TILE(1, 3); break;
+        case 1 * 4 + 2: DW_TILE(1, 2); break;
+        default: DW_TILE(1, 1); break;
+      }
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Conv2DBackpropInput, as a scatter of each output gradient through the filter:
+ *
+ *   dxp[b, oy·sh + i·dh, ox·sw + j·dw, c] += Σ_o dy[b,oy,ox,o] · wt[i,j,o,c]
+ *
+ * into dxp, the input gradient zero-padded by the forward padding (zeroed by the caller; the
+ * caller crops it). wt is the filter with its channel axes swapped ([kh,kw,co,ci]) so a row of
+ * input channels is contiguous. A tile is P ≤ 4 neighbouring output positions by V ≤ 3 vectors of
+ * input channels, loaded from dxp, accumulated over o, stored back exactly. Exactly the
+ * multiply-adds of the forward pass, whatever the stride (no zero-dilated canvas).
+ * ------------------------------------------------------------------------------------------- */
+template <int P, int V>
+INLINE void dx_tile(const float *g, int CO, const float *w, int CI, float *d, int dstep, int wl) {
+  v128_t acc[P][V];
+  _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) {
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V - 1; v++) acc[p][v] = wasm_v128_load(d + p * dstep + 4 * v);
+    acc[p][V - 1] = load_n(d + p * dstep + 4 * (V - 1), wl);
+  }
+  for (int o = 0; o < CO; o++, w += CI) {
+    v128_t wv[V];
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(w + 4 * v);
+    _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) {
+      v128_t s = wasm_f32x4_splat(g[p * CO + o]);
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[p][v] = wasm_f32x4_add(acc[p][v], wasm_f32x4_mul(s, wv[v]));
+    }
+  }
+  _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) {
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V - 1; v++) wasm_v128_store(d + p * dstep + 4 * v, acc[p][v]);
+    store_n(d + p * dstep + 4 * (V - 1), acc[p][V - 1], wl);
+  }
+}
+
+#define DX_TILE(P, V) dx_tile<P, V>(g, CO, w, CI, d, dstep, wl)
+
+EXPORT(conv2d_backprop_input)
+void conv2d_backprop_input(const float *dy, int B, int OH, int OW, int CO, const float *wt, int KH, int KW, int SH, int SW,
+                           int DH, int DWd, float *dxp, int Hp, int Wp, int CI) {
+  int dstep = SW * CI;
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < OH; oy++) {
+      const float *grow = dy + ((long)(b * OH + oy) * OW) * CO;
+      for (int i = 0; i < KH; i++) {
+        float *drow = dxp + ((long)(b * Hp + oy * SH + i * DH) * Wp) * CI;
+        for (int j = 0; j < KW; j++) {
+          for (int c0 = 0; c0 < CI; c0 += 12) {
+            int width = CI - c0 < 12 ? CI - c0 : 12;
+            int V = (width + 3) / 4;
+            int wl = width - 4 * (V - 1);
+            const float *w = wt + (long)(i * KW + j) * CO * CI + c0;
+            for (int ox = 0; ox < OW; ox += 4) {
+              int P = OW - ox < 4 ? OW - ox : 4;
+              const float *g = grow + (long)ox * CO;
+              float *d = drow + (long)(ox * SW + j * DWd) * CI + c0;
+              switch (P * 4 + V) {
+                case 4 * 4 + 3: DX_TILE(4, 3); break;
+                case 4 * 4 + 2: DX_TILE(4, 2); break;
+                case 4 * 4 + 1: DX_TILE(4, 1); break;
+                case 3 * 4 + 3: DX_TILE(3, 3); break;
+                case 3 * 4 + 2: DX_TILE(3, 2); break;
+                case 3 * 4 + 1: DX_TILE(3, 1); break;
+                case 2 * 4 + 3: DX_TILE(2, 3); break;
+                case 2 * 4 + 2: DX_TILE(2, 2); break;
+                case 2 * 4 + 1: DX_TILE(2, 1); break;
+                case 1 * 4 + 3: DX_TILE(1, 3); break;
+                case 1 * 4 + 2: DX_TILE(1, 2); break;
+                default: DX_TILE(1, 1); break;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * MaxPoolGrad: for each window and channel, the first maximum in row-major order (strict > from
+ * −∞, so a NaN or all −∞ window passes nothing: the cpu backend's rule, ties to the first) gets
+ * dy. Two passes over the window per vector of 4 channels: find (value, index) of the maximum,
+ * then add dy where the index matches (no scalar scatter). dx is zeroed by this kernel.
+ * ------------------------------------------------------------------------------------------- */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float *x, const float *dy, float *dx, int B, int H, int W, int C, int OH, int OW, int KH, int KW,
+                   int SH, int SW, int DH, int DWd, int top, int left) {
+  __builtin_memset(dx, 0, (unsigned long)B * H * W * C * sizeof(float));
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < OH; oy++) {
+      int y0 = oy * SH - top;
+      int iy0 = y0, iy1 = y0 + (KH - 1) * DH + 1;
+      while (iy0 < 0) iy0 += DH;
+      if (iy1 > H) iy1 = H;
+      for (int ox = 0; ox < OW; ox++) {
+        int x0 = ox * SW - left;
+        int ix0 = x0, ix1 = x0 + (KW - 1) * DWd + 1;
+        while (ix0 < 0) ix0 += DWd;
+        if (ix1 > W) ix1 = W;
+        const float *g = dy + ((long)(b * OH + oy) * OW + ox) * C;
+        for (int c0 = 0; c0 < C; c0 += 4) {
+          int wl = C - c0 < 4 ? C - c0 : 4;
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t at = wasm_i32x4_splat(-1);
+          int k = 0;
+          for (int iy = iy0; iy < iy1; iy += DH) {
+            const float *xr = x + ((long)(b * H + iy) * W) * C + c0;
+            for (int ix = ix0; ix < ix1; ix += DWd, k++) {
+              v128_t v = wasm_v128_load(xr + (long)ix * C);
+              v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(k), at, gt);
+            }
+          }
+          v128_t gv = wasm_v128_load(g + c0);
+          k = 0;
+          for (int iy = iy0; iy < iy1; iy += DH) {
+            float *dr = dx + ((long)(b * H + iy) * W) * C + c0;
+            for (int ix = ix0; ix < ix1; ix += DWd, k++) {
+              v128_t hit = wasm_i32x4_eq(at, wasm_i32x4_splat(k));
+              if (!wasm_v128_any_true(hit)) continue;
+              float *p = dr + (long)ix * C;
+              store_n(p, wasm_f32x4_add(load_n(p, wl), wasm_v128_and(gv, hit)), wl);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * AvgPoolGrad: dx[window of (oy,ox)] += dy[oy,ox] · scale, over the in-bounds window elements,
+ * with scale = 1 / (in-bounds elements of the window) when `per_window` is set, else `scale`.
+ * ------------------------------------------------------------------------------------------- */
+EXPORT(avg_pool_grad)
+void avg_pool_grad(const float *dy, float *dx, int B, int H, int W, int C, int OH, int OW, int KH, int KW, int SH, int SW,
+                   int DH, int DWd, int top, int left, float scale, int per_window) {
+  __builtin_memset(dx, 0, (unsigned long)B * H * W * C * sizeof(float));
+  v128_t sc = wasm_f32x4_splat(scale);
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < OH; oy++) {
+      int y0 = oy * SH - top;
+      int iy0 = y0, iy1 = y0 + (KH - 1) * DH + 1;
+      while (iy0 < 0) iy0 += DH;
+      if (iy1 > H) iy1 = H;
+      for (int ox = 0; ox < OW; ox++) {
+        int x0 = ox * SW - left;
+        int ix0 = x0, ix1 = x0 + (KW - 1) * DWd + 1;
+        while (ix0 < 0) ix0 += DWd;
+        if (ix1 > W) ix1 = W;
+        const float *g = dy + ((long)(b * OH + oy) * OW + ox) * C;
+        if (per_window) {
+          int count = ((iy1 - iy0 + DH - 1) / DH) * ((ix1 - ix0 + DWd - 1) / DWd);
+          sc = wasm_f32x4_splat(count > 0 ? 1.0f / (float)count : 0.0f);
+        }
+        for (int c0 = 0; c0 < C; c0 += 4) {
+          int wl = C - c0 < 4 ? C - c0 : 4;
+          v128_t gv = wasm_f32x4_mul(wasm_v128_load(g + c0), sc);
+          for (int iy = iy0; iy < iy1; iy += DH) {
+            float *dr = dx + ((long)(b * H + iy) * W) * C + c0;
+            for (int ix = ix0; ix < ix1; ix += DWd) {
+              float *p = dr + (long)ix * C;
+              store_n(p, wasm_f32x4_add(load_n(p, wl), gv), wl);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Sum over the leading axes: out[c] = Σ_n x[n, c] (a bias gradient). Vectors over c; partial
+ * sums per block of 256 rows, added into the totals (two-level summation).
+ * ------------------------------------------------------------------------------------------- */
+template <int V>
+INLINE void sum_block(const float *x, int N, int C, int c0, int wl, float *out) {
+  v128_t tot[V];
+  _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) tot[v] = wasm_f32x4_splat(0.0f);
+  for (int n0 = 0; n0 < N; n0 += 256) {
+    int n1 = N - n0 < 256 ? N : n0 + 256;
+    v128_t acc[V];
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_splat(0.0f);
+    const float *p = x + (long)n0 * C + c0;
+    for (int n = n0; n < n1; n++, p += C) {
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_add(acc[v], wasm_v128_load(p + 4 * v));
+    }
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) tot[v] = wasm_f32x4_add(tot[v], acc[v]);
+  }
+  _Pragma("clang loop unroll(full)") for (int v = 0; v < V - 1; v++) wasm_v128_store(out + c0 + 4 * v, tot[v]);
+  store_n(out + c0 + 4 * (V - 1), tot[V - 1], wl);
+}
+
+EXPORT(sum_leading)
+void sum_leading(const float *x, int N, int C, float *out) {
+  for (int c0 = 0; c0 < C; c0 += 16) {
+    int width = C - c0 < 16 ? C - c0 : 16;
+    int V = (width + 3) / 4;
+    int wl = width - 4 * (V - 1);
+    if (V == 4) sum_block<4>(x, N, C, c0, wl, out);
+    else if (V == 3) sum_block<3>(x, N, C, c0, wl, out);
+    else if (V == 2) sum_block<2>(x, N, C, c0, wl, out);
+    else sum_block<1>(x, N, C, c0, wl, out);
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Zero-padded copy / crop of an NHWC tensor (the scratch buffers of the convolution gradients).
+ * ------------------------------------------------------------------------------------------- */
+EXPORT(pad_nhwc)
+void pad_nhwc(const float *src, int B, int H, int W, int C, float *dst, int Hp, int Wp, int top, int left) {
+  __builtin_memset(dst, 0, (unsigned long)B * Hp * Wp * C * sizeof(float));
+  for (int b = 0; b < B; b++)
+    for (int y = 0; y < H; y++)
+      __builtin_memcpy(dst + ((long)(b * Hp + y + top) * Wp + left) * C, src + ((long)(b * H + y) * W) * C,
+                       (unsigned long)W * C * sizeof(float));
+}
+
+EXPORT(crop_nhwc)
+void crop_nhwc(const float *src, int B, int Hp, int Wp, int C, int top, int left, float *dst, int H, int W) {
+  for (int b = 0; b < B; b++)
+    for (int y = 0; y < H; y++)
+      __builtin_memcpy(dst + ((long)(b * H + y) * W) * C, src + ((long)(b * Hp + y + top) * Wp + left) * C,
+                       (unsigned long)W * C * sizeof(float));
+}
+
+EXPORT(zero_f32)
+void zero_f32(float *p, int n) { __builtin_memset(p, 0, (unsigned long)n * sizeof(float)); }
+
+/* W [kh,kw,ci,co] → [kh,kw,co,ci]. */
+EXPORT(swap_filter_channels)
+void swap_filter_channels(const float *w, int KH, int KW, int CI, int CO, float *out) {
+  for (int k = 0; k < KH * KW; k++) {
+    const float *s = w + (long)k * CI * CO;
+    float *d = out + (long)k * CI * CO;
+    for (int c = 0; c < CI; c++)
+      for (int o = 0; o < CO; o++) d[o * CI + c] = s[c * CO + o];
+  }
+}

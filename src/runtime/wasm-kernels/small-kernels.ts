@@ -1,0 +1,34 @@
+/**
+ * Wrappers over three of tfjs-backend-wasm's own kernels, each calling the original for what it
+ * does not handle:
+ * - Sum over leading axes (every bias gradient) in one SIMD pass; wasm's Sum transposes the
+ *   reduced axes to the end first.
+ * - AvgPoolGrad in one SIMD pass (tfjs's rule kept: dy / (filter height · width)).
+ * - Identity without a copy: tfjs-core clones every tensor it saves for the backward pass
+ *   (`saveTensorsForBackwardMode`) through Identity; on cpu that is a reference-count bump, on
+ *   wasm a memcpy (73 a MultiMNIST step). No wasm kernel writes into an input's buffer (tensors
+ *   are immutable; Reshape already shares buffers this way), so a shared buffer is safe.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { avgPoolGradSimd, sumLeadingSimd } from './simd-kernels.js';
+import { simdFor } from './simd.js';
+import { asWasm, type KernelArgs, type WasmKernelFunc } from './util.js';
+
+export function makeSum(original: WasmKernelFunc): WasmKernelFunc {
+  return (args: KernelArgs): tf.TensorInfo => sumLeadingSimd(args) ?? original(args);
+}
+
+export function makeAvgPoolGrad(original: WasmKernelFunc): WasmKernelFunc {
+  return (args: KernelArgs): tf.TensorInfo => avgPoolGradSimd(args) ?? original(args);
+}
+
+/** Shares x's buffer (reference counted) when the SIMD kernels are on; copies otherwise. */
+export function makeIdentity(original: WasmKernelFunc): WasmKernelFunc {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const wb = asWasm(args.backend);
+    if (x.dtype === 'string' || !simdFor(wb)) return original(args);
+    wb.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
