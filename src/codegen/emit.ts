@@ -64,6 +64,21 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   const camel = camelCase(N);
   const tasks = model.towers.map((t) => t.task);
   const modelDoc = model.description !== undefined ? [commentText(model.description)] : [];
+  // The names the generated files declare (index.ts re-exports both files, so one namespace). An
+  // import whose name one of them takes (`name: Model` declares trainModel, `name: Built`
+  // BuiltModel) is imported under an alias instead, so any model name compiles.
+  const declared = new Set([`${N}Task`, `${camel}Tasks`, `${N}Outputs`, `${N}Targets`, `${N}Model`, `${camel}Junctions`, `build${N}`, `${camel}Plan`, `train${N}`]);
+  const locals = new Map<string, string>();
+  const id = (name: string): string => {
+    let local = locals.get(name);
+    if (local === undefined) {
+      local = name;
+      while (declared.has(local) || [...locals.values()].includes(local)) local = `mtlc${local.charAt(0).toUpperCase()}${local.slice(1)}`;
+      locals.set(name, local);
+    }
+    return local;
+  };
+  const named = (name: string, isTypeOnly = false) => ({ name, ...(id(name) !== name ? { alias: id(name) } : {}), ...(isTypeOnly ? { isTypeOnly } : {}) });
   const printOptions = { indentNumberOfSpaces: 2, useSingleQuote: true, newLine: '\n' } as const;
   // Each top-level statement is printed on its own and joined with one blank line (imports
   // grouped), so the layout does not depend on how ts-morph separates statement kinds.
@@ -92,7 +107,7 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     if (!kind) throw new Error(`no layer kind "${node.type}" is registered (layer ${node.layerName})`);
     if (kind.runtimeClass) {
       const { module, exportName } = kind.runtimeClass;
-      if (module === RUNTIME || module === MODEL_RUNTIME) runtimeImports.set(exportName, exportName);
+      if (module === RUNTIME || module === MODEL_RUNTIME) runtimeImports.set(exportName, id(exportName));
       else {
         const specifier = options.importSpecifier?.(module) ?? module;
         const taken = [...pluginImports.entries()].some(([m, names]) => m !== specifier && names.has(exportName));
@@ -111,7 +126,7 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   const towerVar = (i: number) => `tower${i}`;
   const layerStatement = (node: LayerNode, v: string): string => {
     const kind = kindOf(node);
-    const runtimeClass = kind.runtimeClass?.exportName;
+    const runtimeClass = kind.runtimeClass ? id(kind.runtimeClass.exportName) : undefined;
     const expr = kind.emit(node.config, { tf: 'tf', layerName: node.layerName, literal, ...(runtimeClass ? { runtimeClass } : {}) });
     return `${v} = ${expr}.apply(${v}) as tf.SymbolicTensor;`;
   };
@@ -148,7 +163,7 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     const vars = indices.map(towerVar);
     const args = literal({ name: junction.layerName, mode: junction.mode, init: junction.init, trainable: junction.trainable });
     body.push(
-      `[${vars.join(', ')}] = new CrossStitch(${args}).apply([${vars.join(', ')}]) as [${vars.map(() => 'tf.SymbolicTensor').join(', ')}];`,
+      `[${vars.join(', ')}] = new ${id('CrossStitch')}(${args}).apply([${vars.join(', ')}]) as [${vars.map(() => 'tf.SymbolicTensor').join(', ')}];`,
     );
   }
   model.towers.forEach((tower, i) => {
@@ -165,11 +180,11 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     {
       kind: StructureKind.ImportDeclaration,
       moduleSpecifier: MODEL_RUNTIME,
-      namedImports: [...namedImports, 'type BuildOptions', 'type BuiltModel', 'type JunctionInfo'],
+      namedImports: [...namedImports.map((n) => named(n)), named('BuildOptions', true), named('BuiltModel', true), named('JunctionInfo', true)],
     },
     ...[...pluginImports.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([moduleSpecifier, names]) => ({ kind: StructureKind.ImportDeclaration, moduleSpecifier, namedImports: [...names].sort() }) as const),
+      .map(([moduleSpecifier, names]) => ({ kind: StructureKind.ImportDeclaration, moduleSpecifier, namedImports: [...names].sort().map((n) => named(n)) }) as const),
     {
       kind: StructureKind.TypeAlias,
       isExported: true,
@@ -194,12 +209,12 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
       kind: StructureKind.Interface,
       isExported: true,
       name: `${N}Model`,
-      extends: [`BuiltModel<${N}Task>`],
+      extends: [`${id('BuiltModel')}<${N}Task>`],
       docs: [`What \`build${N}\` returns.`],
       properties: [{ name: 'tasks', isReadonly: true, type: `typeof ${camel}Tasks` }],
       methods: [{ name: 'predict', parameters: [{ name: 'x', type: 'tf.Tensor' }], returnType: `${N}Outputs` }],
     },
-    `/** The cross-stitch junctions, in spec order. */\nexport const ${camel}Junctions: readonly JunctionInfo[] = [${model.junctions
+    `/** The cross-stitch junctions, in spec order. */\nexport const ${camel}Junctions: readonly ${id('JunctionInfo')}[] = [${model.junctions
       .map((j) => `\n  ${literal({ name: j.name, layerName: j.layerName, mode: j.mode, towers: j.towers })},`)
       .join('')}${model.junctions.length ? '\n' : ''}];`,
     {
@@ -212,11 +227,11 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
           `Builds the ${N} model (tfjs functional API). With \`seed\`, initial weights are reproducible.`,
         ].join('\n\n'),
       ],
-      parameters: [{ name: 'options', type: 'BuildOptions', initializer: '{}' }],
+      parameters: [{ name: 'options', type: id('BuildOptions'), initializer: '{}' }],
       returnType: `${N}Model`,
       statements: [
         { kind: StructureKind.Function, name: 'build', returnType: 'tf.LayersModel', statements: body },
-        `const model = options.seed === undefined ? build() : withSeededRandom(options.seed, build);`,
+        `const model = options.seed === undefined ? build() : ${id('withSeededRandom')}(options.seed, build);`,
         {
           kind: StructureKind.Function,
           name: 'predict',
@@ -239,22 +254,22 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     {
       kind: StructureKind.ImportDeclaration,
       moduleSpecifier: TRAIN_RUNTIME,
-      namedImports: ['runTrainingCliIfMain', 'trainModel', 'type TrainingPlan', 'type TrainOptions', 'type TrainResult'],
+      namedImports: [named('runTrainingCliIfMain'), named('trainModel'), named('TrainingPlan', true), named('TrainOptions', true), named('TrainResult', true)],
     },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: './model.js', namedImports: [`build${N}`, `type ${N}Task`] },
-    `/** Training defaults from the spec (optimizer, losses, data); \`train${N}\` options override them. */\nexport const ${camel}Plan: TrainingPlan = ${planLiteral};`,
+    `/** Training defaults from the spec (optimizer, losses, data); \`train${N}\` options override them. */\nexport const ${camel}Plan: ${id('TrainingPlan')} = ${planLiteral};`,
     {
       kind: StructureKind.Function,
       isExported: true,
       name: `train${N}`,
       docs: [`Trains ${N} on \`inputs\`/\`targets\`, a \`dataset\`, or the spec's data; returns the model and the per-epoch history.`],
-      parameters: [{ name: 'options', type: `TrainOptions<${N}Task>`, hasQuestionToken: true }],
-      returnType: `Promise<TrainResult<${N}Task>>`,
-      statements: [`return trainModel(${camel}Plan, build${N}, options);`],
+      parameters: [{ name: 'options', type: `${id('TrainOptions')}<${N}Task>`, hasQuestionToken: true }],
+      returnType: `Promise<${id('TrainResult')}<${N}Task>>`,
+      statements: [`return ${id('trainModel')}(${camel}Plan, build${N}, options);`],
     },
     '// Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is\n' +
       '// the training CLI; imported, nothing runs.\n' +
-      `await runTrainingCliIfMain(import.meta.url, ${camel}Plan, build${N});`,
+      `await ${id('runTrainingCliIfMain')}(import.meta.url, ${camel}Plan, build${N});`,
   ]);
 
   // ---- index.ts -------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /** `batchNormalization` (tfjs `tf.layers.batchNormalization`), over the last axis. */
-import { emitFactory, readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
+import { emitFactory, fail, formatShape, readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
 import { defineLayerKind, type LayerConfig } from './kind.js';
 
 const properties = {
@@ -36,6 +36,14 @@ export const batchNormalization = defineLayerKind({
   outputShape: (config, input) =>
     shapeRule(() => {
       requireMinRank('batchNormalization', input, 1);
+      // tfjs implements batch normalization for ranks 2 to 4 with the batch axis.
+      if (input.length > 3) {
+        fail({
+          code: 'unsupported-by-tfjs',
+          message: `batchNormalization: TensorFlow.js normalises inputs of rank ≤ 3 (without the batch axis); this one is ${formatShape(input)}`,
+          hint: 'reshape to [height, width, channels] (or flatten) before it',
+        });
+      }
       read(config);
       return input;
     }),

@@ -4,6 +4,8 @@ import {
   activationProperty,
   checkStridesAndDilation,
   emitFactory,
+  fail,
+  formatShape,
   IMAGE,
   imageHint,
   integerProperty,
@@ -54,6 +56,16 @@ export const conv2d = defineLayerKind({
       const c = read(config);
       checkStridesAndDilation('conv2d', c.strides, c.dilationRate);
       const [h, w] = spatialOutput('conv2d', input, c.kernelSize, c.strides, c.padding, c.dilationRate, 'kernelSize');
+      // tfjs 4.22 throws "dilation rates greater than 1 are not yet supported in gradients" at the
+      // first training step (every backend): say so before anything runs.
+      if (c.dilationRate[0] > 1 || c.dilationRate[1] > 1) {
+        fail({
+          code: 'unsupported-by-tfjs',
+          property: 'dilationRate',
+          message: `conv2d: TensorFlow.js cannot train a dilated convolution (dilationRate ${formatShape(c.dilationRate)}): its gradient is not implemented for dilation > 1`,
+          hint: 'use dilationRate: 1 (a larger kernelSize, or a depthwiseConv2d with dilationRate, covers a wider window)',
+        });
+      }
       return [h, w, c.filters];
     }),
   paramCount: (config, input) => {

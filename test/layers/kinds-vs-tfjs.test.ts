@@ -3,6 +3,7 @@
  * the emitted `tf.layers.*(...)` call is built, applied to a symbolic input and to a real
  * tensor, and its parameters counted.
  */
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinLayerKinds, createLayerRegistry } from '../../src/layers/index.js';
 import type { LayerConfig, Shape } from '../../src/layers/kind.js';
@@ -37,6 +38,8 @@ for (const input of [
           const s = Array.isArray(strides) ? strides : [strides, strides];
           const d = Array.isArray(dilationRate) ? dilationRate : [dilationRate, dilationRate];
           if (s.some((v) => v > 1) && d.some((v) => v > 1)) continue;
+          // Dilated convolutions are refused: tfjs cannot train them (tested below).
+          if (d.some((v) => v > 1)) continue;
           add({ type: 'conv2d', filters: 4, kernelSize, padding, strides, dilationRate }, input);
         }
       }
@@ -145,6 +148,23 @@ describe('shape issues where tfjs fails or shrinks to nothing', () => {
       tfjsBroken = true;
     }
     expect(tfjsBroken).toBe(true);
+  });
+
+  it('conv2d with dilationRate > 1 is refused (unsupported-by-tfjs): tfjs 4.22 computes it but throws on its gradient', () => {
+    const config = { type: 'conv2d', filters: 2, kernelSize: 3, dilationRate: 2 };
+    const result = kind('conv2d').outputShape(config, [12, 12, 1]);
+    expect('error' in result && result.error).toMatchObject({ code: 'unsupported-by-tfjs', property: 'dilationRate' });
+    const layer = tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2 });
+    const x = tf.ones([1, 12, 12, 1]);
+    layer.apply(x);
+    expect(() => tf.variableGrads(() => (layer.apply(x) as tf.Tensor).sum() as tf.Scalar)).toThrow(/dilation rates greater than 1 are not yet supported in gradients/);
+  });
+
+  it('batchNormalization over rank 4 (5 with the batch axis) is refused: tfjs has no kernel for it', () => {
+    const result = kind('batchNormalization').outputShape({ type: 'batchNormalization' }, [2, 3, 4, 5]);
+    expect('error' in result && result.error.code).toBe('unsupported-by-tfjs');
+    const layer = tf.layers.batchNormalization();
+    expect(() => layer.apply(tf.ones([2, 2, 3, 4, 5]), { training: true })).toThrow(/rank 5/);
   });
 
   it('conv2d on a flat input hints at a reshape to an image', () => {

@@ -19,7 +19,14 @@ export function checkModelName(spec: MtlSpec, out: Diagnostics): string | undefi
 export function checkInput(input: Input, out: Diagnostics): { name: string; shape: Shape } | undefined {
   const name = input.name ?? 'input';
   const problem = nameProblem(name, 'input name', IDENTIFIER, 'an identifier (letters, digits and _, not starting with a digit)', 'invalid-input-name');
-  if (!problem) return { name, shape: input.shape };
+  if (!problem) {
+    // tfjs names tensors after it and refuses a name starting with `_`.
+    if (name.startsWith('_')) {
+      out.error('invalid-input-name', '/input/name', `input name "${name}": TensorFlow.js refuses tensor names starting with _`, `start it with a letter, e.g. "${name.replace(/^_+/, '') || 'input'}"`);
+      return undefined;
+    }
+    return { name, shape: input.shape };
+  }
   out.error(problem.code, '/input/name', problem.message, problem.hint);
   return undefined;
 }
