@@ -36,7 +36,7 @@ const spatialStep: fc.Arbitrary<Step> = fc.oneof(
     strides: fc.integer({ min: 1, max: 3 }),
     padding: fc.constantFrom('valid' as const, 'same' as const),
     activation: fc.constantFrom(...ACTIVATIONS),
-    vary: fc.boolean({}),
+    vary: fc.boolean(),
   }),
   fc.record({
     kind: fc.constant('depthwiseConv2d' as const),
