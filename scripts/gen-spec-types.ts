@@ -6,9 +6,10 @@
  *   npx tsx scripts/gen-spec-types.ts --schema   # first rewrite both schemas from the sources
  *                                                # (same as `npx mtlc schema [--editor] > schemas/...`)
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
+import { writeAtomic } from '../src/runtime/files.js';
 
 export const schemaPath = fileURLToPath(new URL('../schemas/mtl-spec.schema.json', import.meta.url));
 export const editorSchemaPath = fileURLToPath(new URL('../schemas/mtl-spec.editor.schema.json', import.meta.url));
@@ -51,21 +52,15 @@ export async function generateSpecTypes(schema: object): Promise<string> {
   });
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 async function run(): Promise<void> {
   if (process.argv.includes('--schema')) {
     const { specSchemaText } = await import('../src/cli/commands/schema.js');
-    writeAtomic(schemaPath, specSchemaText());
-    writeAtomic(editorSchemaPath, specSchemaText(undefined, { editor: true }));
+    await writeAtomic(schemaPath, specSchemaText());
+    await writeAtomic(editorSchemaPath, specSchemaText(undefined, { editor: true }));
     process.stdout.write(`wrote ${schemaPath}\nwrote ${editorSchemaPath}\n`);
   }
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
-  writeAtomic(typesPath, await generateSpecTypes(schema));
+  await writeAtomic(typesPath, await generateSpecTypes(schema));
   process.stdout.write(`wrote ${typesPath}\n`);
 }
 

@@ -15,7 +15,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ModuleNode, Plugin } from 'vite';
 import { compileSpec, type CompileResult } from '../api/compile.js';
-import { writeAtomic } from '../api/write.js';
+import { writeAtomic } from '../runtime/files.js';
 import { formatPretty } from '../cli/format/index.js';
 import { configRegistry, ConfigError, loadProjectConfig, type LoadedConfig } from '../config/index.js';
 import type { LayerKind, LayerRegistry } from '../layers/kind.js';

@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeAtomic } from '../../../src/runtime/files.js';
 import { pct, planRuns, type ExperimentConfig, type Row, type RunResult, type Tables } from './plan.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,12 +25,6 @@ interface Summary {
   machine: { cpu: string; cores: number; memoryGB: number; platform: string; node: string };
   tables: Tables;
   results: RunResult[];
-}
-
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
 }
 
 const TASKS = ['left', 'right'] as const;

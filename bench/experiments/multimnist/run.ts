@@ -15,17 +15,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeAtomic } from '../../../src/runtime/files.js';
 import { aggregate, FULL, pct, planRuns, QUICK, summariseAlpha, type ExperimentConfig, type RunResult, type RunSpec } from './plan.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SPEC = path.join(ROOT, 'specs/multi-mnist.yaml');
 const SELF = fileURLToPath(import.meta.url);
-
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
-}
 
 /** One run, in this process: compile the variant, train on wasm, test, write `<dir>/<id>.json`. */
 async function runOne(spec: RunSpec, cfg: ExperimentConfig, dir: string): Promise<void> {

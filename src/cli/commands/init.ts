@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeAtomic } from '../../api/write.js';
+import { writeAtomic } from '../../runtime/files.js';
 import { kebabCase, pascalCase } from '../../codegen/naming.js';
 import { starterSpec } from '../../codegen/starter.js';
 import { validateSpec } from '../../api/validate.js';

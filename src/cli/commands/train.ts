@@ -22,6 +22,8 @@ import { formatPretty, type FileReport } from '../format/index.js';
 import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
 import { applyVariant, parseVariant, VariantError } from '../../model/variant.js';
 import type { CheckedModel } from '../../model/ir.js';
+import { writeAtomic } from '../../runtime/files.js';
+import { flagArgv, TRAINING_FLAGS } from '../../runtime/train/flags.js';
 import type { TrainingPlan } from '../../runtime/plan.js';
 import type { LayerRegistry } from '../../layers/kind.js';
 import { commandKinds } from '../config.js';
@@ -35,12 +37,6 @@ export const CACHE_DIR = '.mtlc-cache';
 interface GeneratedFile {
   path: string;
   content: string;
-}
-
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
 }
 
 /** TS -> ESM JS; relative `./x.js` imports become `./x.mjs`. */
@@ -213,46 +209,21 @@ export async function runGenerated(files: readonly GeneratedFile[], specFile: st
 }
 
 export const registerTrain: RegisterCommand = (program, io, setExit) => {
-  program
+  const command = program
     .command('train')
     .description('compile a spec and train it (defaults from its training: section)')
-    .argument('<spec>', 'the spec file')
-    .option('--data <file>', 'training data (.jsonl or .csv; a field per input and per task)')
-    .option('--epochs <n>', 'epochs')
-    .option('--batch-size <n>', 'batch size')
-    .option('--backend <backend>', 'gpu | node | wasm | cpu | auto')
-    .option('--out <dir>', 'run directory (default runs/<kebab-name>/)')
-    .option('--resume', 'continue from the last checkpoint in --out')
-    .option('--seed <n>', 'random seed')
-    .option('--single-task <task>', 'train one tower alone (other losses off, α frozen to identity)')
-    .option('--init-from <dir...>', 'load towers from run directories by layer name')
+    .argument('<spec>', 'the spec file');
+  // The training flags are the generated entrypoint's (declared once, in the runtime), passed through.
+  for (const f of TRAINING_FLAGS) command.option(`--${f.name}${f.value ? ` <${f.value.toLowerCase()}${f.multiple ? '...' : ''}>` : ''}`, f.cliDefaultText ? `${f.description} (default ${f.cliDefaultText})` : f.description);
+  command
     .option('--variant <variant>', 'cross-stitch | independent | shared | split:<layer> | single-task:<task> (baselines from the same spec)')
-    .option('--workers <n>', 'threads per batch on wasm/cpu (data-parallel)')
-    .option('--quiet', 'no progress output')
     .option('--engine <engine>', 'tfjs (default) | torch (PyTorch under torchrun; see --nproc, --python)')
     .option('--nproc <n>', '--engine torch: processes (ranks) on this machine (gloo on CPU, NCCL on GPUs)')
     .option('--python <path>', '--engine torch: the Python with torch (default MTLC_PYTHON, python3, /usr/bin/python3)')
     .option('--prepare-only', '--engine torch: write the job (data shards, initial weights) and print the torchrun command')
     .action(async (spec: string, opts: Record<string, string | boolean | string[] | undefined>, command: Command) => {
       const { registry } = await commandKinds(command, io);
-      const argv: string[] = [];
-      const flag = (name: string, key: string): void => {
-        const v = opts[key];
-        if (typeof v === 'string') argv.push(`--${name}`, v);
-        else if (v === true) argv.push(`--${name}`);
-        else if (Array.isArray(v)) for (const x of v) argv.push(`--${name}`, x);
-      };
-      flag('data', 'data');
-      flag('epochs', 'epochs');
-      flag('batch-size', 'batchSize');
-      flag('backend', 'backend');
-      flag('out', 'out');
-      flag('resume', 'resume');
-      flag('seed', 'seed');
-      flag('single-task', 'singleTask');
-      flag('init-from', 'initFrom');
-      flag('workers', 'workers');
-      flag('quiet', 'quiet');
+      const argv = flagArgv(opts);
       const engine = opts['engine'] ?? 'tfjs';
       if (engine !== 'tfjs' && engine !== 'torch') throw new CliError(`--engine: expected tfjs or torch, got '${String(engine)}'`, ExitCode.usage);
       if (engine === 'tfjs') {
@@ -260,9 +231,12 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
           if (opts[k] !== undefined) throw new CliError(`--${k === 'prepareOnly' ? 'prepare-only' : k} needs --engine torch`, ExitCode.usage);
         }
       }
-      flag('nproc', 'nproc');
-      flag('python', 'python');
-      flag('prepare-only', 'prepareOnly');
+      // The torch engine's own flags, after the training flags.
+      for (const [name, key] of [['nproc', 'nproc'], ['python', 'python'], ['prepare-only', 'prepareOnly']] as const) {
+        const v = opts[key];
+        if (typeof v === 'string') argv.push(`--${name}`, v);
+        else if (v === true) argv.push(`--${name}`);
+      }
       setExit(await trainSpec(spec, argv, io, typeof opts['variant'] === 'string' ? opts['variant'] : undefined, registry, engine));
     });
 };

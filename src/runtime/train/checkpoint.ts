@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeSynced } from '../files.js';
 import { fileSystemHandler } from '../io/index.js';
 import type { RngState } from '../random.js';
 import { CHECKPOINT_DIR, MODEL_DIR, RunFileError, checkpointState, readRunText } from './run-files.js';
@@ -33,40 +34,6 @@ export interface CheckpointState {
   optimizers: string[];
 }
 
-/** Writes and fsyncs `file`; an error names the file (a FileHandle's ENOSPC carries no path). */
-async function writeFileSync(file: string, data: string | Uint8Array): Promise<void> {
-  try {
-    const h = await fs.open(file, 'w');
-    try {
-      await h.writeFile(data);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  } catch (e) {
-    throw withPath(e, file);
-  }
-}
-
-/** The error with `path` set when the system call left it out. */
-export function withPath(e: unknown, file: string): unknown {
-  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && !(e as NodeJS.ErrnoException).path) {
-    (e as NodeJS.ErrnoException).path = file;
-  }
-  return e;
-}
-
-/** Temp file + rename; the temp file is removed when anything fails. */
-export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${randomBytes(4).toString('hex')}`);
-  try {
-    await writeFileSync(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw withPath(e, file);
-  }
-}
 
 export async function saveCheckpoint(
   runDir: string,
@@ -83,11 +50,11 @@ export async function saveCheckpoint(
       const weights = await opt.getWeights();
       const { data, specs } = await tf.io.encodeWeights(weights);
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(tf.io.concatenateArrayBuffers(data));
-      await writeFileSync(path.join(tmp, `optimizer-${group}.bin`), bytes);
-      await writeFileSync(path.join(tmp, `optimizer-${group}.json`), JSON.stringify(specs));
+      await writeSynced(path.join(tmp, `optimizer-${group}.bin`), bytes);
+      await writeSynced(path.join(tmp, `optimizer-${group}.json`), JSON.stringify(specs));
     }
     const full: CheckpointState = { version: 1, ...state, optimizers: Object.keys(optimizers) };
-    await writeFileSync(path.join(tmp, 'state.json'), `${JSON.stringify(full)}\n`);
+    await writeSynced(path.join(tmp, 'state.json'), `${JSON.stringify(full)}\n`);
   } catch (e) {
     // A full disk mid-save: the previous checkpoint stays, and no half one is left behind.
     await fs.rm(tmp, { recursive: true, force: true });

@@ -10,6 +10,8 @@ import { DataError } from '../data/types.js';
 import { ModelFileError } from '../io/index.js';
 import type { TrainingPlan } from '../plan.js';
 import { WeightShapeError } from './checkpoint.js';
+import { kebabCase } from '../naming.js';
+import { parseArgsOptions, trainingHelp } from './flags.js';
 import { TrainingError, formatAlphas, trainModel } from './loop.js';
 import { RunFileError } from './run-files.js';
 import type { ModelBuilder, ProgressSink, TrainOptions } from './types.js';
@@ -27,37 +29,6 @@ const defaultIO = (): TrainingCliIO => ({
   isTTY: Boolean(process.stderr.isTTY),
   cwd: process.cwd(),
 });
-
-export function kebabCase(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
-    .toLowerCase();
-}
-
-export function trainingHelp(plan: TrainingPlan, prog = 'train'): string {
-  return `Usage: ${prog} [options]
-
-Train ${plan.modelName} (tasks: ${plan.tasks.map((t) => t.name).join(', ')}).
-Defaults come from the spec's training section.
-
-Options:
-  --data FILE            training data (.jsonl or .csv; a field per input and per task)
-                         (default: ${plan.data.format === 'multimnist' ? 'built-in MultiMNIST' : plan.data.path})
-  --epochs N             epochs (default ${plan.epochs})
-  --batch-size N         batch size (default ${plan.batchSize})
-  --backend B            gpu | node | wasm | cpu | auto (default ${plan.backend}; env MTLC_BACKEND)
-  --out DIR              run directory (default runs/${kebabCase(plan.modelName)}/)
-  --resume               continue from the last checkpoint in --out
-  --seed N               random seed (default ${plan.seed})
-  --single-task TASK     train one tower alone (other losses off, α frozen to identity)
-  --init-from DIR        load towers from a run directory by layer name (repeatable)
-  --workers N            threads per batch on wasm/cpu: N−1 worker threads beside the main
-                         one, same math (default 1; no batchNorm/dropout layers)
-  --quiet                no progress output
-  -h, --help             show this help
-`;
-}
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -98,25 +69,7 @@ export function userError(e: unknown): { message: string; exitCode: number } | u
 export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO = defaultIO()): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        data: { type: 'string' },
-        epochs: { type: 'string' },
-        'batch-size': { type: 'string' },
-        backend: { type: 'string' },
-        out: { type: 'string' },
-        resume: { type: 'boolean' },
-        seed: { type: 'string' },
-        'single-task': { type: 'string' },
-        'init-from': { type: 'string', multiple: true },
-        workers: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    values = parseArgs({ args: [...argv], options: parseArgsOptions(), strict: true, allowPositionals: false }).values as typeof values;
   } catch (e) {
     io.stderr(`error: ${(e as Error).message}\n(add --help for usage)\n`);
     return 2;

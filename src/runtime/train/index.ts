@@ -1,7 +1,10 @@
 export type * from './types.js';
 export { trainModel, TrainingError, readAlphas, formatAlphas, identityLike, isCrossStitchLayer, METRICS_FILE, ALPHAS_FILE, RUN_FILE, MODEL_DIR } from './loop.js';
-export { runTrainingCli, trainingHelp, kebabCase } from './cli.js';
+export { runTrainingCli } from './cli.js';
 export { runTrainingCliIfMain, isEntryModule } from './main.js';
+export { trainingHelp, TRAINING_FLAGS, flagArgv } from './flags.js';
+export type { TrainingFlag } from './flags.js';
+export { kebabCase } from '../naming.js';
 export type { TrainingCliIO } from './cli.js';
 export { createOptimizer } from './optimizers.js';
 export { lossFunction, metricFunction } from './losses.js';

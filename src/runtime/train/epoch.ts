@@ -1,0 +1,169 @@
+/**
+ * One epoch: the tasks' weights for it, every batch's objective, gradients and optimizer steps
+ * (tower weights and junction parameters in their own groups), the epoch's record; and the
+ * validation pass.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { TaskWeightingPlan } from '../plan.js';
+import type { BatchSource } from '../data/types.js';
+import { type Rng, deriveSeed, withRng } from '../random.js';
+import type { DataParallel, ShardResult } from './data-parallel.js';
+import { TrainingError } from './errors.js';
+import { objective, type TaskRuntime } from './objective.js';
+import type { Progress } from './progress.js';
+import type { EpochRecord } from './types.js';
+
+/** What every epoch of a run shares. */
+export interface EpochContext {
+  model: tf.LayersModel;
+  tasks: TaskRuntime[];
+  outIdx: Map<string, number>;
+  weighting: TaskWeightingPlan;
+  /** Uncertainty weighting: learned log σ² per task (empty otherwise). */
+  logVars: Record<string, tf.Variable>;
+  /** The optimizer groups: `main` (tower weights, log σ²) and, with trainable junctions, `alpha`. */
+  groups: { name: string; optimizer: tf.Optimizer; variables: tf.Variable[] }[];
+  parallel: DataParallel | null;
+  train: BatchSource;
+  val: BatchSource | undefined;
+  batchSize: number;
+  seed: number;
+  progress: Progress;
+}
+
+/**
+ * Dynamic weight average (Liu et al. 2019): a task whose loss fell slowly over the last two
+ * epochs weighs more. Fixed and uncertainty weighting: 1 for every task (lossWeight applies on top).
+ */
+export function taskWeightsForEpoch(tasks: readonly TaskRuntime[], weighting: TaskWeightingPlan, lossHistory: readonly Record<string, number>[]): Record<string, number> {
+  const dynamic: Record<string, number> = {};
+  for (const t of tasks) dynamic[t.plan.name] = 1;
+  if (weighting.type === 'dwa' && lossHistory.length >= 2) {
+    const T = weighting.temperature ?? 2;
+    const last = lossHistory[lossHistory.length - 1]!;
+    const prev = lossHistory[lossHistory.length - 2]!;
+    const r = tasks.map((t) => last[t.plan.name]! / Math.max(prev[t.plan.name]!, 1e-12));
+    const e = r.map((x) => Math.exp(x / T));
+    const sum = e.reduce((a, b) => a + b, 0);
+    tasks.forEach((t, i) => (dynamic[t.plan.name] = (tasks.length * e[i]!) / sum));
+  }
+  return dynamic;
+}
+
+/** Trains one epoch (0-based `epoch`) and returns its record and its per-task mean losses. */
+export async function trainEpoch(
+  ctx: EpochContext,
+  epoch: number,
+  rng: Rng,
+  lossHistory: readonly Record<string, number>[],
+): Promise<{ record: EpochRecord; taskLosses: Record<string, number> }> {
+  const { model, tasks, outIdx, logVars, train, progress } = ctx;
+  const dynamic = taskWeightsForEpoch(tasks, ctx.weighting, lossHistory);
+  const gradVars = ctx.groups.flatMap((g) => g.variables);
+  const sums = tasks.map(() => 0);
+  const metricSums = tasks.map((t) => t.metrics.map(() => 0));
+  let totalSum = 0;
+  let seen = 0;
+  let batches = 0;
+  progress.startEpoch(epoch + 1, train.size);
+  for await (const batch of train.batches(ctx.batchSize, deriveSeed(ctx.seed, epoch + 1))) {
+    // One shard's objective and gradients (the whole batch unless training is data-parallel).
+    const shard = (xs: tf.Tensor, ys: Record<string, tf.Tensor>): ShardResult =>
+      withRng(rng, () => {
+        let kept: { losses: tf.Tensor; metrics: tf.Tensor | null } | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const o = objective({ model, tasks, outIdx, logVars, dynamic }, xs, ys, (task) => new TrainingError(`the data has no targets for task '${task}'`));
+          kept = { losses: o.losses, metrics: o.metrics };
+          return o.total;
+        }, gradVars);
+        const k = kept as unknown as { losses: tf.Tensor; metrics: tf.Tensor | null };
+        return { value, grads, losses: k.losses, metrics: k.metrics };
+      });
+    const { value: total, grads, losses, metrics } = ctx.parallel ? await ctx.parallel.step(batch.xs, batch.ys, dynamic, shard) : shard(batch.xs, batch.ys);
+    applyGradients(ctx.groups, grads);
+    tf.dispose(grads);
+    const [lv, mv, tv] = await Promise.all([losses.data(), metrics ? metrics.data() : Promise.resolve(new Float32Array()), total.data()]);
+    tf.dispose([losses, metrics, total, batch.xs, ...Object.values(batch.ys)].filter((t): t is tf.Tensor => t !== null));
+    let mi = 0;
+    tasks.forEach((t, i) => {
+      sums[i]! += lv[i]! * batch.size;
+      t.metrics.forEach((_, j) => {
+        metricSums[i]![j]! += mv[mi++]! * batch.size;
+      });
+    });
+    if (!Number.isFinite(tv[0]!)) {
+      throw new TrainingError(`epoch ${epoch + 1}, batch ${batches + 1}: the loss is ${tv[0]} (diverged); lower the learning rate or check the data`, 1);
+    }
+    totalSum += tv[0]!;
+    seen += batch.size;
+    batches++;
+    progress.batch(batch.size, Object.fromEntries(tasks.map((t, i) => [t.plan.name, lv[i]!])), train.size);
+  }
+  if (seen === 0) throw new TrainingError(`${train.describe}: no training examples`);
+
+  const record: EpochRecord = { epoch: epoch + 1, loss: totalSum / batches, tasks: {}, examples: seen };
+  const logVarValues: Record<string, number> = {};
+  for (const [t, v] of Object.entries(logVars)) logVarValues[t] = (await v.data())[0]!;
+  tasks.forEach((t, i) => {
+    const name = t.plan.name;
+    const lossWeight = t.plan.lossWeight;
+    const weight = logVars[name] ? Math.exp(-logVarValues[name]!) * lossWeight : dynamic[name]! * lossWeight;
+    record.tasks[name] = { loss: sums[i]! / seen, weight, metrics: Object.fromEntries(t.metrics.map((m, j) => [m.name, metricSums[i]![j]! / seen])) };
+  });
+  if (ctx.weighting.type === 'uncertainty') record.logVariance = logVarValues;
+  if (ctx.val) record.val = await evaluate(model, outIdx, tasks, ctx.val, ctx.batchSize);
+  return { record, taskLosses: Object.fromEntries(tasks.map((t, i) => [t.plan.name, sums[i]! / seen])) };
+}
+
+/** Each optimizer group steps on its own variables' gradients. */
+function applyGradients(groups: EpochContext['groups'], grads: tf.NamedTensorMap): void {
+  for (const group of groups) {
+    const mine: tf.NamedTensorMap = {};
+    for (const v of group.variables) if (grads[v.name]) mine[v.name] = grads[v.name]!;
+    if (group.name === 'main' || Object.keys(mine).length > 0) group.optimizer.applyGradients(mine);
+  }
+}
+
+/** Loss and metrics over a validation source, in inference mode. */
+export async function evaluate(
+  model: tf.LayersModel,
+  outIdx: Map<string, number>,
+  tasks: TaskRuntime[],
+  source: BatchSource,
+  batchSize: number,
+): Promise<NonNullable<EpochRecord['val']>> {
+  const sums = tasks.map(() => 0);
+  const metricSums = tasks.map((t) => t.metrics.map(() => 0));
+  let seen = 0;
+  let total = 0;
+  for await (const batch of source.batches(batchSize, null)) {
+    const stats = tf.tidy(() => {
+      const outputs = model.apply(batch.xs, { training: false }) as tf.Tensor | tf.Tensor[];
+      const outs = Array.isArray(outputs) ? outputs : [outputs];
+      const vals: tf.Scalar[] = [];
+      for (const t of tasks) {
+        const y = batch.ys[t.plan.name]!;
+        const p = outs[outIdx.get(t.plan.name)!]!;
+        vals.push(tf.mean(t.loss(y, p)) as tf.Scalar);
+        for (const m of t.metrics) vals.push(tf.mean(m.fn(y, p)) as tf.Scalar);
+      }
+      return tf.stack(vals);
+    });
+    const v = await stats.data();
+    tf.dispose([stats, batch.xs, ...Object.values(batch.ys)]);
+    let k = 0;
+    tasks.forEach((t, i) => {
+      sums[i]! += v[k++]! * batch.size;
+      t.metrics.forEach((_, j) => (metricSums[i]![j]! += v[k++]! * batch.size));
+    });
+    seen += batch.size;
+  }
+  const res: NonNullable<EpochRecord['val']> = { loss: 0, tasks: {} };
+  tasks.forEach((t, i) => {
+    const l = sums[i]! / Math.max(seen, 1);
+    total += l * t.plan.lossWeight;
+    res.tasks[t.plan.name] = { loss: l, metrics: Object.fromEntries(t.metrics.map((m, j) => [m.name, metricSums[i]![j]! / Math.max(seen, 1)])) };
+  });
+  res.loss = total;
+  return res;
+}
