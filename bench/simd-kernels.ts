@@ -36,6 +36,10 @@ const p2 = [B, 4, 4, 20];
 const pool1x = rnd(y1, 5);
 const pool2x = rnd(y2, 7);
 const cases: Case[] = [
+  { label: 'FusedConv2D conv1 5×5×1→10 + bias', kernel: 'FusedConv2D', inputs: { x: rnd(x1, 21), filter: rnd([5, 5, 1, 10], 22), bias: rnd([10], 23) }, attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1, activation: 'linear' } },
+  { label: 'FusedConv2D conv2 5×5×10→20 + bias', kernel: 'FusedConv2D', inputs: { x: rnd(p1, 24), filter: rnd([5, 5, 10, 20], 25), bias: rnd([20], 26) }, attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1, activation: 'linear' } },
+  { label: 'FusedConv2D 3×3×3→16 same [32,32,32,3]', kernel: 'FusedConv2D', inputs: { x: rnd([32, 32, 32, 3], 27), filter: rnd([3, 3, 3, 16], 28), bias: rnd([16], 29) }, attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'relu' } },
+  { label: 'FusedConv2D 3×3×16→32 same [32,16,16,16]', kernel: 'FusedConv2D', inputs: { x: rnd([32, 16, 16, 16], 30), filter: rnd([3, 3, 16, 32], 31), bias: rnd([32], 32) }, attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'linear' } },
   { label: 'Conv2DBackpropFilter conv1 5×5×1→10', kernel: 'Conv2DBackpropFilter', inputs: { x: rnd(x1, 9), dy: rnd(y1, 10) }, attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [5, 5, 1, 10] } },
   { label: 'Conv2DBackpropFilter conv2 5×5×10→20', kernel: 'Conv2DBackpropFilter', inputs: { x: rnd(p1, 11), dy: rnd(y2, 12) }, attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [5, 5, 10, 20] } },
   { label: 'Conv2DBackpropFilter 3×3×3→16 same [32,32,32,3]', kernel: 'Conv2DBackpropFilter', inputs: { x: rnd([32, 32, 32, 3], 1), dy: rnd([32, 32, 32, 16], 2) }, attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 16] } },

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels, simdUnavailableReason, useWasmSimdKernels } from '../../src/runtime/wasm-kernels/index.js';
+import { conv2DForwardSimd } from '../../src/runtime/wasm-kernels/simd-kernels.js';
 import { relErr } from './rel-err.js';
 
 function rng(seed: number): () => number {
@@ -74,6 +75,30 @@ function refFilterGrad(x: Float32Array, xs: number[], dy: Float32Array, fs: numb
               for (let o = 0; o < CO; o++) out[((i * KW + j) * CI + c) * CO + o]! += xv * dy[((b * OH + oy) * OW + ox) * CO + o]!;
             }
           }
+  return out;
+}
+
+/** float64 forward convolution with bias and an optional relu. */
+function refForward(x: Float32Array, xs: number[], w: Float32Array, fs: number[], bias: Float32Array, s: [number, number], d: [number, number], pad: Pad, relu: boolean): Float64Array {
+  const info = convInfo(xs, fs, s, d, pad);
+  const [B, H, W, CI] = xs as [number, number, number, number];
+  const [KH, KW, , CO] = fs as [number, number, number, number];
+  const { outHeight: OH, outWidth: OW } = info;
+  const out = new Float64Array(B * OH * OW * CO);
+  for (let b = 0; b < B; b++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++)
+        for (let o = 0; o < CO; o++) {
+          let acc = bias[o]!;
+          for (let i = 0; i < KH; i++)
+            for (let j = 0; j < KW; j++) {
+              const iy = oy * s[0] - info.padInfo.top + i * d[0];
+              const ix = ox * s[1] - info.padInfo.left + j * d[1];
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              for (let c = 0; c < CI; c++) acc += x[((b * H + iy) * W + ix) * CI + c]! * w[((i * KW + j) * CI + c) * CO + o]!;
+            }
+          out[((b * OH + oy) * OW + ox) * CO + o] = relu ? Math.max(0, acc) : acc;
+        }
   return out;
 }
 
@@ -186,6 +211,20 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput: random shapes, strides, 
     expect(dX.simd.shape).toEqual(c.xs);
     expect(relErr(dX.simd.values, dXref), 'dx vs float64').toBeLessThan(2e-6);
     expect(dX.simd.leaked).toBe(0);
+    // The forward kernel, called directly (the registered FusedConv2D uses it for some shapes only).
+    const bias = values(c.fs[3]!, c.seed + 300);
+    const relu = c.seed % 2 === 0;
+    const fwd = tf.tidy(() => {
+      const [xt, wt, bt] = [tf.tensor(x, c.xs), tf.tensor(w, c.fs), tf.tensor(bias, [c.fs[3]!])];
+      const backend = tf.engine().backend;
+      const info = conv2DForwardSimd({ inputs: { x: xt, filter: wt, bias: bt }, backend, attrs: { ...attrs, activation: relu ? 'relu' : 'linear' } as unknown as tf.NamedAttrMap })!;
+      return tf.engine().makeTensorFromTensorInfo(info);
+    });
+    expect(fwd.shape).toEqual(ys);
+    expect(relErr(fwd.dataSync(), refForward(x, c.xs, w, c.fs, bias, c.s, c.dil, c.pad, relu)), 'forward vs float64').toBeLessThan(2e-6);
+    const viaTfjs = tf.tidy(() => tf.fused.conv2d({ x: tf.tensor4d(x, c.xs as [number, number, number, number]), filter: tf.tensor4d(w, c.fs as [number, number, number, number]), strides: c.s, pad: c.pad, dilations: c.dil, bias: tf.tensor1d(bias), activation: relu ? 'relu' : 'linear' }));
+    expect(relErr(fwd.dataSync(), viaTfjs.dataSync()), 'forward vs tfjs').toBeLessThan(1e-5);
+    tf.dispose([fwd, viaTfjs]);
     if (c.dil[0] === 1 && c.dil[1] === 1) {
       // The previous paths ignore dilations (tfjs never sends them to these kernels).
       expect(relErr(dW.simd.values, dW.previous.values), 'dW vs previous path').toBeLessThan(1e-5);

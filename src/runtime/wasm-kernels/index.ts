@@ -38,7 +38,7 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { maxPoolGrad } from './max-pool-grad.js';
 import { makeBatchMatMul } from './batch-mat-mul.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
-import { makeAvgPoolGrad, makeIdentity, makeSum } from './small-kernels.js';
+import { makeAvgPoolGrad, makeConvForward, makeIdentity, makeSum } from './small-kernels.js';
 import { makeSamePaddingFix, SAME_PADDING_FIXED_KERNELS } from './same-padding.js';
 import type { WasmKernelFunc } from './util.js';
 
@@ -60,7 +60,7 @@ export const MISSING_WASM_KERNELS = [
 ] as const;
 
 /** Existing wasm kernels replaced by faster ones (the original is kept as a fallback). */
-export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', 'Sum', 'AvgPoolGrad', 'Identity'] as const;
+export const REPLACED_WASM_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', 'Sum', 'AvgPoolGrad', 'Identity', 'Conv2D', 'FusedConv2D'] as const;
 
 export interface WasmKernelRegistration {
   /** Kernels registered so far because wasm had none. */
@@ -76,6 +76,8 @@ const state: {
   replaced: string[];
   fixed: string[];
   originals: Map<string, tf.KernelConfig>;
+  /** tfjs's own kernels under the correctness fixes. */
+  unfixed: Map<string, tf.KernelConfig>;
   replacements: Map<string, tf.KernelConfig>;
   /** Set by `replaceSlow: false`: later calls do not replace either. */
   replacementsDeclined: boolean;
@@ -84,6 +86,7 @@ const state: {
   replaced: [],
   fixed: [],
   originals: new Map(),
+  unfixed: new Map(),
   replacements: new Map(),
   replacementsDeclined: false,
 };
@@ -117,7 +120,7 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
     if (state.fixed.includes(name)) continue;
     const existing = tf.getKernel(name, 'wasm');
     if (existing === undefined) continue;
-    state.originals.set(name, existing);
+    state.unfixed.set(name, existing);
     wrapKernel(existing, makeSamePaddingFix(name, existing.kernelFunc as unknown as WasmKernelFunc));
     state.fixed.push(name);
   }
@@ -134,6 +137,8 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
         Sum: makeSum,
         AvgPoolGrad: makeAvgPoolGrad,
         Identity: makeIdentity,
+        Conv2D: makeConvForward,
+        FusedConv2D: makeConvForward,
       };
       const replacement = makers[name](original);
       state.originals.set(name, existing);
@@ -160,7 +165,7 @@ function wrapKernel(existing: tf.KernelConfig, kernelFunc: WasmKernelFunc): tf.K
 
 /** The wasm backend's own kernel that `registerWasmTrainingKernels` replaced or wrapped (for benchmarks and tests). */
 export function originalWasmKernel(name: (typeof REPLACED_WASM_KERNELS)[number] | (typeof SAME_PADDING_FIXED_KERNELS)[number]): WasmKernelFunc | undefined {
-  return state.originals.get(name)?.kernelFunc as unknown as WasmKernelFunc | undefined;
+  return (state.unfixed.get(name) ?? state.originals.get(name))?.kernelFunc as unknown as WasmKernelFunc | undefined;
 }
 
 /**

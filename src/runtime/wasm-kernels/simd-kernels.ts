@@ -144,3 +144,39 @@ export function sumLeadingSimd({ inputs, backend, attrs }: KernelArgs): tf.Tenso
   simd.sum_leading(ptr(wb, x), n, c, ptr(wb, out));
   return out;
 }
+
+/**
+ * A forward convolution (Conv2D, or FusedConv2D with an optional bias and a linear or relu
+ * activation); other activations, NCHW and PReLU weights return undefined.
+ */
+export function conv2DForwardSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { x, filter, bias, preluActivationWeights } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+  const a = attrs as unknown as ConvGradAttrs & { activation?: string };
+  const activation = a.activation ?? 'linear';
+  if (preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return undefined;
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  const filterShape = filter.shape as [number, number, number, number];
+  if (!simd || !isChannelsLast(a.dataFormat) || !readable(wb, x, filter, ...(bias ? [bias] : []))) return undefined;
+  const [kh, kw, ci, co] = filterShape;
+  if (bias && bias.shape.reduce((p, d) => p * d, 1) !== co) return undefined; // a broadcast bias of another shape
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode);
+  const [b, h, w] = x.shape as [number, number, number, number];
+  const { top, bottom, left, right } = info.padInfo;
+  const out = wb.makeOutput(info.outShape, 'float32');
+  let hp = h;
+  let wp = w;
+  let padded: tf.TensorInfo | undefined;
+  if (top || bottom || left || right) {
+    hp = h + top + bottom;
+    wp = w + left + right;
+    padded = scratch(wb, b * hp * wp * ci);
+    simd.pad_nhwc(ptr(wb, x), b, h, w, ci, ptr(wb, padded), hp, wp, top, left);
+  }
+  simd.conv2d_forward(
+    ptr(wb, padded ?? x), b, hp, wp, ci, ptr(wb, filter), bias ? ptr(wb, bias) : 0, kh, kw, info.strideHeight, info.strideWidth,
+    info.dilationHeight, info.dilationWidth, ptr(wb, out), info.outHeight, info.outWidth, co, activation === 'relu' ? 1 : 0,
+  );
+  if (padded) wb.disposeData(padded.dataId);
+  return out;
+}

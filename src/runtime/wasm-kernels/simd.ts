@@ -14,6 +14,7 @@ import type { WasmBackendLike } from './util.js';
 
 /** The exports of kernels.wasm (pointers are byte offsets into tfjs-wasm's memory). */
 export interface SimdExports {
+  conv2d_forward(xp: number, b: number, hp: number, wp: number, ci: number, w: number, bias: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, out: number, oh: number, ow: number, co: number, relu: number): void;
   conv2d_backprop_filter(xp: number, b: number, hp: number, wp: number, ci: number, dy: number, oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, out: number): void;
   conv2d_backprop_input(dy: number, b: number, oh: number, ow: number, co: number, wt: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, dxp: number, hp: number, wp: number, ci: number): void;
   max_pool_grad(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number): void;

@@ -125,6 +125,85 @@ void conv2d_backprop_filter(const float *xp, int B, int Hp, int Wp, int CI, cons
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Conv2D forward (FusedConv2D with a bias and a linear or relu activation):
+ *
+ *   out[b,oy,ox,o] = act(bias[o] + Σ_{i,j,c} xp[b, oy·sh + i·dh, ox·sw + j·dw, c] · w[i,j,c,o])
+ *
+ * xp zero-padded by the caller. A tile is P ≤ 4 neighbouring output positions by V ≤ 3 vectors of
+ * output channels; per filter tap, P scalar loads of x (splatted) and V vector loads of w.
+ * XNNPACK packs and tiles for many channels; with one or few input channels (an image) this is
+ * faster (bench/NOTES.md).
+ * ------------------------------------------------------------------------------------------- */
+template <int P, int V>
+INLINE void fwd_tile(const float *x, int xstep, const float *w, const float *bias, float *out, int CO, int c0, int wl, int KH,
+                     int KW, int CI, int rowstep, int DH, int DWd, int relu) {
+  v128_t acc[P][V];
+  _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {
+    v128_t b0 = bias ? wasm_v128_load(bias + c0 + 4 * v) : wasm_f32x4_splat(0.0f);
+    _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) acc[p][v] = b0;
+  }
+  for (int i = 0; i < KH; i++) {
+    for (int j = 0; j < KW; j++) {
+      const float *xb = x + (long)i * DH * rowstep + (long)j * DWd * CI;
+      const float *wb = w + ((long)(i * KW + j) * CI) * CO + c0;
+      for (int c = 0; c < CI; c++, wb += CO) {
+        v128_t wv[V];
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(wb + 4 * v);
+        _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) {
+          v128_t s = wasm_f32x4_splat(xb[p * xstep + c]);
+          _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[p][v] = wasm_f32x4_add(acc[p][v], wasm_f32x4_mul(s, wv[v]));
+        }
+      }
+    }
+  }
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) {
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) if (relu) acc[p][v] = wasm_f32x4_max(acc[p][v], zero);
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V - 1; v++) wasm_v128_store(out + p * CO + 4 * v, acc[p][v]);
+    store_n(out + p * CO + 4 * (V - 1), acc[p][V - 1], wl);
+  }
+}
+
+#define FWD_TILE(P, V) fwd_tile<P, V>(xb, xstep, w, bias, o, CO, c0, wl, KH, KW, CI, rowstep, DH, DWd, relu)
+
+EXPORT(conv2d_forward)
+void conv2d_forward(const float *xp, int B, int Hp, int Wp, int CI, const float *w, const float *bias, int KH, int KW, int SH,
+                    int SW, int DH, int DWd, float *out, int OH, int OW, int CO, int relu) {
+  int rowstep = Wp * CI;
+  int xstep = SW * CI;
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < OH; oy++) {
+      const float *xrow = xp + ((long)(b * Hp + oy * SH) * Wp) * CI;
+      float *orow = out + ((long)(b * OH + oy) * OW) * CO;
+      for (int c0 = 0; c0 < CO; c0 += 12) {
+        int width = CO - c0 < 12 ? CO - c0 : 12;
+        int V = (width + 3) / 4;
+        int wl = width - 4 * (V - 1);
+        for (int ox = 0; ox < OW; ox += 4) {
+          int P = OW - ox < 4 ? OW - ox : 4;
+          const float *xb = xrow + (long)ox * xstep;
+          float *o = orow + (long)ox * CO + c0;
+          switch (P * 4 + V) {
+            case 4 * 4 + 3: FWD_TILE(4, 3); break;
+            case 4 * 4 + 2: FWD_TILE(4, 2); break;
+            case 4 * 4 + 1: FWD_TILE(4, 1); break;
+            case 3 * 4 + 3: FWD_TILE(3, 3); break;
+            case 3 * 4 + 2: FWD_TILE(3, 2); break;
+            case 3 * 4 + 1: FWD_TILE(3, 1); break;
+            case 2 * 4 + 3: FWD_TILE(2, 3); break;
+            case 2 * 4 + 2: FWD_TILE(2, 2); break;
+            case 2 * 4 + 1: FWD_TILE(2, 1); break;
+            case 1 * 4 + 3: FWD_TILE(1, 3); break;
+            case 1 * 4 + 2: FWD_TILE(1, 2); break;
+            default: FWD_TILE(1, 1); break;
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Conv2DBackpropInput, as a scatter of each output gradient through the filter:
  *
  *   dxp[b, oy·sh + i·dh, ox·sw + j·dw, c] += Σ_o dy[b,oy,ox,o] · wt[i,j,o,c]
