@@ -5,6 +5,7 @@ import type { CrossStitchCtor, GeneratedModule } from '../lib/optional.js';
 import type { Row } from '../lib/table.js';
 import { pairedRatio, summarize, type Summary } from '../lib/stats.js';
 import { fmtRatio } from '../lib/table.js';
+import { checkPairs, sample, type PairCheck, type Sample, type Timed } from '../lib/disturbance.js';
 
 export interface Counts {
   /** Interleaved repetitions (pairs) per comparison. */
@@ -39,19 +40,37 @@ export function countsFor(quick: boolean): { wasm: Counts; cpu: Counts } {
  * first repetition after a side sat idle runs cold: the PyTorch peer's first one took up to 2×);
  * returns both series in ns.
  */
-export async function interleave(
-  reps: number,
-  a: () => Promise<bigint>,
-  b: () => Promise<bigint>,
-): Promise<{ a: number[]; b: number[] }> {
-  const out = { a: [] as number[], b: [] as number[] };
+export interface Interleaved {
+  a: number[];
+  b: number[];
+  /** Per repetition: CPU accounting and whether it was disturbed (bench/lib/disturbance.ts). */
+  samples: { a: Sample[]; b: Sample[] };
+  /** Which pairs are clean, and whether a verdict may be given. */
+  check: PairCheck;
+}
+
+export async function interleave(reps: number, a: Timed, b: Timed): Promise<Interleaved> {
+  const samples = { a: [] as Sample[], b: [] as Sample[] };
   await a();
   await b();
   for (let i = 0; i < reps; i++) {
-    out.a.push(Number(await a()));
-    out.b.push(Number(await b()));
+    samples.a.push(await sample(a));
+    samples.b.push(await sample(b));
   }
-  return out;
+  const check = checkPairs(samples.a, samples.b);
+  return { a: samples.a.map((s) => s.ns), b: samples.b.map((s) => s.ns), samples, check };
+}
+
+/** The clean pairs only (both repetitions undisturbed); all pairs when too few are clean. */
+export function cleanPairs(r: Interleaved): { a: number[]; b: number[] } {
+  if (r.check.refused) return { a: r.a, b: r.b };
+  return { a: r.check.clean.map((i) => r.a[i]!), b: r.check.clean.map((i) => r.b[i]!) };
+}
+
+/** A note for the table: how many pairs were judged, and the machine's load. */
+export function disturbanceNote(check: PairCheck): string {
+  const load = check.othersCores !== undefined ? `others' load ${check.othersCores.toFixed(2)} cores` : 'no /proc/stat: only collapses detected';
+  return `${check.clean.length}/${check.pairs} clean pairs, ${load}`;
 }
 
 export interface Series {
@@ -93,8 +112,12 @@ export function ratioCell(c: Comparison, digits = 2): string {
   return `${fmtRatio(c.ratio.median, digits)} ${half > 100 ? '±>100%' : `±${half}%`} (best ${fmtRatio(c.best, digits)})`;
 }
 
-/** met/unmet on the median pair ratio; marked noisy when pairs disagree by more than 50%. */
-export function judge(c: Comparison, target: number, better: 'higher' | 'lower'): string {
+/**
+ * met/unmet on the median pair ratio; marked noisy when pairs disagree by more than 50%; refused
+ * ("no verdict: disturbed ...") when too few pairs were clean (`check`).
+ */
+export function judge(c: Comparison, target: number, better: 'higher' | 'lower', check?: PairCheck): string {
+  if (check?.refused) return `no verdict (${check.refused})`;
   const s = status(c.ratio.median, target, better);
   if (c.ratio.spread > 0.5) {
     const b = status(c.best, target, better);

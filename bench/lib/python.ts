@@ -4,6 +4,7 @@
  * runs bench/peers/lenet_pair.py as a long-lived process answering "run N", so its repetitions
  * interleave with tfjs's in one bench run. Never throws for a missing peer: says why instead.
  */
+import { ownPids } from './disturbance.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { repoPath } from './optional.js';
@@ -93,6 +94,11 @@ export class TorchPeer {
 
   constructor(python: string, config: PeerConfig) {
     this.child = spawn(python, [PEER_SCRIPT, '--serve', ...peerArgs(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const pid = this.child.pid;
+    if (pid !== undefined) {
+      ownPids.add(pid);
+      this.child.on('exit', () => ownPids.delete(pid));
+    }
     this.child.stderr.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
@@ -135,10 +141,15 @@ export class TorchPeer {
 
   /** Runs `steps` training steps in the peer; resolves to their elapsed nanoseconds. */
   async run(steps: number): Promise<bigint> {
+    return (await this.runTimed(steps)).ns;
+  }
+
+  /** Like `run`, with the peer's own process CPU time (ns) over those steps. */
+  async runTimed(steps: number): Promise<{ ns: bigint; cpuNs?: number }> {
     this.child.stdin.write(`run ${steps}\n`);
-    const msg = JSON.parse(await this.next()) as { ns?: number; error?: string };
+    const msg = JSON.parse(await this.next()) as { ns?: number; cpuNs?: number; error?: string };
     if (msg.error || typeof msg.ns !== 'number') throw new Error(`PyTorch peer: ${msg.error ?? 'no timing'}`);
-    return BigInt(msg.ns);
+    return { ns: BigInt(msg.ns), ...(typeof msg.cpuNs === 'number' ? { cpuNs: msg.cpuNs } : {}) };
   }
 
   close(): void {

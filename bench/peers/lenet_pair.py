@@ -13,7 +13,7 @@ Modes:
   --profile             profile --steps steps with torch.profiler, print op self-CPU time
   (default)             warm up, time --reps repetitions of --steps steps, print one JSON object
   --serve               stay up and answer lines on stdin, so the harness can interleave runs:
-                          "run N"  -> one JSON line {"steps": N, "ns": <elapsed>}
+                          "run N"  -> one JSON line {"steps": N, "ns": <elapsed>, "cpuNs": <process CPU time>}
                           "quit"   -> exit
 Timings use time.perf_counter_ns; each step ends with loss.item(), which waits for the result.
 """
@@ -187,6 +187,13 @@ class Trainer:
             self.step()
         return time.perf_counter_ns() - t0
 
+    def run_timed(self, steps):
+        """Wall and process CPU time (all threads) of `steps` steps, ns: the bench compares them
+        with the machine's load to tell a disturbed repetition."""
+        c0 = time.process_time_ns()
+        ns = self.run(steps)
+        return ns, time.process_time_ns() - c0
+
 
 def main(argv):
     a = parse_args(argv)
@@ -213,7 +220,8 @@ def main(argv):
                 break
             if parts[0] == "run" and len(parts) == 2 and parts[1].isdigit() and int(parts[1]) > 0:
                 n = int(parts[1])
-                print(json.dumps({"steps": n, "ns": tr.run(n)}), flush=True)
+                ns, cpu_ns = tr.run_timed(n)
+                print(json.dumps({"steps": n, "ns": ns, "cpuNs": cpu_ns}), flush=True)
             else:
                 print(json.dumps({"error": "expected 'run N' or 'quit', got %r" % line.strip()}), flush=True)
         return 0
