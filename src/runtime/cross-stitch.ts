@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CrossStitchInit, CrossStitchMode } from './plan.js';
+import { crossStitchBackwardSimd, crossStitchForwardSimd } from './wasm-kernels/simd-kernels.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -375,6 +376,9 @@ function crossStitchForward(args: { inputs: unknown; backend: unknown; attrs?: u
   const inputs = args.inputs as TensorInfoLike[];
   const perChannel = (args.attrs as { mode: string }).mode === 'channel';
   const n = inputs.length - 1;
+  // On wasm, the SIMD kernels (wasm-kernels/simd) when they load; the loops below otherwise.
+  const simd = crossStitchForwardSimd(args.backend as tf.KernelBackend, inputs.slice(0, n) as tf.TensorInfo[], inputs[n] as tf.TensorInfo, perChannel);
+  if (simd) return simd;
   const shape = inputs[0]!.shape;
   const c = shape[shape.length - 1]!;
   const size = shape.reduce((p, d) => p * d, 1);
@@ -418,6 +422,9 @@ function crossStitchBackward(args: { inputs: unknown; backend: unknown; attrs?: 
   const inputs = args.inputs as TensorInfoLike[];
   const perChannel = (args.attrs as { mode: string }).mode === 'channel';
   const n = (inputs.length - 1) / 2;
+  const ti = inputs as tf.TensorInfo[];
+  const simd = crossStitchBackwardSimd(args.backend as tf.KernelBackend, ti.slice(0, n), ti.slice(n, 2 * n), ti[2 * n]!, perChannel);
+  if (simd) return simd;
   const shape = inputs[0]!.shape;
   const alphaShape = inputs[2 * n]!.shape;
   const c = shape[shape.length - 1]!;

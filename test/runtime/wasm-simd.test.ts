@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels, simdUnavailableReason, useWasmSimdKernels } from '../../src/runtime/wasm-kernels/index.js';
 import { conv2DForwardSimd } from '../../src/runtime/wasm-kernels/simd-kernels.js';
+import { CROSS_STITCH_GRAD_KERNEL, CROSS_STITCH_KERNEL, registerCrossStitchKernels } from '../../src/runtime/cross-stitch.js';
 import { relErr } from './rel-err.js';
 
 function rng(seed: number): () => number {
@@ -257,6 +258,12 @@ describe('MaxPoolGrad and AvgPoolGrad', () => {
     const mode = (['plain', 'ties', 'negative', 'special'] as const)[n % 4]!;
     return { xs, k, s, pad, mode, seed: n + 7 };
   });
+  // The 2×2 stride-2 fast path: odd and even sizes, channel counts around the vector width.
+  for (const [h, w, ch] of [[7, 6, 1], [6, 7, 3], [8, 8, 4], [5, 5, 5], [24, 24, 10], [9, 4, 20]] as const) {
+    for (const mode of ['plain', 'ties', 'negative', 'special'] as const) {
+      cases.push({ xs: [2, h, w, ch], k: [2, 2], s: [2, 2], pad: (h + w) % 2 ? 'same' : 'valid', mode, seed: h * 100 + w * 10 + ch });
+    }
+  }
   function inputFor(c: (typeof cases)[number]): Float32Array {
     const x = values(size(c.xs), c.seed);
     const rr = rng(c.seed + 1);
@@ -316,6 +323,60 @@ describe('Sum over leading axes (bias gradients)', () => {
     expect(tf.sum(tf.tensor([1, 2, 3], [3], 'int32')).dataSync()[0]).toBe(6);
     expect(tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0).arraySync()).toEqual([4, 6]);
     x.dispose();
+  });
+});
+
+describe('cross-stitch forward and backward (channel and scalar modes, N towers)', () => {
+  const r = rng(53);
+  const cases = Array.from({ length: 16 }, (_, t) => {
+    const rank = int(r, 1, 4);
+    const shape = Array.from({ length: rank }, () => int(r, 1, 9));
+    return { n: t % 4 === 3 ? 3 : 2, shape, mode: t % 2 === 0 ? 'channel' : 'scalar', seed: t + 1 };
+  });
+  cases.push({ n: 2, shape: [64, 12, 12, 10], mode: 'channel', seed: 99 }, { n: 2, shape: [64, 50], mode: 'channel', seed: 98 });
+  it.each(cases.map((c) => [`N=${c.n} ${JSON.stringify(c.shape)} ${c.mode}`, c] as const))('%s', (_n, c) => {
+    registerCrossStitchKernels();
+    const C = c.shape[c.shape.length - 1]!;
+    const sz = size(c.shape);
+    const xs = Array.from({ length: c.n }, (_, i) => values(sz, c.seed * 10 + i));
+    const dys = Array.from({ length: c.n }, (_, i) => values(sz, c.seed * 10 + 5 + i));
+    const alphaShape = c.mode === 'channel' ? [c.n, c.n, C] : [c.n, c.n];
+    const alpha = values(size(alphaShape), c.seed * 10 + 9);
+    const A = (i: number, j: number, k: number): number => (c.mode === 'channel' ? alpha[(i * c.n + j) * C + k]! : alpha[i * c.n + j]!);
+    const run = (simd: boolean) => {
+      useWasmSimdKernels(simd);
+      const before = tf.engine().backend.numDataIds();
+      const out = tf.tidy(() => {
+        const xt = xs.map((x) => tf.tensor(x, c.shape));
+        const at = tf.tensor(alpha, alphaShape);
+        const ys = tf.engine().runKernel(CROSS_STITCH_KERNEL, [...xt, at] as unknown as tf.NamedTensorMap, { mode: c.mode }) as unknown as tf.Tensor[];
+        const gs = tf.engine().runKernel(CROSS_STITCH_GRAD_KERNEL, [...dys.map((d) => tf.tensor(d, c.shape)), ...xt, at] as unknown as tf.NamedTensorMap, { mode: c.mode }) as unknown as tf.Tensor[];
+        return [...ys, ...gs].map((t) => t.dataSync() as Float32Array);
+      });
+      expect(tf.engine().backend.numDataIds() - before).toBe(0);
+      return out;
+    };
+    const simd = run(true);
+    const previous = run(false);
+    const rows = sz / C;
+    for (let i = 0; i < c.n; i++) {
+      const y = new Float64Array(sz);
+      const dx = new Float64Array(sz);
+      for (let e = 0; e < sz; e++)
+        for (let j = 0; j < c.n; j++) {
+          y[e]! += A(i, j, e % C) * xs[j]![e]!;
+          dx[e]! += A(j, i, e % C) * dys[j]![e]!;
+        }
+      expect(relErr(simd[i]!, y), `y${i}`).toBeLessThan(1e-6);
+      expect(relErr(simd[c.n + i]!, dx), `dx${i}`).toBeLessThan(1e-6);
+    }
+    const da = new Float64Array(size(alphaShape));
+    for (let i = 0; i < c.n; i++)
+      for (let j = 0; j < c.n; j++)
+        for (let row = 0; row < rows; row++)
+          for (let k = 0; k < C; k++) da[c.mode === 'channel' ? (i * c.n + j) * C + k : i * c.n + j]! += dys[i]![row * C + k]! * xs[j]![row * C + k]!;
+    expect(relErr(simd[2 * c.n]!, da), 'dα vs float64').toBeLessThan(2e-6);
+    for (let k = 0; k < simd.length; k++) expect(relErr(simd[k]!, previous[k]!), `output ${k} vs previous`).toBeLessThan(2e-6);
   });
 });
 

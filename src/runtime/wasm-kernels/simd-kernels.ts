@@ -180,3 +180,90 @@ export function conv2DForwardSimd({ inputs, backend, attrs }: KernelArgs): tf.Te
   if (padded) wb.disposeData(padded.dataId);
   return out;
 }
+
+/** The SIMD module and α as one row of C weights per (i, j) (scalar mode: expanded into scratch). */
+function alphaRows(wb: WasmBackendLike, alpha: tf.TensorInfo, n: number, c: number, perChannel: boolean, made: tf.TensorInfo[]): number {
+  if (perChannel) return ptr(wb, alpha);
+  const rows = scratch(wb, n * n * c);
+  made.push(rows);
+  const src = wb.typedArrayFromHeap(alpha) as Float32Array;
+  const dst = wb.typedArrayFromHeap(rows) as Float32Array;
+  for (let ij = 0; ij < n * n; ij++) dst.fill(src[ij]!, ij * c, (ij + 1) * c);
+  return ptr(wb, rows);
+}
+
+/** Every activation has `shape` (rank ≥ 1), everything is float32 and readable. */
+function crossStitchFits(wb: WasmBackendLike, activations: readonly tf.TensorInfo[], alpha: tf.TensorInfo): boolean {
+  const shape = activations[0]!.shape;
+  const same = (t: tf.TensorInfo): boolean => t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  return shape.length >= 1 && shape[shape.length - 1]! > 0 && activations.every(same) && readable(wb, ...activations, alpha);
+}
+
+/**
+ * The cross-stitch forward of channel and scalar modes, y_i = Σ_j α_ij ⊙ x_j, for the junction
+ * layer to call (src/runtime/cross-stitch.ts): the outputs, or undefined to take its own path.
+ */
+export function crossStitchForwardSimd(backend: tf.KernelBackend, xs: readonly tf.TensorInfo[], alpha: tf.TensorInfo, perChannel: boolean): tf.TensorInfo[] | undefined {
+  const wb = backend as WasmBackendLike;
+  if (typeof wb.makeOutput !== 'function' || typeof wb.typedArrayFromHeap !== 'function') return undefined;
+  const simd = simdFor(wb);
+  const shape = xs[0]!.shape;
+  if (!simd || !crossStitchFits(wb, xs, alpha)) return undefined;
+  const n = xs.length;
+  const c = shape[shape.length - 1]!;
+  const rows = shape.reduce((p, d) => p * d, 1) / c;
+  const outs = xs.map(() => wb.makeOutput([...shape], 'float32'));
+  const made: tf.TensorInfo[] = [];
+  const a = alphaRows(wb, alpha, n, c, perChannel, made);
+  if (n === 2) simd.cs_forward2(ptr(wb, xs[0]!), ptr(wb, xs[1]!), a, ptr(wb, outs[0]!), ptr(wb, outs[1]!), rows, c);
+  else for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) simd.cs_axpy(ptr(wb, xs[j]!), a + 4 * (i * n + j) * c, ptr(wb, outs[i]!), rows, c, j > 0 ? 1 : 0);
+  for (const t of made) wb.disposeData(t.dataId);
+  return outs;
+}
+
+/**
+ * The cross-stitch backward of channel and scalar modes: dx_j = Σ_i α_ij ⊙ dy_i and
+ * dα_ij = Σ dy_i ⊙ x_j (per channel, or summed over channels in scalar mode); outputs
+ * [dx_0..dx_{N−1}, dα], or undefined to take the junction layer's own path.
+ */
+export function crossStitchBackwardSimd(
+  backend: tf.KernelBackend,
+  dys: readonly tf.TensorInfo[],
+  xs: readonly tf.TensorInfo[],
+  alpha: tf.TensorInfo,
+  perChannel: boolean,
+): tf.TensorInfo[] | undefined {
+  const wb = backend as WasmBackendLike;
+  if (typeof wb.makeOutput !== 'function' || typeof wb.typedArrayFromHeap !== 'function') return undefined;
+  const simd = simdFor(wb);
+  const shape = xs[0]!.shape;
+  if (!simd || !crossStitchFits(wb, [...dys, ...xs], alpha)) return undefined;
+  const n = xs.length;
+  const c = shape[shape.length - 1]!;
+  const rows = shape.reduce((p, d) => p * d, 1) / c;
+  const dxs = xs.map(() => wb.makeOutput([...shape], 'float32'));
+  const dAlpha = wb.makeOutput([...alpha.shape], 'float32');
+  const sums = scratch(wb, n * n * c);
+  const part = scratch(wb, 4 * c);
+  const made: tf.TensorInfo[] = [sums, part];
+  const a = alphaRows(wb, alpha, n, c, perChannel, made);
+  simd.zero_f32(ptr(wb, sums), n * n * c);
+  if (n === 2) {
+    simd.cs_backward2(ptr(wb, dys[0]!), ptr(wb, dys[1]!), ptr(wb, xs[0]!), ptr(wb, xs[1]!), a, ptr(wb, dxs[0]!), ptr(wb, dxs[1]!), ptr(wb, sums), ptr(wb, part), rows, c);
+  } else {
+    for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) simd.cs_axpy(ptr(wb, dys[i]!), a + 4 * (i * n + j) * c, ptr(wb, dxs[j]!), rows, c, i > 0 ? 1 : 0);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) simd.cs_dot(ptr(wb, dys[i]!), ptr(wb, xs[j]!), ptr(wb, sums) + 4 * (i * n + j) * c, ptr(wb, part), rows, c);
+  }
+  const s = wb.typedArrayFromHeap(sums) as Float32Array;
+  const da = wb.typedArrayFromHeap(dAlpha) as Float32Array;
+  if (perChannel) da.set(s.subarray(0, n * n * c));
+  else {
+    for (let ij = 0; ij < n * n; ij++) {
+      let total = 0;
+      for (let k = 0; k < c; k++) total += s[ij * c + k]!;
+      da[ij] = total;
+    }
+  }
+  for (const t of made) wb.disposeData(t.dataId);
+  return [...dxs, dAlpha];
+}

@@ -23,6 +23,10 @@ export interface SimdExports {
   pad_nhwc(src: number, b: number, h: number, w: number, c: number, dst: number, hp: number, wp: number, top: number, left: number): void;
   crop_nhwc(src: number, b: number, hp: number, wp: number, c: number, top: number, left: number, dst: number, h: number, w: number): void;
   zero_f32(p: number, n: number): void;
+  cs_forward2(x0: number, x1: number, alpha: number, y0: number, y1: number, rows: number, c: number): void;
+  cs_axpy(x: number, a: number, y: number, rows: number, c: number, accumulate: number): void;
+  cs_dot(g: number, x: number, out: number, part: number, rows: number, c: number): void;
+  cs_backward2(g0: number, g1: number, x0: number, x1: number, alpha: number, d0: number, d1: number, s: number, part: number, rows: number, c: number): void;
   swap_filter_channels(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
 }
 

@@ -284,9 +284,60 @@ void conv2d_backprop_input(const float *dy, int B, int OH, int OW, int CO, const
  * dy. Two passes over the window per vector of 4 channels: find (value, index) of the maximum,
  * then add dy where the index matches (no scalar scatter). dx is zeroed by this kernel.
  * ------------------------------------------------------------------------------------------- */
+/* The common 2×2, stride-2, unpadded pooling: windows tile the input without overlap, so every
+ * covered element of dx is written exactly once (dy or 0) and no zeroing pass is needed but for
+ * an odd last row or column. Same rule: first maximum in row-major order, strict > from −∞. */
+static void max_pool_grad_2x2(const float *x, const float *dy, float *dx, int B, int H, int W, int C, int OH, int OW) {
+  long rowC = (long)W * C;
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < OH; oy++) {
+      const float *x0 = x + ((long)(b * H + 2 * oy) * W) * C;
+      float *d0 = dx + ((long)(b * H + 2 * oy) * W) * C;
+      const float *g = dy + ((long)(b * OH + oy) * OW) * C;
+      for (int ox = 0; ox < OW; ox++) {
+        long p = (long)2 * ox * C;
+        for (int c0 = 0; c0 < C; c0 += 4) {
+          int wl = C - c0 < 4 ? C - c0 : 4;
+          long q = p + c0;
+          v128_t v0 = wasm_v128_load(x0 + q), v1 = wasm_v128_load(x0 + q + C);
+          v128_t v2 = wasm_v128_load(x0 + q + rowC), v3 = wasm_v128_load(x0 + q + rowC + C);
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t h0 = wasm_f32x4_gt(v0, best);
+          best = wasm_v128_bitselect(v0, best, h0);
+          v128_t h1 = wasm_f32x4_gt(v1, best);
+          best = wasm_v128_bitselect(v1, best, h1);
+          v128_t h2 = wasm_f32x4_gt(v2, best);
+          best = wasm_v128_bitselect(v2, best, h2);
+          v128_t h3 = wasm_f32x4_gt(v3, best);
+          /* the winner is the last position that raised the maximum */
+          v128_t w3 = h3;
+          v128_t w2 = wasm_v128_andnot(h2, h3);
+          v128_t w1 = wasm_v128_andnot(h1, wasm_v128_or(h2, h3));
+          v128_t w0 = wasm_v128_andnot(h0, wasm_v128_or(h1, wasm_v128_or(h2, h3)));
+          v128_t gv = wasm_v128_load(g + (long)ox * C + c0);
+          store_n(d0 + q, wasm_v128_and(gv, w0), wl);
+          store_n(d0 + q + C, wasm_v128_and(gv, w1), wl);
+          store_n(d0 + q + rowC, wasm_v128_and(gv, w2), wl);
+          store_n(d0 + q + rowC + C, wasm_v128_and(gv, w3), wl);
+        }
+      }
+      /* an odd last column */
+      for (int col = 2 * OW; col < W; col++) {
+        for (int k = 0; k < 2; k++) __builtin_memset(d0 + k * rowC + (long)col * C, 0, (unsigned long)C * sizeof(float));
+      }
+    }
+    /* an odd last row */
+    for (int row = 2 * OH; row < H; row++) __builtin_memset(dx + ((long)(b * H + row) * W) * C, 0, (unsigned long)rowC * sizeof(float));
+  }
+}
+
 EXPORT(max_pool_grad)
 void max_pool_grad(const float *x, const float *dy, float *dx, int B, int H, int W, int C, int OH, int OW, int KH, int KW,
                    int SH, int SW, int DH, int DWd, int top, int left) {
+  if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DWd == 1 && top == 0 && left == 0 && 2 * OH <= H && 2 * OW <= W) {
+    max_pool_grad_2x2(x, dy, dx, B, H, W, C, OH, OW);
+    return;
+  }
   __builtin_memset(dx, 0, (unsigned long)B * H * W * C * sizeof(float));
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
@@ -438,5 +489,96 @@ void swap_filter_channels(const float *w, int KH, int KW, int CI, int CO, float 
     float *d = out + (long)k * CI * CO;
     for (int c = 0; c < CI; c++)
       for (int o = 0; o < CO; o++) d[o * CI + c] = s[c * CO + o];
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Cross-stitch (channel mode; scalar mode passes α expanded per channel): N activations of
+ * `rows` rows of C channels, α_ij a row of C weights at alpha + (i·N + j)·C.
+ *
+ *   forward   y_i  = Σ_j α_ij ⊙ x_j
+ *   backward  dx_j = Σ_i α_ij ⊙ dy_i,   dα_ij = Σ_rows dy_i ⊙ x_j
+ *
+ * Two towers (the common case) in one pass each way: every input read once, every output written
+ * once. Any N: cs_axpy and cs_dot, pairwise. dα sums are two-level: partial sums over blocks of 64
+ * rows (`part`, C floats of scratch), added into `out`.
+ * ------------------------------------------------------------------------------------------- */
+EXPORT(cs_forward2)
+void cs_forward2(const float *x0, const float *x1, const float *alpha, float *y0, float *y1, int rows, int C) {
+  const float *a00 = alpha, *a01 = alpha + C, *a10 = alpha + 2 * C, *a11 = alpha + 3 * C;
+  for (int r = 0; r < rows; r++) {
+    long o = (long)r * C;
+    for (int k = 0; k < C; k += 4) {
+      int wl = C - k < 4 ? C - k : 4;
+      v128_t u = wasm_v128_load(x0 + o + k), v = wasm_v128_load(x1 + o + k);
+      v128_t p = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a00 + k), u), wasm_f32x4_mul(wasm_v128_load(a01 + k), v));
+      v128_t q = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a10 + k), u), wasm_f32x4_mul(wasm_v128_load(a11 + k), v));
+      store_n(y0 + o + k, p, wl);
+      store_n(y1 + o + k, q, wl);
+    }
+  }
+}
+
+/* y (+)= a ⊙ x, rows × C (a: one row of C weights). */
+EXPORT(cs_axpy)
+void cs_axpy(const float *x, const float *a, float *y, int rows, int C, int accumulate) {
+  for (int r = 0; r < rows; r++) {
+    long o = (long)r * C;
+    for (int k = 0; k < C; k += 4) {
+      int wl = C - k < 4 ? C - k : 4;
+      v128_t t = wasm_f32x4_mul(wasm_v128_load(a + k), wasm_v128_load(x + o + k));
+      if (accumulate) t = wasm_f32x4_add(t, load_n(y + o + k, wl));
+      store_n(y + o + k, t, wl);
+    }
+  }
+}
+
+/* out[k] += Σ_rows g[r,k]·x[r,k] (two-level: blocks of 64 rows into `part`). */
+EXPORT(cs_dot)
+void cs_dot(const float *g, const float *x, float *out, float *part, int rows, int C) {
+  for (int r0 = 0; r0 < rows; r0 += 64) {
+    int r1 = rows - r0 < 64 ? rows : r0 + 64;
+    __builtin_memset(part, 0, (unsigned long)C * sizeof(float));
+    for (int r = r0; r < r1; r++) {
+      long o = (long)r * C;
+      for (int k = 0; k < C; k += 4) {
+        int wl = C - k < 4 ? C - k : 4;
+        v128_t t = wasm_f32x4_mul(wasm_v128_load(g + o + k), wasm_v128_load(x + o + k));
+        store_n(part + k, wasm_f32x4_add(load_n(part + k, wl), t), wl);
+      }
+    }
+    for (int k = 0; k < C; k += 4) {
+      int wl = C - k < 4 ? C - k : 4;
+      store_n(out + k, wasm_f32x4_add(load_n(out + k, wl), load_n(part + k, wl)), wl);
+    }
+  }
+}
+
+/* Two towers: dx0, dx1 and the four dα rows (into s: 4·C floats, zeroed by the caller). */
+EXPORT(cs_backward2)
+void cs_backward2(const float *g0, const float *g1, const float *x0, const float *x1, const float *alpha, float *d0, float *d1,
+                  float *s, float *part, int rows, int C) {
+  const float *a00 = alpha, *a01 = alpha + C, *a10 = alpha + 2 * C, *a11 = alpha + 3 * C;
+  for (int r0 = 0; r0 < rows; r0 += 64) {
+    int r1 = rows - r0 < 64 ? rows : r0 + 64;
+    __builtin_memset(part, 0, (unsigned long)4 * C * sizeof(float));
+    for (int r = r0; r < r1; r++) {
+      long o = (long)r * C;
+      for (int k = 0; k < C; k += 4) {
+        int wl = C - k < 4 ? C - k : 4;
+        v128_t p = wasm_v128_load(g0 + o + k), q = wasm_v128_load(g1 + o + k);
+        v128_t u = wasm_v128_load(x0 + o + k), v = wasm_v128_load(x1 + o + k);
+        store_n(d0 + o + k, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a00 + k), p), wasm_f32x4_mul(wasm_v128_load(a10 + k), q)), wl);
+        store_n(d1 + o + k, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a01 + k), p), wasm_f32x4_mul(wasm_v128_load(a11 + k), q)), wl);
+        store_n(part + k, wasm_f32x4_add(load_n(part + k, wl), wasm_f32x4_mul(p, u)), wl);
+        store_n(part + C + k, wasm_f32x4_add(load_n(part + C + k, wl), wasm_f32x4_mul(p, v)), wl);
+        store_n(part + 2 * C + k, wasm_f32x4_add(load_n(part + 2 * C + k, wl), wasm_f32x4_mul(q, u)), wl);
+        store_n(part + 3 * C + k, wasm_f32x4_add(load_n(part + 3 * C + k, wl), wasm_f32x4_mul(q, v)), wl);
+      }
+    }
+    for (int k = 0; k < 4 * C; k += 4) {
+      int wl = 4 * C - k < 4 ? 4 * C - k : 4;
+      store_n(s + k, wasm_f32x4_add(load_n(s + k, wl), load_n(part + k, wl)), wl);
+    }
   }
 }
