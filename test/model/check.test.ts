@@ -35,6 +35,29 @@ const lenet = (task: string, extra = '') => `
     head: { units: 10, activation: softmax }
     loss: categoricalCrossentropy`;
 
+describe('every problem at once', () => {
+  it('a misspelt key (schema) and a missing junction layer (semantic) are reported in one round', () => {
+    const text = [
+      'version: 1',
+      'name: Pair',
+      'input: { shape: [4] }',
+      'towers:',
+      '  a: { layers: [{ type: dense, name: fc1, units: 2, activaton: relu }], head: { units: 1 }, loss: meanSquaredError }',
+      '  b: { layers: [{ type: dense, name: fc1, units: 2 }], head: { units: 1 }, loss: meanSquaredError }',
+      'crossStitch:',
+      '  - { name: j, after: fc9 }',
+      '',
+    ].join('\n');
+    const codes = check(text).diagnostics.map((d) => `${d.line}:${d.code}`);
+    expect(codes).toEqual(['5:unknown-property', '8:unknown-layer']);
+  });
+
+  it('after a schema error the semantic checks cannot read around (a wrong type), only the schema errors', () => {
+    const text = pair(`${lenet('a')}${lenet('b')}`, 'crossStitch:\n  - { name: j, after: fc9, mode: 7 }');
+    expect(check(text).diagnostics.map((d) => d.code)).not.toContain('unknown-layer');
+  });
+});
+
 describe('names', () => {
   it('only spec version 1 is read', () => {
     expectAt(

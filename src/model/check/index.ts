@@ -12,7 +12,7 @@
  *   training.ts   training and data sections, with their defaults
  */
 import type { LayerRegistry } from '../../layers/kind.js';
-import { hasErrors, type Diagnostic } from '../../spec/diagnostic.js';
+import { compareDiagnostics, fromPointer, hasErrors, type Diagnostic } from '../../spec/diagnostic.js';
 import type { SpecDocument } from '../../spec/document.js';
 import type { MtlSpec } from '../../spec/spec-types.generated.js';
 import { validateSchema } from '../../spec/validate-schema.js';
@@ -33,8 +33,39 @@ export interface CheckResult {
 /** Schema validation, then (when the spec is schema-valid) the semantic checks. Never throws for any data. */
 export function checkModel(document: SpecDocument, registry: LayerRegistry): CheckResult {
   const schemaDiagnostics = validateSchema(document, registry);
-  if (hasErrors(schemaDiagnostics)) return { diagnostics: schemaDiagnostics };
+  if (hasErrors(schemaDiagnostics)) return { diagnostics: withSemanticErrors(schemaDiagnostics, document, registry) };
   return checkSpec(document.data as MtlSpec, document, registry);
+}
+
+/** Schema errors after which the rest of the spec still has its schema's types (the key is extra). */
+const SKIPPABLE_SCHEMA_ERRORS = new Set(['unknown-property']);
+
+/**
+ * Every problem at once: when the schema errors are only keys the schema does not know (a misspelt
+ * property), the semantic checks run on
+ * the spec without those keys, and their findings are reported too, instead of after the next round.
+ */
+function withSemanticErrors(schemaDiagnostics: Diagnostic[], document: SpecDocument, registry: LayerRegistry): Diagnostic[] {
+  const errors = schemaDiagnostics.filter((d) => d.severity === 'error');
+  if (!errors.every((d) => SKIPPABLE_SCHEMA_ERRORS.has(d.code))) return schemaDiagnostics;
+  const data = structuredClone(document.data) as unknown;
+  for (const d of errors) {
+    if (d.code !== 'unknown-property') continue;
+    const segments = fromPointer(d.path);
+    const key = segments.pop();
+    let node = data as Record<string, unknown> | undefined;
+    for (const s of segments) node = node?.[s] as Record<string, unknown> | undefined;
+    if (node && typeof node === 'object' && key !== undefined) delete node[key];
+  }
+  if (!validateSchema({ ...document, data }, registry).every((d) => d.severity !== 'error' || SKIPPABLE_SCHEMA_ERRORS.has(d.code))) return schemaDiagnostics;
+  let semantic: Diagnostic[];
+  try {
+    semantic = checkSpec(data as MtlSpec, { ...document, data }, registry).diagnostics;
+  } catch {
+    return schemaDiagnostics; // the semantic checks are only promised schema-valid data
+  }
+  const seen = new Set(schemaDiagnostics.map((d) => `${d.code} ${d.path}`));
+  return [...schemaDiagnostics, ...semantic.filter((d) => d.severity === 'error' && !seen.has(`${d.code} ${d.path}`))].sort(compareDiagnostics);
 }
 
 /** The semantic checks of a spec the schema accepted. */

@@ -131,6 +131,12 @@ export async function loadOptimizerWeights(dir: string, group: string): Promise<
       // Slots are named after the variable, which tfjs may have suffixed (`kernel_1`) when the
       // model was built more than once in the process; the shape must fit either way.
       const weight = s.name.slice(0, s.name.lastIndexOf('/'));
+      // Only slots of layer weights (`layer/weight/slot`) can be checked against the model;
+      // uncertainty weighting's log σ² are variables of their own.
+      if (!weight.includes('/')) {
+        bytes += 4 * s.shape.reduce((a, b) => a * b, 1);
+        continue;
+      }
       const shape = modelShapes.get(weight) ?? modelShapes.get(weight.replace(/_\d+$/, ''));
       if (shape ? !tf.util.arraysEqual(shape, s.shape) : ![...modelShapes.values()].some((m) => tf.util.arraysEqual(m, s.shape))) {
         throw bad(`'${s.name}' has shape [${s.shape.join(', ')}], ${shape ? `the weight's is [${shape.join(', ')}]` : 'which no weight of the checkpoint model has'}`);

@@ -3,9 +3,10 @@
  * what `mtlc train` calls. Returns the exit code: 0 ok, 1 bad data / diverged, 2 usage or an unreadable file,
  * 3 backend unavailable. A user's mistake prints one located message, never a stack trace.
  */
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BackendUnavailableError, UnknownBackendError, parseBackendChoice } from '../backend.js';
+import { BackendUnavailableError, UnknownBackendError, parseBackendChoice, selectBackend } from '../backend.js';
 import { DataError } from '../data/types.js';
 import { ModelFileError } from '../io/index.js';
 import type { TrainingPlan } from '../plan.js';
@@ -13,7 +14,7 @@ import { WeightShapeError } from './checkpoint.js';
 import { kebabCase } from '../naming.js';
 import { parseArgsOptions, trainingHelp } from './flags.js';
 import { TrainingError, formatAlphas, trainModel } from './loop.js';
-import { RunFileError } from './run-files.js';
+import { RunFileError, prepareRunFolder } from './run-files.js';
 import type { ModelBuilder, ProgressSink, TrainOptions } from './types.js';
 
 export interface TrainingCliIO {
@@ -104,7 +105,12 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
     const single = values['single-task'] as string | undefined;
     if (single !== undefined) options.singleTask = single;
     const workers = positiveInt('--workers', values['workers'] as string | undefined);
-    if (workers !== undefined) options.workers = workers;
+    if (workers !== undefined) {
+      // Each worker holds a copy of the model and needs a core; more threads only add copies.
+      const cores = availableParallelism();
+      if (workers > cores) throw new TrainingError(`--workers ${workers}: this machine has ${cores} core(s); use at most --workers ${cores}`);
+      options.workers = workers;
+    }
     const init = values['init-from'] as string[] | undefined;
     if (init) options.initFrom = init.map((d) => path.resolve(io.cwd, d));
     // A --data file with the built-in format in the spec: fields named after the input and tasks.
@@ -112,6 +118,31 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
       dataPath && plan.data.format === 'multimnist'
         ? { ...effectivePlan, data: { format: dataPath.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl', path: path.resolve(io.cwd, dataPath), input: plan.input.name, targets: Object.fromEntries(plan.tasks.map((t) => [t.name, t.name])) } }
         : effectivePlan;
+    // The backend first (an unavailable one is exit 3 whatever the run folder holds), then the
+    // run folder: continued (--resume), discarded (--restart), or refused.
+    await selectBackend(options.backend, { defaultChoice: plan.backend });
+    // A folder holding a run is continued (--resume), discarded (--restart), or refused.
+    const prepared = await prepareRunFolder(out, { resume: options.resume === true, restart: Boolean(values['restart']) }, {
+      epochs: options.epochs ?? plan.epochs,
+      given: {
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+        ...(options.singleTask !== undefined ? { singleTask: options.singleTask } : {}),
+        ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      },
+    });
+    // Resuming continues the run as it was: what the flags did not say comes from the run.
+    if (prepared.kept) {
+      options.seed = prepared.kept.seed;
+      options.batchSize = prepared.kept.batchSize;
+      if (prepared.kept.singleTask !== undefined) options.singleTask = prepared.kept.singleTask;
+      if (prepared.kept.workers !== undefined) options.workers = prepared.kept.workers;
+    }
+    if (prepared.done) {
+      io.stdout(`${prepared.done}\n`);
+      return 0;
+    }
+    if (prepared.note && !options.quiet) io.stderr(`${prepared.note}\n`);
     const result = await trainModel(planForRun, build, options);
     const last = result.history[result.history.length - 1];
     if (last) {

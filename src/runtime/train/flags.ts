@@ -36,6 +36,11 @@ export const TRAINING_FLAGS: readonly TrainingFlag[] = [
   { name: 'backend', value: 'B', description: 'gpu | node | wasm | cpu | auto', defaultText: (plan) => `${plan.backend}; env MTLC_BACKEND` },
   { name: 'out', value: 'DIR', description: 'run directory', defaultText: (plan) => `runs/${kebabCase(plan.modelName)}/`, cliDefaultText: 'runs/<kebab-name>/' },
   { name: 'resume', description: 'continue from the last checkpoint in --out' },
+  {
+    name: 'restart',
+    description: 'discard the run in --out and train from scratch',
+    more: '(without --resume or --restart, a folder that holds a run is refused)',
+  },
   { name: 'seed', value: 'N', description: 'random seed', defaultText: (plan) => String(plan.seed) },
   { name: 'single-task', value: 'TASK', description: 'train one tower alone (other losses off, α frozen to identity)' },
   { name: 'init-from', value: 'DIR', multiple: true, description: 'load towers from a run directory by layer name (repeatable)' },

@@ -383,14 +383,17 @@ export function checkpointState(text: string, file: string): Record<string, unkn
       if (rng.length !== 4 || rng.every((x) => x === 0) || rng.some((x) => x >= 2 ** 32)) throw new Shape('state.rng: expected four 32-bit integers, not all 0');
       const logVariance = optional(o, 'logVariance', 'state', numbers);
       const singleTask = optional(o, 'singleTask', 'state', str);
+      const epoch = int(o['epoch'], 'state.epoch', 0);
+      const history = list(o['history'], 'state.history', epochRecord);
+      if (history.length !== epoch || history.some((h, i) => h.epoch !== i + 1)) throw new Shape(`state.epoch: ${epoch}, but the history holds epochs ${history.map((h) => h.epoch).join(', ') || 'none'}`);
       return {
         version: 1,
         modelName: str(o['modelName'], 'state.modelName'),
         specHash: str(o['specHash'], 'state.specHash'),
-        epoch: int(o['epoch'], 'state.epoch', 0),
+        epoch,
         seed: int(o['seed'], 'state.seed', 0),
         rng,
-        history: list(o['history'], 'state.history', epochRecord),
+        history,
         lossHistory: list(o['lossHistory'], 'state.lossHistory', numbers),
         ...(logVariance ? { logVariance } : {}),
         ...(singleTask !== undefined ? { singleTask } : {}),
@@ -403,4 +406,87 @@ export function checkpointState(text: string, file: string): Record<string, unkn
     },
     'a checkpoint state',
   );
+}
+
+/**
+ * What a training run is asked to be. `given` are the values set explicitly (flags or options):
+ * on `--resume` they must equal the run's (they change its meaning), and those not given are
+ * taken from the run.
+ */
+export interface RunRequest {
+  epochs: number;
+  given: { seed?: number; batchSize?: number; singleTask?: string; workers?: number };
+}
+
+/** The run's own values, for a resume that did not give them. */
+export interface RunKept {
+  seed: number;
+  batchSize: number;
+  singleTask?: string;
+  workers?: number;
+}
+
+/** Files and folders a run writes (and `--restart` removes). */
+const RUN_ENTRIES = [RUN_FILE, METRICS_FILE, ALPHAS_FILE, 'report.html', CHECKPOINT_DIR, `${CHECKPOINT_DIR}.old`, MODEL_DIR];
+const TEMP_ENTRY = /^\.(checkpoint-tmp-|run\.json\.tmp-|metrics\.jsonl\.tmp-|alphas\.json\.tmp-|report\.html\.tmp-)/;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Before training into `out`: a folder holding a run is never overwritten silently. Without
+ * `resume` or `restart` it is refused; `restart` removes the old run's records first; `resume`
+ * refuses options that would change the run's meaning (naming them) and says when the checkpoint
+ * already has the epochs asked for (`done`: nothing to train) or more (refused).
+ */
+export async function prepareRunFolder(out: string, mode: { resume: boolean; restart: boolean }, request: RunRequest): Promise<{ done?: string; note?: string; kept?: RunKept }> {
+  if (mode.resume && mode.restart) throw new RunFileError(out, '--resume continues the run in --out and --restart discards it; give one of them');
+  const present: string[] = [];
+  for (const e of RUN_ENTRIES) if (await exists(path.join(out, e))) present.push(e);
+  if (present.length === 0) return {};
+  const info = await readRunInfo(out).catch((e: unknown) => {
+    if (mode.restart) return undefined; // a corrupt run is discarded all the same
+    throw e;
+  });
+  const metrics = await readMetrics(out).catch(() => undefined);
+  const what = `${metrics?.length ?? 0} epoch(s)${info ? `, seed ${info.seed}, batch size ${info.batchSize}` : ''}`;
+  if (mode.restart) {
+    const names = await fs.readdir(out);
+    for (const e of [...RUN_ENTRIES, ...names.filter((n) => TEMP_ENTRY.test(n))]) await fs.rm(path.join(out, e), { recursive: true, force: true });
+    return { note: `restart: removed the previous run in ${out} (${what})` };
+  }
+  if (!mode.resume) {
+    throw new RunFileError(out, `${out} already holds a training run (${what}); pass --resume to continue it, --restart to discard it and train from scratch, or another --out`);
+  }
+  let kept: RunKept | undefined;
+  if (info) {
+    const g = request.given;
+    const changed: string[] = [];
+    if (g.seed !== undefined && info.seed !== g.seed) changed.push(`--seed ${g.seed} (the run's is ${info.seed})`);
+    if (g.batchSize !== undefined && info.batchSize !== g.batchSize) changed.push(`--batch-size ${g.batchSize} (the run's is ${info.batchSize})`);
+    if (g.singleTask !== undefined && info.singleTask !== g.singleTask) changed.push(`--single-task ${g.singleTask} (the run trained ${info.singleTask ? `task ${info.singleTask} alone` : 'every task'})`);
+    if (g.workers !== undefined && info.workers !== undefined && info.workers !== g.workers) changed.push(`--workers ${g.workers} (the run's is ${info.workers})`);
+    if (changed.length > 0) {
+      throw new RunFileError(out, `--resume would change the run in ${out}: ${changed.join(', ')}; drop those flags to continue it as it was, or train into another --out (or --restart)`);
+    }
+    kept = { seed: info.seed, batchSize: info.batchSize, ...(info.singleTask !== undefined ? { singleTask: info.singleTask } : {}), ...(info.workers !== undefined ? { workers: info.workers } : {}) };
+  }
+  for (const dir of [path.join(out, CHECKPOINT_DIR), path.join(out, `${CHECKPOINT_DIR}.old`)]) {
+    const file = path.join(dir, 'state.json');
+    const text = await readRunText(file, 'checkpoint state');
+    if (text === undefined) continue;
+    const { epoch } = checkpointState(text, file);
+    if (epoch > request.epochs) {
+      throw new RunFileError(file, `--resume: the checkpoint in ${dir} is after epoch ${epoch}, past the ${request.epochs} epoch(s) asked for; pass --epochs ${epoch + 1} or more to train further`);
+    }
+    if (epoch === request.epochs) return { done: `the run in ${out} already has ${epoch} epoch(s); nothing to train (pass --epochs ${epoch + 1} or more to train further)` };
+    break;
+  }
+  return kept ? { kept } : {};
 }

@@ -1,0 +1,135 @@
+/**
+ * A run folder is never silently lost or lied about: training into one that holds a run needs
+ * --resume (continue) or --restart (discard); --resume refuses flags that would change the run
+ * and keeps the run's values for those not given; a checkpoint at or past the epochs asked for
+ * says so; --workers is bounded by the cores. Through runTrainingCli (what `mtlc train` and a
+ * generated train.ts run), on the tiny cpu model.
+ */
+import { availableParallelism } from 'node:os';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTrainingCli } from 'mtlc/runtime';
+import { tinyBuild, tinyPlan } from './train-helpers.js';
+
+const fixtures = path.join(import.meta.dirname, '..', 'fixtures', 'data');
+const plan = tinyPlan({ data: { format: 'jsonl', path: path.join(fixtures, 'tiny.jsonl'), input: 'x', targets: { a: 'a', b: 'b' } } });
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(path.join(tmpdir(), 'mtlc-run-safety-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function train(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runTrainingCli(plan, tinyBuild, ['--quiet', ...args], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), isTTY: false, cwd });
+  return { code, out, err };
+}
+
+/** Every file of a folder with its bytes and mtime: "unchanged" means all of these. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = `${statSync(p).mtimeMs}:${readFileSync(p).toString('base64')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+let run = '';
+beforeAll(async () => {
+  const cwd = tmp();
+  run = path.join(cwd, 'run');
+  const r = await train(['--out', run, '--epochs', '2', '--seed', '3'], cwd);
+  expect(r.err).toBe('');
+  expect(r.code).toBe(0);
+  writeFileSync(path.join(run, 'report.html'), '<p>old report</p>');
+});
+
+const copy = (): string => {
+  const d = path.join(tmp(), 'run');
+  cpSync(run, d, { recursive: true, preserveTimestamps: true });
+  return d;
+};
+
+describe('an existing run folder', () => {
+  it('training into it without --resume or --restart: exit 2, nothing changed', async () => {
+    const d = copy();
+    const before = snapshot(d);
+    const r = await train(['--out', d], path.dirname(d));
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: ${d} already holds a training run (2 epoch(s), seed 3, batch size 8); pass --resume to continue it, --restart to discard it and train from scratch, or another --out\n`);
+    expect(snapshot(d)).toEqual(before);
+  });
+
+  it('--restart discards it (the stale report too) and trains from scratch', async () => {
+    const d = copy();
+    const r = await train(['--out', d, '--restart', '--epochs', '1'], path.dirname(d));
+    expect(r.code).toBe(0);
+    expect(existsSync(path.join(d, 'report.html'))).toBe(false);
+    expect(readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(readFileSync(path.join(d, 'run.json'), 'utf8'))).toMatchObject({ seed: plan.seed });
+  });
+
+  it('--resume with flags that change the run: exit 2 naming each, nothing changed', async () => {
+    const d = copy();
+    const before = snapshot(d);
+    const r = await train(['--out', d, '--resume', '--epochs', '3', '--seed', '7', '--batch-size', '64'], path.dirname(d));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--resume would change the run');
+    expect(r.err).toContain("--seed 7 (the run's is 3)");
+    expect(r.err).toContain("--batch-size 64 (the run's is 8)");
+    expect(snapshot(d)).toEqual(before);
+  });
+
+  it('--resume without those flags continues with the run\'s own seed, and run.json still says so', async () => {
+    const d = copy();
+    const r = await train(['--out', d, '--resume', '--epochs', '3'], path.dirname(d));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(d, 'run.json'), 'utf8'))).toMatchObject({ seed: 3, batchSize: 8, epochs: 3 });
+    expect(readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
+  it('a checkpoint already at the epochs asked for: exit 0, says nothing is left to train, nothing changed', async () => {
+    const d = copy();
+    const before = snapshot(d);
+    const r = await train(['--out', d, '--resume', '--epochs', '2'], path.dirname(d));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('already has 2 epoch(s); nothing to train (pass --epochs 3 or more to train further)');
+    expect(snapshot(d)).toEqual(before);
+  });
+
+  it('a checkpoint past the epochs asked for: exit 2 saying so', async () => {
+    const d = copy();
+    const r = await train(['--out', d, '--resume', '--epochs', '1'], path.dirname(d));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('is after epoch 2, past the 1 epoch(s) asked for; pass --epochs 3 or more');
+  });
+
+  it('a hand-edited checkpoint epoch (99 with two epochs of history): exit 2, the checkpoint is corrupt', async () => {
+    const d = copy();
+    const file = path.join(d, 'checkpoint', 'state.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"epoch":2,', '"epoch":99,'));
+    const r = await train(['--out', d, '--resume', '--epochs', '100'], path.dirname(d));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('state.epoch: 99, but the history holds epochs 1, 2');
+  });
+});
+
+describe('--workers', () => {
+  it('more than the machine has cores: exit 2 naming the limit, before anything is written', async () => {
+    const cwd = tmp();
+    const r = await train(['--out', 'run', '--workers', '1000'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: --workers 1000: this machine has ${availableParallelism()} core(s); use at most --workers ${availableParallelism()}\n`);
+    expect(existsSync(path.join(cwd, 'run'))).toBe(false);
+  });
+});
