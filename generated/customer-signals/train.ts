@@ -55,4 +55,4 @@ export function trainCustomerSignals(options?: TrainOptions<CustomerSignalsTask>
 
 // Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is
 // the training CLI; imported, nothing runs.
-await runTrainingCliIfMain(import.meta.url, customerSignalsPlan, buildCustomerSignals);
+await runTrainingCliIfMain(import.meta, customerSignalsPlan, buildCustomerSignals);

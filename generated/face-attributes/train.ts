@@ -48,4 +48,4 @@ export function trainFaceAttributes(options?: TrainOptions<FaceAttributesTask>):
 
 // Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is
 // the training CLI; imported, nothing runs.
-await runTrainingCliIfMain(import.meta.url, faceAttributesPlan, buildFaceAttributes);
+await runTrainingCliIfMain(import.meta, faceAttributesPlan, buildFaceAttributes);

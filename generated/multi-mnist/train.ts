@@ -43,4 +43,4 @@ export function trainMultiMnist(options?: TrainOptions<MultiMnistTask>): Promise
 
 // Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is
 // the training CLI; imported, nothing runs.
-await runTrainingCliIfMain(import.meta.url, multiMnistPlan, buildMultiMnist);
+await runTrainingCliIfMain(import.meta, multiMnistPlan, buildMultiMnist);

@@ -269,7 +269,7 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     },
     '// Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is\n' +
       '// the training CLI; imported, nothing runs.\n' +
-      `await ${id('runTrainingCliIfMain')}(import.meta.url, ${camel}Plan, build${N});`,
+      `await ${id('runTrainingCliIfMain')}(import.meta, ${camel}Plan, build${N});`,
   ]);
 
   // ---- index.ts -------------------------------------------------------------------------------

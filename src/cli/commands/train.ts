@@ -5,14 +5,15 @@
  * the checked model (src/model/variant.ts: independent, shared, split:<layer>, single-task:<task>). The generated files go to `.mtlc-cache/<kebab>/` in the
  * working directory, are transpiled TS -> ESM JS (`.mjs`) with the TypeScript bundled in
  * ts-morph, and imported; training runs through the `runTrainingCli` of the same `mtlc/runtime`
- * module instance the generated code imports (a one-line shim in the cache resolves it; outside a
- * project that depends on mtlc, the cache points at the runtime and tfjs this CLI runs with), so
- * layers, backend and CrossStitch registration are shared. Exit codes: 0, 1 invalid spec or bad
- * data, 2 usage/I/O, 3 backend unavailable.
+ * module instance the generated code imports (the cache points the generated imports at the
+ * runtime and tfjs this CLI runs with; a one-line shim resolves the same), so layers, backend and
+ * CrossStitch registration are shared. A missing tfjs (a peer dependency) is exit 3 with the
+ * install command. Exit codes: 0, 1 invalid spec or bad
+ * data, 2 usage/I/O, 3 backend or TensorFlow.js unavailable.
  */
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -71,35 +72,54 @@ async function pluginImportsInto(dir: string, js: string): Promise<string> {
   return js;
 }
 
-/** Whether `pkg` resolves from `dir` as Node would: a `node_modules/<pkg>` above it, or the package itself. */
-function packageVisibleFrom(dir: string, pkg: string): boolean {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (existsSync(path.join(d, 'node_modules', pkg, 'package.json'))) return true;
-    try {
-      if ((JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { name?: unknown }).name === pkg) return true;
-    } catch {
-      // no package.json here
-    }
-    if (path.dirname(d) === d) return false;
-  }
-}
-
 /**
- * Generated code imports `mtlc/runtime` and `@tensorflow/tfjs` by package name, which resolve from
- * a project that depends on mtlc. Run elsewhere (a global install, a folder with only a spec), the
- * cache points them at the copies this CLI runs with instead, so the command still works.
+ * Generated code imports `mtlc/runtime/*` and `@tensorflow/tfjs` by package name. In the cache they
+ * point at this CLI's own runtime files and at the tfjs that runtime resolves, so the layers and
+ * kernels the runtime registers are those the generated model uses: one tfjs instance whatever the
+ * layout (npm, pnpm, a global install, a folder linked with its own node_modules).
  */
-function packageImportsFor(dir: string): (js: string) => string {
-  if (packageVisibleFrom(dir, 'mtlc')) return (js) => js;
+function packageImports(): (js: string) => string {
   const here = fileURLToPath(import.meta.url);
   const ext = path.extname(here); // .js in dist, .ts when run from the sources
-  const runtime = (entry: string) => pathToFileURL(path.join(path.dirname(here), '..', '..', 'runtime', `${entry}${ext}`)).href;
-  const tfjs = pathToFileURL(createRequire(import.meta.url).resolve('@tensorflow/tfjs')).href;
+  const runtimeFile = (entry: string) => path.join(path.dirname(here), '..', '..', 'runtime', `${entry}${ext}`);
+  const runtime = (entry: string) => pathToFileURL(runtimeFile(entry)).href;
+  const tfjs = pathToFileURL(createRequire(runtimeFile('index')).resolve('@tensorflow/tfjs')).href;
   return (js) =>
     js
       .replace(/(['"])mtlc\/runtime(\/train)?\1/g, `'${runtime('index')}'`)
       .replace(/(['"])mtlc\/runtime\/model\1/g, `'${runtime('model')}'`)
       .replace(/(['"])@tensorflow\/tfjs\1/g, `'${tfjs}'`);
+}
+
+/** The TensorFlow.js version mtlc is built against (its peer dependency). */
+function tfjsVersion(): string {
+  const pkg = createRequire(import.meta.url)('../../../package.json') as { peerDependencies?: Record<string, string> };
+  return pkg.peerDependencies?.['@tensorflow/tfjs'] ?? 'latest';
+}
+
+/**
+ * Runs `load`; a TensorFlow.js package that cannot be found (tfjs is a peer dependency: the user's
+ * project installs it beside mtlc) becomes an error that names it and the install command.
+ */
+function peerRequired<T>(load: () => T): T {
+  const missing = (e: unknown): CliError | undefined => {
+    const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
+    const pkg = /['"](@tensorflow\/[a-z0-9-]+)['"]/.exec(String(message))?.[1];
+    if (!pkg) return undefined;
+    const version = tfjsVersion();
+    return new CliError(
+      `${pkg} is not installed. mtlc train runs the generated code on TensorFlow.js, a peer dependency your project installs beside mtlc:\n  npm i @tensorflow/tfjs@${version}    (pnpm add / yarn add @tensorflow/tfjs@${version})`,
+      ExitCode.backendUnavailable,
+    );
+  };
+  try {
+    const result = load();
+    if (result instanceof Promise) return result.catch((e: unknown) => Promise.reject(missing(e) ?? e)) as T;
+    return result;
+  } catch (e) {
+    throw missing(e) ?? e;
+  }
 }
 
 interface TrainingModule {
@@ -184,15 +204,16 @@ export async function runGenerated(files: readonly GeneratedFile[], specFile: st
   const hash = createHash('sha256').update(ts.map((f) => f.content).join('\0')).digest('hex').slice(0, 12);
   const dir = path.join(io.cwd, CACHE_DIR, kebab, hash);
   await fs.mkdir(dir, { recursive: true });
-  const packageImports = packageImportsFor(dir);
+  const toPackages = peerRequired(packageImports);
   for (const f of ts) {
     const name = path.basename(f.path).replace(/\.ts$/, '.mjs');
-    await writeAtomic(path.join(dir, name), packageImports(await pluginImportsInto(dir, await transpileGenerated(f.content, path.basename(f.path)))));
+    await writeAtomic(path.join(dir, name), toPackages(await pluginImportsInto(dir, await transpileGenerated(f.content, path.basename(f.path)))));
   }
-  await writeAtomic(path.join(dir, 'runtime-shim.mjs'), packageImports("export { runTrainingCli, runTorchTrainingCli } from 'mtlc/runtime';\n"));
-  const train = (await import(pathToFileURL(path.join(dir, 'train.mjs')).href)) as Record<string, unknown>;
-  const model = (await import(pathToFileURL(path.join(dir, 'model.mjs')).href)) as Record<string, unknown>;
-  const { runTrainingCli, runTorchTrainingCli } = (await import(pathToFileURL(path.join(dir, 'runtime-shim.mjs')).href)) as TrainingModule;
+  await writeAtomic(path.join(dir, 'runtime-shim.mjs'), toPackages("export { runTrainingCli, runTorchTrainingCli } from 'mtlc/runtime';\n"));
+  const load = (file: string) => peerRequired(() => import(pathToFileURL(path.join(dir, file)).href) as Promise<Record<string, unknown>>);
+  const train = await load('train.mjs');
+  const model = await load('model.mjs');
+  const { runTrainingCli, runTorchTrainingCli } = (await load('runtime-shim.mjs')) as unknown as TrainingModule;
   const plan = Object.values(train).find((v) => typeof v === 'object' && v !== null && 'modelName' in v && 'tasks' in v);
   const build = model[`build${modelName}`] ?? Object.entries(model).find(([k, v]) => k.startsWith('build') && typeof v === 'function')?.[1];
   if (!plan || typeof build !== 'function') throw new CliError(`generated code for ${specPath} lacks the training plan or build${modelName}()`, ExitCode.usage);

@@ -23,8 +23,13 @@ export function isEntryModule(moduleUrl: string): boolean {
   return moduleUrl === pathToFileURL(real).href || moduleUrl === pathToFileURL(entry).href;
 }
 
-/** When `moduleUrl` is the entry script, runs the training CLI on the process's arguments and sets its exit code. */
-export async function runTrainingCliIfMain<Task extends string>(moduleUrl: string, plan: TrainingPlan, build: ModelBuilder<Task>): Promise<void> {
-  if (!isEntryModule(moduleUrl)) return;
+/**
+ * When the module whose `import.meta` is `meta` is the entry script, runs the training CLI on the
+ * process's arguments and sets its exit code. It takes `import.meta` itself, not its `url`, so the
+ * generated call type-checks without Node's or the DOM's declaration of `ImportMeta.url`.
+ */
+export async function runTrainingCliIfMain<Task extends string>(meta: ImportMeta, plan: TrainingPlan, build: ModelBuilder<Task>): Promise<void> {
+  const url = (meta as { url?: unknown }).url;
+  if (typeof url !== 'string' || !isEntryModule(url)) return;
   process.exitCode = await runTrainingCli(plan, build as ModelBuilder, process.argv.slice(2));
 }

@@ -45,4 +45,4 @@ export function trainFourTowers(options?: TrainOptions<FourTowersTask>): Promise
 
 // Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is
 // the training CLI; imported, nothing runs.
-await runTrainingCliIfMain(import.meta.url, fourTowersPlan, buildFourTowers);
+await runTrainingCliIfMain(import.meta, fourTowersPlan, buildFourTowers);

@@ -42,4 +42,4 @@ export function trainHostileStrings(options?: TrainOptions<HostileStringsTask>):
 
 // Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is
 // the training CLI; imported, nothing runs.
-await runTrainingCliIfMain(import.meta.url, hostileStringsPlan, buildHostileStrings);
+await runTrainingCliIfMain(import.meta, hostileStringsPlan, buildHostileStrings);

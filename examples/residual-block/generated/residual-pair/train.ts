@@ -37,4 +37,4 @@ export function trainResidualPair(options?: TrainOptions<ResidualPairTask>): Pro
 
 // Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is
 // the training CLI; imported, nothing runs.
-await runTrainingCliIfMain(import.meta.url, residualPairPlan, buildResidualPair);
+await runTrainingCliIfMain(import.meta, residualPairPlan, buildResidualPair);
