@@ -289,7 +289,7 @@ try {
 }
 `,
     );
-    // Not minified: the same modules, a few seconds less (the size is measured in docs/browser.md).
+    // Not minified: the same modules, a few seconds less (README states the minified size).
     const build = ok(await run(join(npmProject, 'node_modules/.bin/vite'), ['build', '--minify', 'false'], npmProject), 'vite build');
     expect(`${build.stdout}${build.stderr}`).not.toMatch(/externalized for browser compatibility|__vite-browser-external|is not exported by/);
     const assets = join(npmProject, 'dist/assets');
