@@ -317,7 +317,7 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
             exclusiveMinimum: 0,
             default: 100,
             description:
-              "Learning rate of the cross-stitch α relative to the towers' (the paper uses 10²–10³); α has its own optimizer state, so this holds for every optimizer.",
+              "Learning rate of the cross-stitch α relative to the towers' (the paper uses 10²–10³); α has its own optimizer state, so this holds for every optimizer. Default 100, or 10 (then 1) where the measured stability rule says 100 diverges (a unit junction under momentum SGD or Adam-like optimizers, Adam at 0.01).",
           },
           batchSize: { type: 'integer', minimum: 1, default: 32, description: 'Examples per training step.' },
           epochs: { type: 'integer', minimum: 1, default: 10, description: 'Passes over the training data.' },

@@ -663,7 +663,7 @@ export interface Training {
   backend?: 'gpu' | 'node' | 'wasm' | 'cpu' | 'auto';
   optimizer?: Optimizer;
   /**
-   * Learning rate of the cross-stitch α relative to the towers' (the paper uses 10²–10³); α has its own optimizer state, so this holds for every optimizer.
+   * Learning rate of the cross-stitch α relative to the towers' (the paper uses 10²–10³); α has its own optimizer state, so this holds for every optimizer. Default 100, or 10 (then 1) where the measured stability rule says 100 diverges (a unit junction under momentum SGD or Adam-like optimizers, Adam at 0.01).
    */
   crossStitchLearningRateMultiplier?: number;
   /**

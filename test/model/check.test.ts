@@ -534,12 +534,43 @@ describe('α step size', () => {
     expect(w!.message).toContain('= 1 a step');
     expect(w!.hint).toContain('crossStitchLearningRateMultiplier: 10');
   });
-  it('rmsprop at 0.01 with the default multiplier (100) points at the optimizer', () => {
-    expectAt(stitched + 'training:\n  optimizer: ‸{ type: rmsprop, learningRate: 0.01 }\n', 'alpha-step-large', 'warning');
+  it('rmsprop at 0.01 without a multiplier: the default is 10, the largest measured stable one, no warning', () => {
+    const r = check(stitched + 'training:\n  optimizer: { type: rmsprop, learningRate: 0.01 }\n');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.model!.training.crossStitchLearningRateMultiplier).toBe(10);
+  });
+  const unitPair = (training: string) =>
+    [
+      'version: 1',
+      'name: Tabular',
+      'input: { shape: [24] }',
+      'towers:',
+      '  churn: { layers: [{ type: dense, name: h1, units: 64 }], head: { units: 1, activation: sigmoid }, loss: binaryCrossentropy }',
+      '  spend: { layers: [{ type: dense, name: h1, units: 32 }], head: { units: 1 }, loss: meanSquaredError }',
+      'crossStitch:',
+      '  - { after: h1, mode: unit }',
+      training,
+      '',
+    ].join('\n');
+  it('a unit junction over 96 units with sgd 0.01 momentum 0.9: the default multiplier is 10 (100 diverged), and × 100 given is a warning', () => {
+    const r = check(unitPair('training:\n  optimizer: { type: sgd, learningRate: 0.01, momentum: 0.9 }'));
+    expect(r.diagnostics.filter((d) => d.code === 'alpha-step-large')).toEqual([]);
+    expect(r.model!.training.crossStitchLearningRateMultiplier).toBe(10);
+    const given = check(unitPair('training:\n  optimizer: { type: sgd, learningRate: 0.01, momentum: 0.9 }\n  crossStitchLearningRateMultiplier: 100'));
+    expect(given.diagnostics.filter((d) => d.code === 'alpha-step-large')).toMatchObject([{ code: 'alpha-step-large', severity: 'warning', path: '/training/crossStitchLearningRateMultiplier', hint: expect.stringContaining('crossStitchLearningRateMultiplier: 10 ') }]);
+    expect(given.diagnostics.find((d) => d.code === 'alpha-step-large')!.message).toContain('unit junction');
+  });
+  it('sgd with α learning rate 10 (0.01 × 1000) is a warning for every junction mode', () => {
+    expectAt(stitched + 'training:\n  optimizer: { type: sgd, learningRate: 0.01 }\n  crossStitchLearningRateMultiplier: ‸1000\n', 'alpha-step-large', 'warning');
+  });
+  it('a frozen junction (trainable: false) has no α step to warn about', () => {
+    const frozen = pair(lenet('left') + lenet('right'), 'crossStitch:\n  - { after: pool1, trainable: false }\n');
+    expect(check(frozen + 'training:\n  optimizer: { type: adam, learningRate: 0.01 }\n  crossStitchLearningRateMultiplier: 100\n').diagnostics).toEqual([]);
   });
   it.each([
     ['adam at its default rate (0.001 × 100 = 0.1)', 'training:\n  optimizer: { type: adam }\n'],
     ['sgd at 0.01 × 100 (the step scales with the gradient)', 'training:\n  optimizer: { type: sgd, learningRate: 0.01 }\n'],
+    ['sgd 0.01, momentum 0.9, × 100 on a channel junction (the MultiMNIST spec)', 'training:\n  optimizer: { type: sgd, learningRate: 0.01, momentum: 0.9 }\n  crossStitchLearningRateMultiplier: 100\n'],
     ['adam at 0.01 × 10', 'training:\n  optimizer: { type: adam, learningRate: 0.01 }\n  crossStitchLearningRateMultiplier: 10\n'],
   ])('no warning: %s', (_, training) => {
     expectAt(stitched + training, 'alpha-step-large', 'warning');

@@ -27,7 +27,9 @@ export function checkTraining(
   const data = checkData(spec, input?.shape, towers, out);
   if (!data || !name || !input) return undefined;
   const optimizer = optimizerPlan(training.optimizer);
-  const multiplier = training.crossStitchLearningRateMultiplier ?? TRAINING_DEFAULTS.crossStitchLearningRateMultiplier;
+  // Given: warned about when the measurements say it diverges. Not given: the largest stable one.
+  const given = training.crossStitchLearningRateMultiplier;
+  const multiplier = given ?? defaultAlphaMultiplier(spec, optimizer);
   checkAlphaStepSize(spec, optimizer, multiplier, out);
   const tasks: TaskPlan[] = towers.map((t) => ({
     name: t.task,
@@ -72,31 +74,62 @@ function taskWeightingPlan(weighting: TaskWeighting | undefined): TaskWeightingP
 }
 
 /**
- * Adam-like optimizers move each weight by about the learning rate per step whatever the
- * gradient's scale, so α (which starts near 0.9/0.1) moves by learningRate × multiplier a step:
- * well above 0.1 it jumps past its useful range at once and training diverges (measured: adam
- * 0.01 × 100 ends at chance). The paper's 10²–10³ assumes SGD fine-tuning at a small rate.
+ * Which α learning rates train, measured (bench/alpha-stability.ts over unit, scalar, channel and
+ * conv-channel junctions × sgd, sgd+momentum, adam, rmsprop × multipliers 1–1000 × 3 seeds, and
+ * docs/results.md on MultiMNIST; docs/training.md has the table). With α's learning rate
+ * lr × multiplier:
+ * - Adam, Adamax, RMSProp move α by about that much a step whatever the gradient: channel and
+ *   scalar junctions train up to 0.1 (Adam 0.01 × 100 ends at chance on MultiMNIST), unit
+ *   junctions (a Σd×Σd matrix, every output mixing every unit) only below 0.1 (3× the loss at 0.1).
+ * - SGD's step scales with the gradient: channel and scalar junctions train below 10 (× 1000 at
+ *   0.01 diverges); unit junctions also feel momentum's 1/(1 − m) amplification: below 10 for
+ *   lr × multiplier / (1 − momentum) (0.01 × 100 with momentum 0.9 diverged in 1 of 3 seeds).
+ * Returns why a multiplier is unstable for these junction modes, or undefined.
  */
+function alphaStepProblem(optimizer: OptimizerPlan, multiplier: number, modes: ReadonlySet<string>): string | undefined {
+  const alphaRate = optimizer.learningRate * multiplier;
+  const eps = 1e-9;
+  if ((SCALE_FREE_OPTIMIZERS as readonly string[]).includes(optimizer.type)) {
+    if (modes.has('unit') && alphaRate >= 0.1 - eps) return `with ${optimizer.type}, α moves by about learningRate × crossStitchLearningRateMultiplier = ${round(alphaRate)} a step; a unit junction needs less than 0.1 (measured: 3× the loss at 0.1, divergence above)`;
+    if (alphaRate > 0.1 + eps) return `with ${optimizer.type}, α moves by about learningRate × crossStitchLearningRateMultiplier = ${round(alphaRate)} a step; above 0.1 training diverges (measured: adam at 0.01 trained well at × 10, ended at chance at × 100)`;
+    return undefined;
+  }
+  if (optimizer.type !== 'sgd' && optimizer.type !== 'momentum') return undefined;
+  const momentum = optimizer.momentum ?? 0;
+  const effective = alphaRate / Math.max(1 - momentum, 1e-6);
+  if (modes.has('unit') && effective >= 10 - eps) {
+    return `α's learning rate ${round(alphaRate)}${momentum > 0 ? ` with momentum ${momentum} (an effective ${round(effective)})` : ''} makes a unit junction diverge (measured over 96 units: diverged at 10, trained at 1)`;
+  }
+  if (alphaRate >= 10 - eps) return `α's learning rate learningRate × crossStitchLearningRateMultiplier = ${round(alphaRate)} makes training diverge (measured: every junction mode diverged at 10 with sgd, trained at 1)`;
+  return undefined;
+}
+
+/** The junction modes whose α is trained. */
+function trainedModes(spec: MtlSpec): Set<string> {
+  return new Set((spec.crossStitch ?? []).filter((j) => j.trainable !== false).map((j) => j.mode ?? 'channel'));
+}
+
+const DEFAULT_MULTIPLIERS = [100, 10, 1] as const;
+
+/**
+ * The default α multiplier: the largest of 100, 10, 1 the measured rule deems stable for this
+ * spec's optimizer and junctions (100 for most specs, as in the paper).
+ */
+export function defaultAlphaMultiplier(spec: MtlSpec, optimizer: OptimizerPlan): number {
+  const modes = trainedModes(spec);
+  return DEFAULT_MULTIPLIERS.find((m) => alphaStepProblem(optimizer, m, modes) === undefined) ?? 1;
+}
+
+/** A given multiplier the measurements say is unstable: a warning with the largest stable one. */
 function checkAlphaStepSize(spec: MtlSpec, optimizer: OptimizerPlan, multiplier: number, out: Diagnostics): void {
-  if (!spec.crossStitch || spec.crossStitch.length === 0) return;
-  if (!(SCALE_FREE_OPTIMIZERS as readonly string[]).includes(optimizer.type)) return;
-  const step = optimizer.learningRate * multiplier;
-  if (step <= 0.1) return;
+  const modes = trainedModes(spec);
+  if (modes.size === 0) return;
+  const problem = alphaStepProblem(optimizer, multiplier, modes);
+  if (!problem) return;
+  const stable = [1000, 100, 10, 1, 0.1, 0.01].find((m) => m < multiplier && alphaStepProblem(optimizer, m, modes) === undefined);
   const training = spec.training;
-  const pointer =
-    training?.crossStitchLearningRateMultiplier !== undefined
-      ? '/training/crossStitchLearningRateMultiplier'
-      : training?.optimizer !== undefined
-        ? '/training/optimizer'
-        : training !== undefined
-          ? '/training'
-          : '';
-  out.warn(
-    'alpha-step-large',
-    pointer,
-    `with ${optimizer.type}, α moves by about learningRate × crossStitchLearningRateMultiplier = ${round(step)} a step, which makes training diverge`,
-    `keep the product at most 0.1 (measured: adam at 0.01 trained well at × 10, diverged at × 100), e.g. crossStitchLearningRateMultiplier: ${round(0.1 / optimizer.learningRate)}`,
-  );
+  const pointer = training?.crossStitchLearningRateMultiplier !== undefined ? '/training/crossStitchLearningRateMultiplier' : training?.optimizer !== undefined ? '/training/optimizer' : training !== undefined ? '/training' : '';
+  out.warn('alpha-step-large', pointer, problem, stable !== undefined ? `use crossStitchLearningRateMultiplier: ${stable} (or a smaller learning rate); see "Choosing the multiplier" in docs/training.md` : 'lower the learning rate');
 }
 
 /** `inputShape` is undefined when the input is invalid: only the checks that do not need it run. */

@@ -21,7 +21,7 @@ export const residualPairPlan: TrainingPlan = {
   ],
   backend: 'cpu',
   optimizer: { type: 'adam', learningRate: 0.01 },
-  crossStitchLearningRateMultiplier: 100,
+  crossStitchLearningRateMultiplier: 10,
   batchSize: 8,
   epochs: 1,
   validationSplit: 0,
