@@ -134,6 +134,24 @@ export class CrossStitch extends tf.layers.Layer {
     return `CrossStitch '${this.name}' (${this.mode} mode)`;
   }
 
+  /**
+   * Tensors made by another copy of tfjs (a second @tensorflow/tfjs in the user's tree, e.g. a
+   * folder install that brings its own node_modules) would crash deep in a kernel at predict
+   * time; refuse them here, when the model is built, saying why and what to do.
+   */
+  override apply(inputs: Parameters<tf.layers.Layer['apply']>[0], kwargs?: Kwargs): ReturnType<tf.layers.Layer['apply']> {
+    for (const x of Array.isArray(inputs) ? inputs : [inputs]) {
+      if (!(x instanceof tf.SymbolicTensor) && !(x instanceof tf.Tensor)) {
+        throw new Error(
+          `${this.where()}: its inputs come from another copy of @tensorflow/tfjs than the one mtlc's runtime uses; ` +
+            'a project must have one (`npm ls @tensorflow/tfjs-core` lists them). mtlc takes your @tensorflow/tfjs as a peer: ' +
+            'install mtlc from the registry or a packed tarball, or a folder with `npm i --install-links`, not as a link to a clone with its own node_modules',
+        );
+      }
+    }
+    return super.apply(inputs, kwargs);
+  }
+
   private checkShapes(shapes: Shape[]): void {
     const w = this.where();
     if (shapes.length < 2) throw new Error(`${w}: needs at least 2 inputs, got ${shapes.length}`);

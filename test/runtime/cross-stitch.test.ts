@@ -167,6 +167,18 @@ describe('CrossStitch argument and shape errors', () => {
     const l = new CrossStitch({ mode: 'scalar', init: { matrix: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }, name: 'j' });
     expect(() => l.build([[null, 2], [null, 2]])).toThrow(/CrossStitch 'j' \(scalar mode\): init.matrix is 3×3 but the junction stitches 2 towers/);
   });
+  it('refuses inputs made by another copy of tfjs (at build, not as a crash in a kernel at predict)', () => {
+    // What a second @tensorflow/tfjs in the tree hands the layer: a tensor of another class.
+    class ForeignSymbolicTensor {
+      readonly shape = [null, 4];
+      readonly dtype = 'float32';
+    }
+    const foreign = [new ForeignSymbolicTensor(), new ForeignSymbolicTensor()] as unknown as tf.SymbolicTensor[];
+    expect(() => new CrossStitch({ mode: 'scalar', name: 'jx' }).apply(foreign)).toThrow(
+      /CrossStitch 'jx' \(scalar mode\): its inputs come from another copy of @tensorflow\/tfjs .*npm ls @tensorflow\/tfjs-core.*--install-links/,
+    );
+    expect(() => new CrossStitch({ mode: 'scalar' }).apply([tf.input({ shape: [4] }), tf.input({ shape: [4] })])).not.toThrow();
+  });
   it('channel mode: unequal shapes name both shapes', () => {
     const l = new CrossStitch({ mode: 'channel', name: 'js' });
     expect(() => l.apply([tf.input({ shape: [4, 4, 3] }), tf.input({ shape: [4, 4, 5] })])).toThrow(
