@@ -6,6 +6,8 @@
  * Inputs: one field holding an array (nested arrays are flattened; in CSV a JSON array or
  * numbers separated by spaces or semicolons), or a list of scalar fields. Targets: one field
  * per task holding a number or an array; a class index becomes one-hot for categorical losses.
+ * A task's field may be missing, null or (CSV) empty: the example is unlabelled for that task
+ * (partially labelled data; the batch carries a mask). A task labelled on no row is an error.
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import * as readline from 'node:readline';
@@ -39,7 +41,8 @@ export interface TabularSpec {
 
 interface Row {
   x: Float32Array;
-  y: Float32Array[];
+  /** Per task, its target, or null where the row has no label for the task. */
+  y: (Float32Array | null)[];
 }
 
 /** RFC 4180 fields of one record (quotes, doubled quotes, commas inside quotes). */
@@ -113,6 +116,7 @@ function hashKeep(line: number, split: TabularSpec['split']): boolean {
 export class TabularSource implements BatchSource {
   readonly describe: string;
   size: number | undefined;
+  labelCounts: Record<string, number> | undefined;
 
   constructor(private readonly spec: TabularSpec) {
     this.describe = spec.path;
@@ -144,7 +148,9 @@ export class TabularSource implements BatchSource {
       });
     }
     const y = tasks.map((t) => {
-      const v = this.numbers(get(t.field), line, t.field);
+      const value = get(t.field);
+      if (value === undefined || value === null) return null;
+      const v = this.numbers(value, line, t.field);
       if (t.index) {
         if (v.length !== 1 || !Number.isInteger(v[0]) || v[0]! < 0 || v[0]! >= t.units) {
           throw new DataError(this.spec.path, line, t.field, `expected a class index in 0..${t.units - 1}, got ${describeValue(v.length === 1 ? v[0] : v)}`);
@@ -235,12 +241,27 @@ export class TabularSource implements BatchSource {
     }
   }
 
-  /** Reads the whole file once, checking every row; sets `size`. */
+  /**
+   * Reads the whole file once, checking every row; sets `size` and `labelCounts`. A task
+   * labelled on no row is an error (a misspelled field name would otherwise mask it silently).
+   */
   async check(): Promise<number> {
     let n = 0;
-    for await (const _ of this.rows()) n++;
+    const counts = this.spec.tasks.map(() => 0);
+    for await (const row of this.rows()) {
+      n++;
+      row.y.forEach((y, k) => {
+        if (y) counts[k]!++;
+      });
+    }
     this.size = n;
     if (n === 0) throw new DataError(this.spec.path, undefined, undefined, 'no data rows');
+    this.spec.tasks.forEach((t, k) => {
+      if (counts[k] === 0) {
+        throw new DataError(this.spec.path, undefined, t.field, `no row has a label for task '${t.name}' (is the field name right?)`);
+      }
+    });
+    this.labelCounts = Object.fromEntries(this.spec.tasks.map((t, k) => [t.name, counts[k]!]));
     return n;
   }
 
@@ -283,12 +304,22 @@ export class TabularSource implements BatchSource {
     const xs = new Float32Array(n * width);
     rows.forEach((r, i) => xs.set(r.x, i * width));
     const ys: Record<string, tf.Tensor> = {};
+    const labelled: Record<string, tf.Tensor1D> = {};
     tasks.forEach((t, k) => {
       const w = t.index ? 1 : t.units;
       const buf = new Float32Array(n * w);
-      rows.forEach((r, i) => buf.set(r.y[k]!, i * w));
+      const mask = new Float32Array(n);
+      rows.forEach((r, i) => {
+        const y = r.y[k];
+        if (!y) return;
+        buf.set(y, i * w);
+        mask[i] = 1;
+      });
       ys[t.name] = t.index ? tf.tensor1d(buf) : tf.tensor2d(buf, [n, w]);
+      if (mask.includes(0)) labelled[t.name] = tf.tensor1d(mask);
     });
-    return { xs: tf.tensor(xs, [n, ...inputShape]), ys, size: n };
+    const batch: Batch = { xs: tf.tensor(xs, [n, ...inputShape]), ys, size: n };
+    if (Object.keys(labelled).length > 0) batch.labelled = labelled;
+    return batch;
   }
 }

@@ -4,6 +4,12 @@ import type * as tf from '@tensorflow/tfjs';
 export interface Batch {
   xs: tf.Tensor;
   ys: Record<string, tf.Tensor>;
+  /**
+   * Partially labelled data: per task whose label some example of the batch lacks, a float32
+   * [size] tensor, 1 where the example is labelled, 0 where not (its target row is zeros and
+   * is ignored). A task without an entry is labelled on every example.
+   */
+  labelled?: Record<string, tf.Tensor1D>;
   size: number;
 }
 
@@ -13,6 +19,8 @@ export interface BatchSource {
   readonly describe: string;
   /** Examples per epoch when known (progress, ETA). */
   readonly size: number | undefined;
+  /** Per task, how many of the examples carry its label, when known (partially labelled data). */
+  readonly labelCounts?: Readonly<Record<string, number>>;
   /** Batches of one epoch; `shuffleSeed` null keeps the order. */
   batches(batchSize: number, shuffleSeed: number | null): AsyncGenerator<Batch>;
 }

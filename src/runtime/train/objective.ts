@@ -2,6 +2,12 @@
  * The training objective of one batch: the weighted sum of the tasks' mean losses (fixed, DWA
  * or uncertainty weighting), with each task's loss and metrics kept for reporting. One
  * definition, used by the training loop and by its data-parallel workers.
+ *
+ * Partially labelled data: a task's loss and metrics are means over the examples that carry its
+ * label (`TaskLabels`); unlabelled examples give that task no loss and no gradient. A task with
+ * no label in the whole batch contributes nothing to the objective, its uncertainty term
+ * (log σ²) included, so σ is not pulled toward 0 by batches that cannot measure the task; DWA
+ * reads epoch means, which the loop takes over labelled examples only.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TaskPlan } from '../plan.js';
@@ -44,6 +50,24 @@ export interface ObjectiveContext {
   dynamic: Readonly<Record<string, number>>;
 }
 
+/**
+ * Which examples carry each task's label, and the denominator of the task's mean. For a whole
+ * batch the denominator is the task's labelled count; a data-parallel shard k of a batch of n
+ * uses count · size_k / n, so that the shards' size-weighted mean is the batch's mean over its
+ * labelled examples. Tasks absent from `masks` are labelled on every example.
+ */
+export interface TaskLabels {
+  readonly masks: Readonly<Record<string, tf.Tensor1D>>;
+  readonly denominators: Readonly<Record<string, number>>;
+}
+
+/** Labelled examples per task in a batch's masks (tasks without a mask are absent). */
+export function labelCounts(masks: Readonly<Record<string, tf.Tensor1D>> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [task, m] of Object.entries(masks ?? {})) out[task] = (m.dataSync() as Float32Array).reduce((a, b) => a + b, 0);
+  return out;
+}
+
 export interface ObjectiveValue {
   total: tf.Scalar;
   /** [tasks] mean losses, kept (outlives the enclosing tidy/gradient scope). */
@@ -57,7 +81,13 @@ export interface ObjectiveValue {
  * `metrics` are kept, the caller disposes them. Throws `missingTargets(task)` when the batch
  * has no targets for a task.
  */
-export function objective(ctx: ObjectiveContext, xs: tf.Tensor, ys: Readonly<Record<string, tf.Tensor>>, missingTargets: (task: string) => Error): ObjectiveValue {
+export function objective(
+  ctx: ObjectiveContext,
+  xs: tf.Tensor,
+  ys: Readonly<Record<string, tf.Tensor>>,
+  missingTargets: (task: string) => Error,
+  labels?: TaskLabels,
+): ObjectiveValue {
   const outputs = ctx.model.apply(xs, { training: true }) as tf.Tensor | tf.Tensor[];
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const per: tf.Scalar[] = [];
@@ -67,9 +97,17 @@ export function objective(ctx: ObjectiveContext, xs: tf.Tensor, ys: Readonly<Rec
     const y = ys[t.plan.name];
     if (!y) throw missingTargets(t.plan.name);
     const p = outs[ctx.outIdx.get(t.plan.name)!]!;
-    const l = tf.mean(t.loss(y, p)) as tf.Scalar;
+    const mask = labels?.masks[t.plan.name];
+    const denominator = labels?.denominators[t.plan.name];
+    // Mean over the labelled examples (plain mean without a mask). `where`, not a product with
+    // the mask: an unlabelled row's zero target may give a non-finite value, and 0·NaN is NaN.
+    const keep = mask ? tf.greater(mask, 0) : undefined;
+    const mean = (v: tf.Tensor): tf.Scalar =>
+      keep ? (tf.div(tf.sum(tf.where(keep, v, tf.zerosLike(v))), Math.max(denominator ?? 0, 1)) as tf.Scalar) : (tf.mean(v) as tf.Scalar);
+    const l = mean(t.loss(y, p));
     per.push(l);
-    for (const m of t.metrics) mets.push(tf.mean(m.fn(y, p)) as tf.Scalar);
+    for (const m of t.metrics) mets.push(mean(m.fn(y, p)));
+    if (mask && !(denominator! > 0)) continue; // no label for this task in the whole batch
     const s = ctx.logVars[t.plan.name];
     const term = s ? tf.add(tf.mul(tf.exp(tf.neg(s)), l), s) : tf.mul(l, ctx.dynamic[t.plan.name]!);
     total = tf.add(total, tf.mul(term, t.plan.lossWeight));
