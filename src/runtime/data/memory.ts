@@ -5,17 +5,26 @@ import type { Batch, BatchSource } from './types.js';
 
 export class TensorSource implements BatchSource {
   readonly size: number;
+  readonly labelCounts: Readonly<Record<string, number>> | undefined;
+  /**
+   * @param labelled partially labelled data: per task, a float32 [n] tensor, 1 where the
+   *   example carries the task's label (see `Batch.labelled`); tasks absent are fully labelled.
+   */
   constructor(
     readonly describe: string,
     private readonly xs: tf.Tensor,
     private readonly ys: Record<string, tf.Tensor>,
+    private readonly labelled: Readonly<Record<string, tf.Tensor1D>> = {},
   ) {
     this.size = xs.shape[0]!;
-    for (const [task, y] of Object.entries(ys)) {
+    for (const [task, y] of [...Object.entries(ys), ...Object.entries(labelled)]) {
       if (y.shape[0] !== this.size) {
         throw new Error(`${describe}: targets for task '${task}' have ${y.shape[0]} examples but inputs have ${this.size}`);
       }
     }
+    this.labelCounts = Object.keys(labelled).length
+      ? Object.fromEntries(Object.keys(ys).map((task) => [task, labelled[task] ? (labelled[task].dataSync() as Float32Array).reduce((a, b) => a + b, 0) : this.size]))
+      : undefined;
   }
 
   async *batches(batchSize: number, shuffleSeed: number | null): AsyncGenerator<Batch> {
@@ -27,9 +36,12 @@ export class TensorSource implements BatchSource {
         const i = tf.tensor1d(idx, 'int32');
         const ys: Record<string, tf.Tensor> = {};
         for (const [task, y] of Object.entries(this.ys)) ys[task] = tf.gather(y, i);
-        return { xs: tf.gather(this.xs, i), ys };
+        const labelled: Record<string, tf.Tensor1D> = {};
+        for (const [task, m] of Object.entries(this.labelled)) labelled[task] = tf.gather(m, i);
+        return { xs: tf.gather(this.xs, i), ys, labelled };
       });
-      yield { ...batch, size: idx.length };
+      const { labelled, ...rest } = batch;
+      yield { ...rest, ...(Object.keys(labelled).length ? { labelled } : {}), size: idx.length };
     }
   }
 
@@ -48,7 +60,9 @@ export class TensorSource implements BatchSource {
     const part = (begin: number, size: number, name: string): TensorSource => {
       const ys: Record<string, tf.Tensor> = {};
       for (const [task, y] of Object.entries(this.ys)) ys[task] = slice(y, begin, size);
-      return new TensorSource(`${this.describe} (${name})`, slice(this.xs, begin, size), ys);
+      const labelled: Record<string, tf.Tensor1D> = {};
+      for (const [task, m] of Object.entries(this.labelled)) labelled[task] = slice(m, begin, size) as tf.Tensor1D;
+      return new TensorSource(`${this.describe} (${name})`, slice(this.xs, begin, size), ys, labelled);
     };
     return { train: part(0, nTrain, 'train'), val: part(nTrain, nVal, 'validation'), dispose: () => made.forEach((t) => t.dispose()) };
   }
