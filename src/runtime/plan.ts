@@ -44,6 +44,16 @@ export type DataPlan =
        * model trains fewer of them (a single-task variant); default the plan's tasks.
        */
       readonly specTasks?: readonly string[];
+      /** Where the digits sit (how much they overlap): fixed (0,0)/(8,8), senerKoltun (0,0)/(6,6), random 0..8 shifts. */
+      readonly placement?: 'fixed' | 'senerKoltun' | 'random';
+      /** The second digit's class always differs from the first's. */
+      readonly distinctClasses?: boolean;
+      /**
+       * Per task (spec task names), the share of training examples that carry its label, in
+       * (0, 1] (default 1): a seeded subset; the others are unlabelled for that task. The test
+       * part stays fully labelled.
+       */
+      readonly labelFraction?: { readonly [task: string]: number };
     }
   | {
       readonly format: 'jsonl' | 'csv';

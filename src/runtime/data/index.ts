@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataPlan, TrainingPlan } from '../plan.js';
 import { ONE_HOT_LOSSES } from '../train/losses.js';
 import { TensorSource } from './memory.js';
-import { makeMultiMnist } from './multimnist.js';
+import { makeMultiMnist, type MultiMnistOptions } from './multimnist.js';
+import { Rng, deriveSeed } from '../random.js';
 import { TabularSource, type TabularTask } from './tabular.js';
 import { DataError, type BatchSource } from './types.js';
 
@@ -13,8 +14,8 @@ export type { Batch, BatchSource } from './types.js';
 export { TensorSource, DatasetSource } from './memory.js';
 export { TabularSource, parseCsvRecord } from './tabular.js';
 export type { TabularSpec, TabularTask } from './tabular.js';
-export { makeMultiMnist } from './multimnist.js';
-export type { MultiMnistArrays } from './multimnist.js';
+export { makeMultiMnist, inkOverlap, MULTIMNIST_PLACEMENTS } from './multimnist.js';
+export type { MultiMnistArrays, MultiMnistOptions, MultiMnistPlacement } from './multimnist.js';
 
 export const MULTIMNIST_DEFAULT_TRAIN = 6000;
 export const MULTIMNIST_DEFAULT_TEST = 1000;
@@ -35,12 +36,35 @@ export interface LoadDataOptions {
 }
 
 /** MultiMNIST as tensors (train or test part). */
-export function multiMnistTensors(n: number, part: 'train' | 'test', seed: number): { xs: tf.Tensor; ys: Record<string, tf.Tensor> } {
-  const a = makeMultiMnist(n, part, seed);
+export function multiMnistTensors(n: number, part: 'train' | 'test', seed: number, options: MultiMnistOptions = {}): { xs: tf.Tensor; ys: Record<string, tf.Tensor> } {
+  const a = makeMultiMnist(n, part, seed, options);
   return tf.tidy(() => ({
     xs: tf.tensor4d(a.images, [a.n, 28, 28, 1]),
     ys: { left: tf.oneHot(tf.tensor1d(a.left, 'int32'), 10).toFloat(), right: tf.oneHot(tf.tensor1d(a.right, 'int32'), 10).toFloat() },
   }));
+}
+
+/**
+ * Label masks for a per-task label fraction: task t keeps its label on round(fraction · n)
+ * examples (at least one), a seeded subset drawn per task, so tasks are labelled independently.
+ */
+function labelMasks(n: number, fractions: Readonly<Record<string, number>>, tasks: ReadonlySet<string>, seed: number): Record<string, tf.Tensor1D> {
+  const out: Record<string, tf.Tensor1D> = {};
+  Object.keys(fractions)
+    .sort()
+    .forEach((task) => {
+      const f = fractions[task]!;
+      if (!tasks.has(task) || f >= 1) return;
+      if (!(f > 0)) throw new DataError('multimnist', undefined, undefined, `labelFraction for task '${task}' must be in (0, 1], got ${f}`);
+      const keep = Math.max(1, Math.round(f * n));
+      const order = Array.from({ length: n }, (_, i) => i);
+      // One stream per task, from the task's position in the sorted names: stable for a seed.
+      new Rng(deriveSeed(seed, 100 + [...Object.keys(fractions)].sort().indexOf(task))).shuffle(order);
+      const mask = new Float32Array(n);
+      for (let k = 0; k < keep; k++) mask[order[k]!] = 1;
+      out[task] = tf.tensor1d(mask);
+    });
+  return out;
 }
 
 function formatOf(file: string, plan: DataPlan): 'jsonl' | 'csv' {
@@ -86,13 +110,15 @@ export async function loadData(plan: TrainingPlan, options: LoadDataOptions): Pr
           [names[1]!, ys['right']!],
         ].filter(([name]) => trained.has(name as string)),
       ) as Record<string, tf.Tensor>;
-    const tr = multiMnistTensors(trainSize, 'train', plan.seed);
-    const te = multiMnistTensors(testSize, 'test', plan.seed);
+    const options: MultiMnistOptions = { ...(d.placement ? { placement: d.placement } : {}), ...(d.distinctClasses ? { distinctClasses: true } : {}) };
+    const tr = multiMnistTensors(trainSize, 'train', plan.seed, options);
+    const te = multiMnistTensors(testSize, 'test', plan.seed, options);
+    const masks = labelMasks(trainSize, d.labelFraction ?? {}, trained, plan.seed);
     return {
-      train: new TensorSource('multimnist (train)', tr.xs, rename(tr.ys)),
+      train: new TensorSource('multimnist (train)', tr.xs, rename(tr.ys), masks),
       val: new TensorSource('multimnist (test)', te.xs, rename(te.ys)),
       dispose: () => {
-        tf.dispose([tr.xs, te.xs, ...Object.values(tr.ys), ...Object.values(te.ys)]);
+        tf.dispose([tr.xs, te.xs, ...Object.values(tr.ys), ...Object.values(te.ys), ...Object.values(masks)]);
       },
     };
   }
