@@ -99,14 +99,17 @@ export function objective(
     const p = outs[ctx.outIdx.get(t.plan.name)!]!;
     const mask = labels?.masks[t.plan.name];
     const denominator = labels?.denominators[t.plan.name];
-    // Mean over the labelled examples (plain mean without a mask). `where`, not a product with
-    // the mask: an unlabelled row's zero target may give a non-finite value, and 0·NaN is NaN.
+    // Mean over the labelled examples (plain mean without a mask). An unlabelled row's target
+    // may be anything (NaN is a common "missing"): it is replaced by zeros, for which every
+    // loss is finite, and its loss is dropped with `where` (a product with the mask would turn
+    // 0·NaN into NaN, in the gradient too).
     const keep = mask ? tf.greater(mask, 0) : undefined;
+    const target = keep ? tf.where(tf.reshape(keep, [-1, ...y.shape.slice(1).map(() => 1)]), y, tf.zerosLike(y)) : y;
     const mean = (v: tf.Tensor): tf.Scalar =>
       keep ? (tf.div(tf.sum(tf.where(keep, v, tf.zerosLike(v))), Math.max(denominator ?? 0, 1)) as tf.Scalar) : (tf.mean(v) as tf.Scalar);
-    const l = mean(t.loss(y, p));
+    const l = mean(t.loss(target, p));
     per.push(l);
-    for (const m of t.metrics) mets.push(mean(m.fn(y, p)));
+    for (const m of t.metrics) mets.push(mean(m.fn(target, p)));
     if (mask && !(denominator! > 0)) continue; // no label for this task in the whole batch
     const s = ctx.logVars[t.plan.name];
     const term = s ? tf.add(tf.mul(tf.exp(tf.neg(s)), l), s) : tf.mul(l, ctx.dynamic[t.plan.name]!);
