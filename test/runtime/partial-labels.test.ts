@@ -40,14 +40,14 @@ const LOSSES: { loss: string; units: number; target: (i: number) => number[] }[]
 
 /** Task `a` with the loss under test (sigmoid/softmax head as the loss expects), task `b` MSE. */
 function model(units: number, loss: string): tf.LayersModel {
-  return tf.tidy(() => {
+  {
     const x = tf.input({ shape: [4], name: 'x' });
     const h = tf.layers.dense({ units: 5, activation: 'tanh', name: 'h', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(x) as tf.SymbolicTensor;
     const act = loss.includes('ategorical') || loss === 'kullbackLeiblerDivergence' ? 'softmax' : loss === 'binaryCrossentropy' ? 'sigmoid' : loss === 'poisson' || loss === 'meanSquaredLogarithmicError' ? 'softplus' : 'linear';
     const a = tf.layers.dense({ units, activation: act, name: 'a', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(h) as tf.SymbolicTensor;
     const b = tf.layers.dense({ units: 1, name: 'b', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(h) as tf.SymbolicTensor;
     return tf.model({ inputs: x, outputs: [a, b] });
-  });
+  }
 }
 
 const N = 8;
