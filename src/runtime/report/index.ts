@@ -268,6 +268,7 @@ export async function renderReport(run: RunRecords): Promise<string> {
     ['backend', info?.backend],
     ['data', info?.data],
     ['seed', info?.seed],
+    ['labelled examples per epoch', last?.labelled ? order.map((t) => `${t} ${last.labelled![t] ?? '?'} of ${last.examples}`).join(', ') : undefined],
     ['batch size', info?.batchSize],
     ['workers', info?.workers],
     ['single task', info?.singleTask],

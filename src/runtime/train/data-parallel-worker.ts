@@ -38,10 +38,11 @@ async function setUp(): Promise<(step: WorkerStep) => void> {
     });
     const xs = tensor(step.xs);
     const ys = Object.fromEntries(Object.entries(step.ys).map(([k, p]) => [k, tensor(p)]));
+    const labels = step.labels && { masks: Object.fromEntries(Object.entries(step.labels.masks).map(([k, p]) => [k, tensor(p) as tf.Tensor1D])), denominators: step.labels.denominators };
     let kept: { losses: tf.Tensor; metrics: tf.Tensor | null } | null = null;
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const o = objective({ model, tasks, outIdx, logVars, dynamic: step.dynamic }, xs, ys, (task) => new Error(`the data has no targets for task '${task}'`));
+        const o = objective({ model, tasks, outIdx, logVars, dynamic: step.dynamic }, xs, ys, (task) => new Error(`the data has no targets for task '${task}'`), labels);
         kept = { losses: o.losses, metrics: o.metrics };
         return o.total;
       }, gradVars);
@@ -55,7 +56,7 @@ async function setUp(): Promise<(step: WorkerStep) => void> {
       tf.dispose([value, k.losses, k.metrics, ...Object.values(grads)].filter((t): t is tf.Tensor => t !== null));
       reply({ type: 'step', ...out }, [...out.grads.map((g) => g.buffer as ArrayBuffer), out.losses.buffer as ArrayBuffer, ...(out.metrics ? [out.metrics.buffer as ArrayBuffer] : [])]);
     } finally {
-      tf.dispose([xs, ...Object.values(ys)]);
+      tf.dispose([xs, ...Object.values(ys), ...Object.values(labels?.masks ?? {})]);
     }
   };
 }

@@ -48,6 +48,14 @@ export interface WorkerStep {
   dynamic: Record<string, number>;
   xs: TensorPayload;
   ys: Record<string, TensorPayload>;
+  /** Partially labelled batches: the shard's label masks and its denominators (objective.ts `TaskLabels`). */
+  labels?: { masks: Record<string, TensorPayload>; denominators: Record<string, number> };
+}
+
+/** A shard's labels (objective.ts `TaskLabels`) in a form the loop and the workers share. */
+export interface ShardLabels {
+  masks: Record<string, tf.Tensor1D>;
+  denominators: Record<string, number>;
 }
 
 export type WorkerReply =
@@ -189,10 +197,20 @@ export class DataParallel {
    * shard 0 here by `local`, the others in the workers. Returns tensors like `local` does (the
    * caller disposes them).
    */
-  async step(xs: tf.Tensor, ys: Readonly<Record<string, tf.Tensor>>, dynamic: Readonly<Record<string, number>>, local: (xs: tf.Tensor, ys: Record<string, tf.Tensor>) => ShardResult): Promise<ShardResult> {
+  async step(
+    xs: tf.Tensor,
+    ys: Readonly<Record<string, tf.Tensor>>,
+    dynamic: Readonly<Record<string, number>>,
+    local: (xs: tf.Tensor, ys: Record<string, tf.Tensor>, labels?: ShardLabels) => ShardResult,
+    labels?: ShardLabels,
+  ): Promise<ShardResult> {
     const n = xs.shape[0]!;
     const sizes = shardSizes(n, this.threads);
-    if (sizes.length === 1) return local(xs, { ...ys });
+    if (sizes.length === 1) return local(xs, { ...ys }, labels);
+    // A shard's denominators are the batch's labelled counts × its share of the batch, so the
+    // size-weighted mix below is the batch's mean over labelled examples (objective.ts).
+    const shareOf = (size: number): Record<string, number> =>
+      Object.fromEntries(Object.entries(labels?.denominators ?? {}).map(([task, count]) => [task, (count * size) / n]));
     const weights = this.model.weights.map((w) => w.read().dataSync() as Float32Array);
     const logVars = Object.fromEntries(Object.entries(this.logVars).map(([t, v]) => [t, v.dataSync()[0]!]));
     const replies: Promise<WorkerReply>[] = [];
@@ -208,20 +226,29 @@ export class DataParallel {
         }
       };
       const msg: WorkerStep = { weights, logVars, dynamic: { ...dynamic }, xs: cut(xs), ys: Object.fromEntries(Object.entries(ys).map(([name, t]) => [name, cut(t)])) };
+      if (labels) msg.labels = { masks: Object.fromEntries(Object.entries(labels.masks).map(([name, t]) => [name, cut(t)])), denominators: shareOf(size) };
       const h = this.handles[k - 1]!;
       replies.push(h.next());
-      h.worker.postMessage(msg, [msg.xs.values.buffer as ArrayBuffer, ...Object.values(msg.ys).map((p) => p.values.buffer as ArrayBuffer)]);
+      h.worker.postMessage(msg, [
+        msg.xs.values.buffer as ArrayBuffer,
+        ...Object.values(msg.ys).map((p) => p.values.buffer as ArrayBuffer),
+        ...Object.values(msg.labels?.masks ?? {}).map((p) => p.values.buffer as ArrayBuffer),
+      ]);
       start += size;
     }
     const mine = tf.tidy(() => {
-      const cut = (t: tf.Tensor) => tf.slice(t, 0, sizes[0]!);
-      return { xs: cut(xs), ys: Object.fromEntries(Object.entries(ys).map(([name, t]) => [name, cut(t)])) };
+      const cut = <T extends tf.Tensor>(t: T): T => tf.slice(t, 0, sizes[0]!);
+      return {
+        xs: cut(xs),
+        ys: Object.fromEntries(Object.entries(ys).map(([name, t]) => [name, cut(t)])),
+        masks: Object.fromEntries(Object.entries(labels?.masks ?? {}).map(([name, t]) => [name, cut(t)])),
+      };
     });
     let own: ShardResult;
     try {
-      own = local(mine.xs, mine.ys);
+      own = local(mine.xs, mine.ys, labels ? { masks: mine.masks, denominators: shareOf(sizes[0]!) } : undefined);
     } finally {
-      tf.dispose([mine.xs, ...Object.values(mine.ys)]);
+      tf.dispose([mine.xs, ...Object.values(mine.ys), ...Object.values(mine.masks)]);
     }
     let others: WorkerReply[];
     try {

@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { TaskWeightingPlan } from '../plan.js';
 import type { BatchSource } from '../data/types.js';
 import { type Rng, deriveSeed, withRng } from '../random.js';
-import type { DataParallel, ShardResult } from './data-parallel.js';
+import type { DataParallel, ShardLabels, ShardResult } from './data-parallel.js';
 import { TrainingError } from './errors.js';
-import { objective, type TaskRuntime } from './objective.js';
+import { labelCounts, objective, taskValues, type TaskRuntime } from './objective.js';
 import type { Progress } from './progress.js';
 import type { EpochRecord } from './types.js';
 
@@ -62,33 +62,41 @@ export async function trainEpoch(
   const gradVars = ctx.groups.flatMap((g) => g.variables);
   const sums = tasks.map(() => 0);
   const metricSums = tasks.map((t) => t.metrics.map(() => 0));
+  // Per task, the examples its means are over: all of them, or its labelled ones.
+  const labelled = tasks.map(() => 0);
+  let partial = false;
   let totalSum = 0;
   let seen = 0;
   let batches = 0;
   progress.startEpoch(epoch + 1, train.size);
   for await (const batch of train.batches(ctx.batchSize, deriveSeed(ctx.seed, epoch + 1))) {
     // One shard's objective and gradients (the whole batch unless training is data-parallel).
-    const shard = (xs: tf.Tensor, ys: Record<string, tf.Tensor>): ShardResult =>
+    const shard = (xs: tf.Tensor, ys: Record<string, tf.Tensor>, labels?: ShardLabels): ShardResult =>
       withRng(rng, () => {
         let kept: { losses: tf.Tensor; metrics: tf.Tensor | null } | null = null;
         const { value, grads } = tf.variableGrads(() => {
-          const o = objective({ model, tasks, outIdx, logVars, dynamic }, xs, ys, (task) => new TrainingError(`the data has no targets for task '${task}'`));
+          const o = objective({ model, tasks, outIdx, logVars, dynamic }, xs, ys, (task) => new TrainingError(`the data has no targets for task '${task}'`), labels);
           kept = { losses: o.losses, metrics: o.metrics };
           return o.total;
         }, gradVars);
         const k = kept as unknown as { losses: tf.Tensor; metrics: tf.Tensor | null };
         return { value, grads, losses: k.losses, metrics: k.metrics };
       });
-    const { value: total, grads, losses, metrics } = ctx.parallel ? await ctx.parallel.step(batch.xs, batch.ys, dynamic, shard) : shard(batch.xs, batch.ys);
+    const counts = labelCounts(batch.labelled);
+    const labels: ShardLabels | undefined = batch.labelled ? { masks: batch.labelled, denominators: counts } : undefined;
+    if (labels) partial = true;
+    const { value: total, grads, losses, metrics } = ctx.parallel ? await ctx.parallel.step(batch.xs, batch.ys, dynamic, shard, labels) : shard(batch.xs, batch.ys, labels);
     applyGradients(ctx.groups, grads);
     tf.dispose(grads);
     const [lv, mv, tv] = await Promise.all([losses.data(), metrics ? metrics.data() : Promise.resolve(new Float32Array()), total.data()]);
-    tf.dispose([losses, metrics, total, batch.xs, ...Object.values(batch.ys)].filter((t): t is tf.Tensor => t !== null));
+    tf.dispose([losses, metrics, total, batch.xs, ...Object.values(batch.ys), ...Object.values(batch.labelled ?? {})].filter((t): t is tf.Tensor => t !== null));
     let mi = 0;
     tasks.forEach((t, i) => {
-      sums[i]! += lv[i]! * batch.size;
+      const n = counts[t.plan.name] ?? batch.size;
+      labelled[i]! += n;
+      sums[i]! += lv[i]! * n;
       t.metrics.forEach((_, j) => {
-        metricSums[i]![j]! += mv[mi++]! * batch.size;
+        metricSums[i]![j]! += mv[mi++]! * n;
       });
     });
     if (!Number.isFinite(tv[0]!)) {
@@ -108,11 +116,13 @@ export async function trainEpoch(
     const name = t.plan.name;
     const lossWeight = t.plan.lossWeight;
     const weight = logVars[name] ? Math.exp(-logVarValues[name]!) * lossWeight : dynamic[name]! * lossWeight;
-    record.tasks[name] = { loss: sums[i]! / seen, weight, metrics: Object.fromEntries(t.metrics.map((m, j) => [m.name, metricSums[i]![j]! / seen])) };
+    const over = Math.max(labelled[i]!, 1);
+    record.tasks[name] = { loss: sums[i]! / over, weight, metrics: Object.fromEntries(t.metrics.map((m, j) => [m.name, metricSums[i]![j]! / over])) };
   });
+  if (partial) record.labelled = Object.fromEntries(tasks.map((t, i) => [t.plan.name, labelled[i]!]));
   if (ctx.weighting.type === 'uncertainty') record.logVariance = logVarValues;
   if (ctx.val) record.val = await evaluate(model, outIdx, tasks, ctx.val, ctx.batchSize);
-  return { record, taskLosses: Object.fromEntries(tasks.map((t, i) => [t.plan.name, sums[i]! / seen])) };
+  return { record, taskLosses: Object.fromEntries(tasks.map((t, i) => [t.plan.name, sums[i]! / Math.max(labelled[i]!, 1)])) };
 }
 
 /** Each optimizer group steps on its own variables' gradients. */
@@ -134,35 +144,39 @@ export async function evaluate(
 ): Promise<NonNullable<EpochRecord['val']>> {
   const sums = tasks.map(() => 0);
   const metricSums = tasks.map((t) => t.metrics.map(() => 0));
-  let seen = 0;
+  const labelled = tasks.map(() => 0);
   let total = 0;
   for await (const batch of source.batches(batchSize, null)) {
+    const counts = labelCounts(batch.labelled);
     const stats = tf.tidy(() => {
       const outputs = model.apply(batch.xs, { training: false }) as tf.Tensor | tf.Tensor[];
       const outs = Array.isArray(outputs) ? outputs : [outputs];
       const vals: tf.Scalar[] = [];
       for (const t of tasks) {
-        const y = batch.ys[t.plan.name]!;
         const p = outs[outIdx.get(t.plan.name)!]!;
-        vals.push(tf.mean(t.loss(y, p)) as tf.Scalar);
-        for (const m of t.metrics) vals.push(tf.mean(m.fn(y, p)) as tf.Scalar);
+        const y = batch.ys[t.plan.name]!;
+        // Means over the labelled examples, as in training.
+        const v = taskValues(t, y, p, batch.labelled?.[t.plan.name], counts[t.plan.name]);
+        vals.push(v.loss, ...v.metrics);
       }
       return tf.stack(vals);
     });
     const v = await stats.data();
-    tf.dispose([stats, batch.xs, ...Object.values(batch.ys)]);
+    tf.dispose([stats, batch.xs, ...Object.values(batch.ys), ...Object.values(batch.labelled ?? {})]);
     let k = 0;
     tasks.forEach((t, i) => {
-      sums[i]! += v[k++]! * batch.size;
-      t.metrics.forEach((_, j) => (metricSums[i]![j]! += v[k++]! * batch.size));
+      const n = counts[t.plan.name] ?? batch.size;
+      labelled[i]! += n;
+      sums[i]! += v[k++]! * n;
+      t.metrics.forEach((_, j) => (metricSums[i]![j]! += v[k++]! * n));
     });
-    seen += batch.size;
   }
   const res: NonNullable<EpochRecord['val']> = { loss: 0, tasks: {} };
   tasks.forEach((t, i) => {
-    const l = sums[i]! / Math.max(seen, 1);
+    const over = Math.max(labelled[i]!, 1);
+    const l = sums[i]! / over;
     total += l * t.plan.lossWeight;
-    res.tasks[t.plan.name] = { loss: l, metrics: Object.fromEntries(t.metrics.map((m, j) => [m.name, metricSums[i]![j]! / Math.max(seen, 1)])) };
+    res.tasks[t.plan.name] = { loss: l, metrics: Object.fromEntries(t.metrics.map((m, j) => [m.name, metricSums[i]![j]! / over])) };
   });
   res.loss = total;
   return res;

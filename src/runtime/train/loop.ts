@@ -73,7 +73,7 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
     onDispose.push(data.dispose);
 
     const state = await startRunFolder(plan, options, settings, selection, model, groups, logVars, progress);
-    progress.line(`${selection.summary}; ${active.length} task(s), ${data.train.size ?? '?'} training examples${data.val ? `, ${data.val.size ?? '?'} validation` : ''}`);
+    progress.line(`${selection.summary}; ${active.length} task(s), ${data.train.size ?? '?'} training examples${data.val ? `, ${data.val.size ?? '?'} validation` : ''}${labelSummary(data.train)}`);
 
     const ctx: EpochContext = {
       model,
@@ -222,6 +222,15 @@ async function startWorkers<T>(workers: number, start: () => Promise<T>): Promis
   }
 }
 
+/** "; labelled: left 6000, right 500" for partially labelled data, else nothing. */
+function labelSummary(source: BatchSource): string {
+  const counts = source.labelCounts;
+  if (!counts || Object.values(counts).every((n) => n === source.size)) return '';
+  return `; labelled: ${Object.entries(counts)
+    .map(([task, n]) => `${task} ${n}`)
+    .join(', ')}`;
+}
+
 /** The training and validation batches: given tensors, given datasets, or the plan's data. */
 async function openData(plan: TrainingPlan, options: TrainOptions, settings: Settings, resources: tf.Tensor[]): Promise<{ train: BatchSource; val: BatchSource | undefined; dispose: () => void }> {
   const validationDataset = options.validationDataset ? new DatasetSource('validation dataset', options.validationDataset) : undefined;
@@ -234,7 +243,8 @@ async function openData(plan: TrainingPlan, options: TrainOptions, settings: Set
       return o;
     };
     const targets = Object.fromEntries(Object.entries(options.targets as Record<string, tf.Tensor>).map(([task, t]) => [task, own(t)]));
-    const all = new TensorSource('inputs', own(options.inputs), targets);
+    const labelled = Object.fromEntries(Object.entries((options.labelled ?? {}) as Record<string, tf.Tensor>).map(([task, t]) => [task, own(t.toFloat().as1D())]));
+    const all = new TensorSource('inputs', own(options.inputs), targets, labelled);
     if (validationDataset) return { train: all, val: validationDataset, dispose: () => {} };
     const s = all.split(settings.validationSplit);
     return { train: s.train, val: s.val, dispose: s.dispose };

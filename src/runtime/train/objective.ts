@@ -68,6 +68,22 @@ export function labelCounts(masks: Readonly<Record<string, tf.Tensor1D>> | undef
   return out;
 }
 
+/**
+ * A task's loss and metrics over a batch: plain means, or with a label mask, means over the
+ * labelled examples (Σ over them / `denominator`, default their count). An unlabelled row's
+ * target may be anything (NaN is a common "missing"): it is replaced by zeros, for which every
+ * loss is finite, and its value is dropped with `where` (a product with the mask would turn
+ * 0·NaN into NaN, in the gradient too).
+ */
+export function taskValues(t: TaskRuntime, y: tf.Tensor, p: tf.Tensor, mask?: tf.Tensor1D, denominator?: number): { loss: tf.Scalar; metrics: tf.Scalar[] } {
+  if (!mask) return { loss: tf.mean(t.loss(y, p)) as tf.Scalar, metrics: t.metrics.map((m) => tf.mean(m.fn(y, p)) as tf.Scalar) };
+  const keep = tf.greater(mask, 0);
+  const target = tf.where(tf.reshape(keep, [-1, ...y.shape.slice(1).map(() => 1)]), y, tf.zerosLike(y));
+  const over = Math.max(denominator ?? (mask.dataSync() as Float32Array).reduce((a, b) => a + b, 0), 1);
+  const mean = (v: tf.Tensor): tf.Scalar => tf.div(tf.sum(tf.where(keep, v, tf.zerosLike(v))), over) as tf.Scalar;
+  return { loss: mean(t.loss(target, p)), metrics: t.metrics.map((m) => mean(m.fn(target, p))) };
+}
+
 export interface ObjectiveValue {
   total: tf.Scalar;
   /** [tasks] mean losses, kept (outlives the enclosing tidy/gradient scope). */
@@ -99,20 +115,12 @@ export function objective(
     const p = outs[ctx.outIdx.get(t.plan.name)!]!;
     const mask = labels?.masks[t.plan.name];
     const denominator = labels?.denominators[t.plan.name];
-    // Mean over the labelled examples (plain mean without a mask). An unlabelled row's target
-    // may be anything (NaN is a common "missing"): it is replaced by zeros, for which every
-    // loss is finite, and its loss is dropped with `where` (a product with the mask would turn
-    // 0·NaN into NaN, in the gradient too).
-    const keep = mask ? tf.greater(mask, 0) : undefined;
-    const target = keep ? tf.where(tf.reshape(keep, [-1, ...y.shape.slice(1).map(() => 1)]), y, tf.zerosLike(y)) : y;
-    const mean = (v: tf.Tensor): tf.Scalar =>
-      keep ? (tf.div(tf.sum(tf.where(keep, v, tf.zerosLike(v))), Math.max(denominator ?? 0, 1)) as tf.Scalar) : (tf.mean(v) as tf.Scalar);
-    const l = mean(t.loss(target, p));
-    per.push(l);
-    for (const m of t.metrics) mets.push(mean(m.fn(target, p)));
+    const v = taskValues(t, y, p, mask, denominator);
+    per.push(v.loss);
+    mets.push(...v.metrics);
     if (mask && !(denominator! > 0)) continue; // no label for this task in the whole batch
     const s = ctx.logVars[t.plan.name];
-    const term = s ? tf.add(tf.mul(tf.exp(tf.neg(s)), l), s) : tf.mul(l, ctx.dynamic[t.plan.name]!);
+    const term = s ? tf.add(tf.mul(tf.exp(tf.neg(s)), v.loss), s) : tf.mul(v.loss, ctx.dynamic[t.plan.name]!);
     total = tf.add(total, tf.mul(term, t.plan.lossWeight));
   }
   return { total, losses: tf.keep(tf.stack(per)), metrics: mets.length > 0 ? tf.keep(tf.stack(mets)) : null };

@@ -144,6 +144,8 @@ function epochRecord(v: unknown, where: Where): EpochRecord {
   }
   const logVariance = optional(o, 'logVariance', where, numbers);
   if (logVariance) out.logVariance = logVariance;
+  const labelled = optional(o, 'labelled', where, (x, w) => Object.fromEntries(Object.entries(record(x, w)).map(([k, n]) => [k, int(n, `${w}.${k}`, 0)])));
+  if (labelled) out.labelled = labelled;
   return out;
 }
 

@@ -28,6 +28,12 @@ export type ModelBuilder<Task extends string = string> = (options?: BuildOptions
 export interface TrainOptions<Task extends string = string> {
   inputs?: tf.Tensor;
   targets?: Record<Task, tf.Tensor>;
+  /**
+   * Partially labelled `inputs`/`targets`: per task, a [n] tensor, 1 (or true) where the example
+   * carries the task's label, 0 where not (that row's target is ignored, whatever it holds).
+   * Tasks not listed are labelled on every example.
+   */
+  labelled?: Partial<Record<Task, tf.Tensor>>;
   /** Batched elements `{ xs, ys }` (as for `model.fitDataset`); iterated once per epoch. */
   dataset?: tf.data.Dataset<{ xs: tf.Tensor; ys: Record<Task, tf.Tensor> }>;
   /** Validation data for `dataset` (batched), or used instead of `validationSplit`. */
@@ -80,6 +86,8 @@ export interface EpochRecord {
   tasks: Record<string, TaskEpochStats>;
   val?: { loss: number; tasks: Record<string, { loss: number; metrics: Record<string, number> }> };
   examples: number;
+  /** Partially labelled data: per task, how many of the epoch's examples carried its label. */
+  labelled?: Record<string, number>;
   /** Learned log σ² per task (uncertainty weighting only). */
   logVariance?: Record<string, number>;
 }
