@@ -144,3 +144,39 @@ describe('partially labelled files', () => {
     await expect(src.check()).rejects.toThrow(/field 'b': no row has a label for task 'b'/);
   });
 });
+
+describe('training on partially labelled data', () => {
+  const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+  const masked = (n: number) => tf.tensor1d(Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)));
+
+  it('unlabelled rows (NaN or zero targets) train to the same weights, bit for bit; epoch means are over labelled rows', async () => {
+    const { trainModel } = await import('mtlc/runtime');
+    const { tinyBuild, tinyData, tinyPlan } = await import('./train-helpers.js');
+    const data = tinyData(40);
+    const keep = masked(40);
+    const nanA = tf.where(tf.reshape(tf.greater(keep, 0), [-1, 1]), data.targets.a, tf.fill([40, 3], Number.NaN));
+    const zeroA = tf.where(tf.reshape(tf.greater(keep, 0), [-1, 1]), data.targets.a, tf.zeros([40, 3]));
+    const plan = tinyPlan({ epochs: 2 });
+    const r1 = await trainModel(plan, tinyBuild, { inputs: data.inputs, targets: { a: nanA, b: data.targets.b }, labelled: { a: keep }, backend: 'cpu', quiet: true });
+    const r2 = await trainModel(plan, tinyBuild, { inputs: data.inputs, targets: { a: zeroA, b: data.targets.b }, labelled: { a: keep }, backend: 'cpu', quiet: true });
+    expect(weightsOf(r1.model)).toEqual(weightsOf(r2.model));
+    expect(r1.history[0]!.labelled).toEqual({ a: 14, b: 40 });
+    expect(Number.isFinite(r1.history[1]!.tasks['a']!.loss)).toBe(true);
+  });
+
+  it('data-parallel (2 threads) trains partially labelled batches to the losses of one thread', async () => {
+    const { trainModel } = await import('mtlc/runtime');
+    const { tinyBuild, tinyData, tinyPlan } = await import('./train-helpers.js');
+    const data = tinyData(43);
+    const keep = masked(43);
+    const plan = tinyPlan({ epochs: 2, optimizer: { type: 'sgd', learningRate: 0.05 }, taskWeighting: { type: 'uncertainty' } });
+    const one = await trainModel(plan, tinyBuild, { ...data, labelled: { a: keep }, backend: 'cpu', quiet: true });
+    const two = await trainModel(plan, tinyBuild, { ...data, labelled: { a: keep }, backend: 'cpu', quiet: true, workers: 2 });
+    for (const [e, rec] of one.history.entries()) {
+      for (const t of ['a', 'b']) expect(two.history[e]!.tasks[t]!.loss).toBeCloseTo(rec.tasks[t]!.loss, 5);
+    }
+    const w1 = weightsOf(one.model).flat();
+    const w2 = weightsOf(two.model).flat();
+    expect(Math.max(...w1.map((v, i) => Math.abs(v - w2[i]!)))).toBeLessThan(1e-5);
+  });
+});
