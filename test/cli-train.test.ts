@@ -152,6 +152,37 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
     expect(r.code).toBe(1);
     expect(existsSync(path.join(cwd, 'run'))).toBe(false);
   });
+  it('--data with labels missing for a task on some rows: trains, says how many are labelled, records it', async () => {
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    const rows = readFileSync(path.join(root, 'test/fixtures/data/tiny.jsonl'), 'utf8').trim().split('\n');
+    // Task b labelled on every third row: missing on some, null on others.
+    const partial = rows.map((line, i) => {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if (i % 3 === 1) delete o['b'];
+      if (i % 3 === 2) o['b'] = null;
+      return JSON.stringify(o);
+    });
+    writeFileSync(path.join(cwd, 'partial.jsonl'), `${partial.join('\n')}\n`);
+    const r = await run(['train', path.join(root, 'test/fixtures/data/tiny-spec.yaml'), '--data', 'partial.jsonl', '--out', 'run', '--epochs', '1'], cwd);
+    expect(r.err + r.out).toContain(`labelled: a ${rows.length}, b ${Math.ceil(rows.length / 3)}`);
+    expect(r.code).toBe(0);
+    const record = JSON.parse(readFileSync(path.join(cwd, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n')[0]!) as { labelled: Record<string, number> };
+    expect(record.labelled).toEqual({ a: rows.length, b: Math.ceil(rows.length / 3) });
+    const report = await run(['report', path.join(cwd, 'run')]);
+    expect(report.code).toBe(0);
+    expect(readFileSync(path.join(cwd, 'run', 'report.html'), 'utf8')).toContain(`b ${Math.ceil(rows.length / 3)} of ${rows.length}`);
+  });
+  it('--data where a task has no label on any row (a misspelled field): exit 1 naming the field', async () => {
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    const rows = readFileSync(path.join(root, 'test/fixtures/data/tiny.jsonl'), 'utf8').replaceAll('"b":', '"bee":');
+    writeFileSync(path.join(cwd, 'typo.jsonl'), rows);
+    const r = await run(['train', path.join(root, 'test/fixtures/data/tiny-spec.yaml'), '--data', 'typo.jsonl', '--out', 'run', '--quiet'], cwd);
+    expect(r.err).toMatch(/typo\.jsonl: field 'b': no row has a label for task 'b'/);
+    expect(r.code).toBe(1);
+    expect(existsSync(path.join(cwd, 'run'))).toBe(false);
+  });
   it('--backend gpu where it is not installed: exit 3 with what to install', async () => {
     const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
     dirs.push(cwd);

@@ -418,6 +418,20 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
           format: { const: 'multimnist', description: 'The built-in MultiMNIST demo data.' },
           trainSize: { type: 'integer', minimum: 1, default: 6000, description: 'Training examples to draw.' },
           testSize: { type: 'integer', minimum: 1, default: 1000, description: 'Test examples to draw (from digits not used for training).' },
+          placement: {
+            type: 'string',
+            enum: ['fixed', 'senerKoltun', 'random'],
+            default: 'fixed',
+            description:
+              'Where the two digits sit on the 36×36 canvas, i.e. how much they overlap: fixed: (0,0) and (8,8), about 7 % of a digit\'s ink under the other; senerKoltun: (0,0) and (6,6) as Sener & Koltun 2018, about 14 %; random: each digit at its own offset in 0..8 on both axes as Sabour et al. 2017, about 27 %.',
+          },
+          distinctClasses: { type: 'boolean', default: false, description: 'Redraw the second digit until its class differs from the first (as Sabour et al. 2017).' },
+          labelFraction: {
+            type: 'object',
+            description:
+              'Partially labelled training data: per task, the share of training examples that carry its label, in (0, 1] (default 1). A seeded subset per task; the other examples give that task no loss. The test part stays fully labelled.',
+            additionalProperties: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Share of training examples labelled for this task.' },
+          },
         },
         required: ['format'],
         additionalProperties: false,

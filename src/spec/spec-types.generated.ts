@@ -759,6 +759,23 @@ export interface MultiMnistData {
    * Test examples to draw (from digits not used for training).
    */
   testSize?: number;
+  /**
+   * Where the two digits sit on the 36×36 canvas, i.e. how much they overlap: fixed: (0,0) and (8,8), about 7 % of a digit's ink under the other; senerKoltun: (0,0) and (6,6) as Sener & Koltun 2018, about 14 %; random: each digit at its own offset in 0..8 on both axes as Sabour et al. 2017, about 27 %.
+   */
+  placement?: 'fixed' | 'senerKoltun' | 'random';
+  /**
+   * Redraw the second digit until its class differs from the first (as Sabour et al. 2017).
+   */
+  distinctClasses?: boolean;
+  /**
+   * Partially labelled training data: per task, the share of training examples that carry its label, in (0, 1] (default 1). A seeded subset per task; the other examples give that task no loss. The test part stays fully labelled.
+   */
+  labelFraction?: {
+    /**
+     * Share of training examples labelled for this task.
+     */
+    [k: string]: number | undefined;
+  };
 }
 /**
  * JSON Lines: one object per line, with the input field(s) and a field per task.

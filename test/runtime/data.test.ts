@@ -82,7 +82,7 @@ describe('file data', () => {
   });
 
   for (const [file, where] of [
-    ['bad-missing-field.jsonl', /bad-missing-field\.jsonl:5: field 'b': missing/],
+    ['bad-missing-field.jsonl', /bad-missing-field\.jsonl:5: field 'x': missing/],
     ['bad-wrong-length.jsonl', /bad-wrong-length\.jsonl:7: field 'x': has 3 values, expected 4/],
     ['bad-nan.jsonl', /bad-nan\.jsonl:3: invalid JSON/],
     ['bad-non-numeric.jsonl', /bad-non-numeric\.jsonl:10: field 'b': not numeric: "two"/],

@@ -180,3 +180,34 @@ describe('training on partially labelled data', () => {
     expect(Math.max(...w1.map((v, i) => Math.abs(v - w2[i]!)))).toBeLessThan(1e-5);
   });
 });
+
+describe('MultiMNIST options in the spec', () => {
+  const spec = (data: string) => `version: 1
+name: Pair
+input: { name: image, shape: [28, 28, 1] }
+towers:
+  left:
+    layers: [{ type: flatten, name: flat }]
+    head: { units: 10, activation: softmax }
+    loss: categoricalCrossentropy
+  right:
+    layers: [{ type: flatten, name: flat }]
+    head: { units: 10, activation: softmax }
+    loss: categoricalCrossentropy
+data: ${data}
+`;
+  it('placement, distinctClasses and labelFraction reach the training plan', async () => {
+    const { validateSpec } = await import('../../src/index.js');
+    const r = validateSpec(spec('{ format: multimnist, placement: random, distinctClasses: true, labelFraction: { right: 0.05 } }'), 'pair.yaml');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.model!.training.data).toEqual({ format: 'multimnist', placement: 'random', distinctClasses: true, labelFraction: { right: 0.05 } });
+  });
+  it('a labelFraction for an unknown task, or out of (0, 1], is a located error', async () => {
+    const { validateSpec } = await import('../../src/index.js');
+    const typo = validateSpec(spec('{ format: multimnist, labelFraction: { rigth: 0.5 } }'), 'pair.yaml');
+    expect(typo.diagnostics.map((d) => [d.code, d.line, d.path])).toEqual([['unknown-tower', 13, '/data/labelFraction/rigth']]);
+    expect(typo.diagnostics[0]!.hint).toContain('right');
+    const zero = validateSpec(spec('{ format: multimnist, labelFraction: { right: 0 } }'), 'pair.yaml');
+    expect(zero.diagnostics.map((d) => d.path)).toEqual(['/data/labelFraction/right']);
+  });
+});

@@ -152,10 +152,23 @@ function checkData(spec: MtlSpec, inputShape: Shape | undefined, towers: readonl
     if (!isMnistShape) {
       out.warn('data-input-shape', `${at}/format`, `multimnist images are ${fmt(MULTIMNIST_INPUT_SHAPE)}, but input.shape is ${fmt(inputShape)}`, 'use input: { shape: [28, 28, 1] }');
     }
+    const taskNames = towers.map((t) => t.task);
+    const fractions = data.labelFraction ?? {};
+    let ok = true;
+    for (const key of Object.keys(fractions)) {
+      if (!taskNames.includes(key)) {
+        out.keyError('unknown-tower', toPointer(['data', 'labelFraction', key]), `data.labelFraction names "${key}", which is not a task`, suggest(key, taskNames, 'task'));
+        ok = false;
+      }
+    }
+    if (!ok) return undefined;
     return {
       format: 'multimnist',
       ...(data.trainSize !== undefined ? { trainSize: data.trainSize } : {}),
       ...(data.testSize !== undefined ? { testSize: data.testSize } : {}),
+      ...(data.placement !== undefined && data.placement !== 'fixed' ? { placement: data.placement } : {}),
+      ...(data.distinctClasses ? { distinctClasses: true } : {}),
+      ...(Object.keys(fractions).length > 0 ? { labelFraction: Object.fromEntries(taskNames.filter((t) => own(fractions, t) !== undefined).map((t) => [t, fractions[t]!])) } : {}),
     };
   }
   let ok = true;
