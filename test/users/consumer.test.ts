@@ -144,6 +144,40 @@ function makeProject(dir: string): void {
   );
 }
 
+/** A Vite app in `<dir>/web`: the README's vite.config.ts, a page that imports the spec and predicts on cpu and webgl. */
+function makeWebApp(dir: string): void {
+  const web = join(dir, 'web');
+  mkdirSync(web, { recursive: true });
+  writeFileSync(join(web, 'index.html'), '<!doctype html>\n<html><body><pre id="out">running</pre><script type="module" src="./main.ts"></script></body></html>\n');
+  writeFileSync(
+    join(web, 'vite.config.ts'),
+    "import { defineConfig } from 'vite';\nimport { mtlc } from 'mtlc/vite';\n\nexport default defineConfig({ plugins: [mtlc()] });\n",
+  );
+  writeFileSync(
+    join(web, 'main.ts'),
+    `import * as tf from '@tensorflow/tfjs';
+import { buildTiny } from '../tiny.mtl.yaml';
+// In a browser bundle the runtime's main entry is its model part (the "browser" export condition).
+import { CrossStitch } from 'mtlc/runtime';
+
+const out = document.getElementById('out')!;
+try {
+  const results: Record<string, unknown> = {};
+  for (const backend of ['cpu', 'webgl']) {
+    if (!(await tf.setBackend(backend))) throw new Error(backend + ' backend unavailable');
+    const { predict, tasks } = buildTiny({ seed: 7 });
+    const y = predict(${INPUT});
+    results[backend] = Object.fromEntries(tasks.map((t) => [t, { shape: y[t].shape, sum: y[t].sum().dataSync()[0] }]));
+  }
+  results['runtime'] = CrossStitch.className;
+  out.textContent = JSON.stringify(results);
+} catch (e) {
+  out.textContent = 'error: ' + String((e as Error).stack ?? e);
+}
+`,
+  );
+}
+
 const work = mkdtempSync(join(tmpdir(), 'mtlc-user-'));
 const npmProject = join(work, 'npm-app');
 const pnpmProject = join(work, 'pnpm-app');
@@ -156,9 +190,11 @@ interface Flow {
   typecheckGenerated?: Promise<Run>;
   program: Promise<Run>;
   train: Promise<Run>;
+  webBuild?: Promise<Run>;
 }
 
 function userFlow(dir: string, install: () => Promise<Run>, all: boolean): Flow {
+  // `all`: also the checks one layout is enough for (generated code alone; the Vite build).
   const mtlc = join(dir, 'node_modules/.bin/mtlc');
   const after = (step: Promise<Run>, next: () => Promise<Run>): Promise<Run> =>
     step.then((r) => (r.code === 0 ? next() : { code: -1, stdout: '', stderr: 'an earlier step failed' }));
@@ -168,7 +204,9 @@ function userFlow(dir: string, install: () => Promise<Run>, all: boolean): Flow 
   const typecheckGenerated = all ? after(compile, () => run(process.execPath, [tsc, '-p', 'tsconfig.generated.json'], dir)) : undefined;
   const program = after(typecheck, () => run(process.execPath, ['dist/program.js'], dir));
   const train = after(compile, () => run(mtlc, ['train', 'tiny.mtl.yaml', '--epochs', '1', '--quiet', '--out', 'runs/cli'], dir));
-  return { install: installed, compile, typecheck, ...(typecheckGenerated ? { typecheckGenerated } : {}), program, train };
+  // Not minified: the same modules, a few seconds less (README states the minified size).
+  const webBuild = all ? after(installed, () => run(join(dir, 'node_modules/.bin/vite'), ['build', '--minify', 'false'], join(dir, 'web'))) : undefined;
+  return { install: installed, compile, typecheck, ...(typecheckGenerated ? { typecheckGenerated } : {}), program, train, ...(webBuild ? { webBuild } : {}) };
 }
 
 const flows: Partial<Record<'npm' | 'pnpm', Flow>> = {};
@@ -180,6 +218,7 @@ beforeAll(async () => {
   const tarball = join(work, packed.stdout.trim().split('\n').pop()!);
   expect(readmeInstallLine()).toContain(TFJS);
   makeProject(npmProject);
+  makeWebApp(npmProject);
   makeProject(pnpmProject);
   // Both projects go at once (installs wait on network and disk); the tests below await their steps.
   // @types/node is for the program's own `process`.
@@ -263,46 +302,21 @@ describe.skipIf(!chromium)(`a Vite app importing the spec, in headless Chromium$
   afterAll(() => server?.close());
 
   it('builds with no Node module in the bundle and predicts on cpu and webgl what Node predicts', async () => {
-    ok(await flows.npm!.install, 'npm install');
-    writeFileSync(join(npmProject, 'index.html'), '<!doctype html>\n<html><body><pre id="out">running</pre><script type="module" src="./main.ts"></script></body></html>\n');
-    writeFileSync(
-      join(npmProject, 'vite.config.ts'),
-      "import { defineConfig } from 'vite';\nimport { mtlc } from 'mtlc/vite';\n\nexport default defineConfig({ plugins: [mtlc()] });\n",
-    );
-    writeFileSync(
-      join(npmProject, 'main.ts'),
-      `import * as tf from '@tensorflow/tfjs';
-import { buildTiny } from './tiny.mtl.yaml';
-
-const out = document.getElementById('out')!;
-try {
-  const results: Record<string, unknown> = {};
-  for (const backend of ['cpu', 'webgl']) {
-    if (!(await tf.setBackend(backend))) throw new Error(backend + ' backend unavailable');
-    const { predict, tasks } = buildTiny({ seed: 7 });
-    const y = predict(${INPUT});
-    results[backend] = Object.fromEntries(tasks.map((t) => [t, { shape: y[t].shape, sum: y[t].sum().dataSync()[0] }]));
-  }
-  out.textContent = JSON.stringify(results);
-} catch (e) {
-  out.textContent = 'error: ' + String((e as Error).stack ?? e);
-}
-`,
-    );
-    // Not minified: the same modules, a few seconds less (README states the minified size).
-    const build = ok(await run(join(npmProject, 'node_modules/.bin/vite'), ['build', '--minify', 'false'], npmProject), 'vite build');
+    const build = ok(await flows.npm!.webBuild!, 'vite build');
     expect(`${build.stdout}${build.stderr}`).not.toMatch(/externalized for browser compatibility|__vite-browser-external|is not exported by/);
-    const assets = join(npmProject, 'dist/assets');
+    const assets = join(npmProject, 'web/dist/assets');
     const bundle = readdirSync(assets).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(assets, f), 'utf8')).join('\n');
     expect(bundle).not.toMatch(/from\s*["']node:|require\(["'](fs|path|worker_threads|readline)["']\)/);
     expect(bundle).not.toContain('cli-progress');
 
-    server = serve(join(npmProject, 'dist'));
+    server = serve(join(npmProject, 'web/dist'));
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const text = await inChromium(`http://127.0.0.1:${port}/`);
     expect(text.startsWith('error'), text).toBe(false);
-    const page = JSON.parse(text) as Record<'cpu' | 'webgl', Predictions>;
+    const page = JSON.parse(text) as Record<'cpu' | 'webgl', Predictions> & { runtime: string };
+    expect(page.runtime).toBe('CrossStitch');
+    ok(await flows.npm!.program, 'the program'); // Node's predictions, to compare
     const node = JSON.parse(readFileSync(join(npmProject, 'node-predictions.json'), 'utf8')) as Predictions;
     for (const backend of ['cpu', 'webgl'] as const) {
       expect(page[backend]['left']!.shape).toEqual([2, 3]);
@@ -310,7 +324,7 @@ try {
       expect(page[backend]['left']!.sum).toBeCloseTo(2, 4);
       expect(page[backend]['right']!.sum, backend).toBeCloseTo(node['right']!.sum, 4);
     }
-  });
+  }, 300_000);
 });
 
 function serve(root: string): Server {
