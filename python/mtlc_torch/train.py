@@ -326,6 +326,10 @@ def train(job, model_class, events_mode="text"):
             save_checkpoint(run_dir, model, model_json_text, optimizers, _checkpoint_state(job, epoch + 1, history, loss_history, log_variance))
             _append_line(os.path.join(run_dir, "metrics.jsonl"), _dumps(record))
         events.emit("epoch", record=record, examplesPerSecond=seen / max(elapsed, 1e-9))
+        # Test hook: hold after each checkpoint, so a test can kill a rank at a known point.
+        hold = float(os.environ.get("MTLC_TORCH_TEST_HOLD_SECONDS", "0") or 0)
+        if hold > 0 and epoch + 1 < epochs:
+            time.sleep(hold)
         if ctx.distributed:
             dist.barrier()
 
