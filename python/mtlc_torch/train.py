@@ -262,6 +262,7 @@ def train(job, model_class, events_mode="text"):
         n_metrics = sum(len(t["metrics"]) for t in tasks)
         sums = np.zeros(len(tasks) + n_metrics + 2)  # task loss sums, metric sums, total, seen
         started = time.perf_counter()
+        cpu_started = time.process_time()
         for b, batch in enumerate(batches):
             local = data_mod.rank_slice(batch, ctx.rank, ctx.world)
             x, ys = train_data.rows(local)
@@ -301,6 +302,8 @@ def train(job, model_class, events_mode="text"):
             sums += np.asarray(row)
             events.emit("batch", size=global_n, losses={t["plan"]["name"]: float(stats[i]) / max(len(local), 1) for i, t in enumerate(tasks)})
         elapsed = time.perf_counter() - started
+        # CPU seconds of every rank's training steps (this process's threads), for the bench.
+        cpu_seconds = ctx.all_sum([time.process_time() - cpu_started])[0]
         g = ctx.all_sum(sums.tolist())
         seen = g[-1]
         record = {"epoch": epoch + 1, "loss": g[-2] / len(batches), "tasks": {}, "examples": int(seen)}
@@ -325,7 +328,7 @@ def train(job, model_class, events_mode="text"):
         if ctx.rank == 0:
             save_checkpoint(run_dir, model, model_json_text, optimizers, _checkpoint_state(job, epoch + 1, history, loss_history, log_variance))
             _append_line(os.path.join(run_dir, "metrics.jsonl"), _dumps(record))
-        events.emit("epoch", record=record, examplesPerSecond=seen / max(elapsed, 1e-9))
+        events.emit("epoch", record=record, examplesPerSecond=seen / max(elapsed, 1e-9), cpuSeconds=cpu_seconds)
         # Test hook: hold after each checkpoint, so a test can kill a rank at a known point.
         hold = float(os.environ.get("MTLC_TORCH_TEST_HOLD_SECONDS", "0") or 0)
         if hold > 0 and epoch + 1 < epochs:
