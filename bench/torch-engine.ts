@@ -27,6 +27,7 @@ if ('missing' in py) {
   process.stderr.write(`bench:torch: ${py.missing}\n`);
   process.exit(3);
 }
+const { python, torch: torchVersion } = py;
 const dir = mkdtempSync(path.join(tmpdir(), 'mtlc-bench-torch-'));
 const spec = path.join(dir, 'multi-mnist.yaml');
 writeFileSync(spec, readFileSync(repoPath('specs/multi-mnist.yaml'), 'utf8').replace(/^data:.*$/m, `data: { format: multimnist, trainSize: ${trainSize}, testSize: 64 }`));
@@ -47,7 +48,7 @@ const job = path.join(dir, 'torch', 'torch', 'job.json');
 
 async function torchRun(nproc: number): Promise<{ exs: number; perCpu: number }> {
   let epoch: TorchEvent | undefined;
-  const r = await launch({ python: py.python, nproc, packageRoot: root, packageName: pkg, job, onEvent: (e) => (e.event === 'epoch' ? (epoch = e) : undefined), onLine: () => {} });
+  const r = await launch({ python, nproc, packageRoot: root, packageName: pkg, job, onEvent: (e) => (e.event === 'epoch' ? (epoch = e) : undefined), onLine: () => {} });
   if (r.exitCode !== 0 || !epoch) throw new Error(`torch run (nproc ${nproc}) failed`);
   const examples = (epoch['record'] as { examples: number }).examples;
   return { exs: epoch['examplesPerSecond'] as number, perCpu: examples / (epoch['cpuSeconds'] as number) };
@@ -70,7 +71,7 @@ const cpuRatios = two.map((t, i) => t.perCpu / one[i]!.perCpu);
 const exsRatios = two.map((t, i) => t.exs / one[i]!.exs);
 process.stdout.write(
   [
-    `| figure (\`npm run bench:torch\`, ${reps} interleaved reps, MultiMNIST LeNet pair, ${trainSize} examples, batch 64, torch ${py.torch}) | measured | peer | ratio (median of paired) |`,
+    `| figure (\`npm run bench:torch\`, ${reps} interleaved reps, MultiMNIST LeNet pair, ${trainSize} examples, batch 64, torch ${torchVersion}) | measured | peer | ratio (median of paired) |`,
     '| --- | --- | --- | --- |',
     `| training ex/s: torch engine, 1 process vs tfjs engine, wasm | ${median(one.map((o) => o.exs)).toFixed(0)} ex/s | ${median(tfjs).toFixed(0)} ex/s | ${median(ratios).toFixed(2)}× |`,
     `| training ex/s: torch, 2 gloo ranks vs 1 process | ${median(two.map((o) => o.exs)).toFixed(0)} ex/s | ${median(one.map((o) => o.exs)).toFixed(0)} ex/s | ${median(exsRatios).toFixed(2)}× |`,
