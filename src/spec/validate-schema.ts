@@ -393,12 +393,16 @@ class Context {
         const property = (e.params as { missingProperty: string }).missingProperty;
         const tag = this.#tagged(p, property);
         if (tag) {
+          // No branch applies without the tag, so a misspelt tag key is reported by nothing else.
+          const keys = value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
+          const letters = (w: string) => [...w.toLowerCase()].sort().join('');
+          const misspelt = keys.find((k) => k !== property && (closest(k, [property]) === property || letters(k) === letters(property)));
           return make(
             this.#atKey(p),
             `${p}/${property}`,
             'missing-property',
             `${this.where(p)} is missing required property '${property}'`,
-            `add ${property}: one of ${tag.options.join(', ')}`,
+            `${misspelt !== undefined ? `'${misspelt}' should be '${property}'; ` : ''}add ${property}: one of ${tag.options.join(', ')}`,
           );
         }
         const schema = (parent['properties'] as Record<string, Record<string, unknown>> | undefined)?.[property];

@@ -29,6 +29,16 @@ describe('validateSchema', () => {
     expect(check(base('      - { type: flatten }'))).toEqual([]);
   });
 
+  it('a misspelt tag key (data.formt, a layer\'s tpye) is named in the missing-tag hint, one diagnostic each', () => {
+    expect(check(base('      - { type: flatten }', 'data: { formt: csv }\n'))).toEqual([
+      expect.objectContaining({ code: 'missing-property', path: '/data/format', hint: "'formt' should be 'format'; add format: one of multimnist, jsonl, csv" }),
+    ]);
+    const [d, ...rest] = check(base('      - { tpye: flatten }'));
+    expect(rest).toEqual([]);
+    expect(d).toMatchObject({ code: 'missing-property', path: '/towers/left/layers/0/type' });
+    expect(d!.hint).toMatch(/^'tpye' should be 'type'; add type: one of dense, conv2d, /);
+  });
+
   it.each([
     ['Conv2D', 'conv2d'],
     ['conv2', 'conv2d'],
