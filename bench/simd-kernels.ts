@@ -51,6 +51,7 @@ const cases: Case[] = [
   { label: 'AvgPoolGrad [64,24,24,10] 2×2', kernel: 'AvgPoolGrad', inputs: { dy: rnd(p1, 6), input: pool1x }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } },
   { label: 'Sum bias grad conv1 [64,24,24,10] axes 0,1,2', kernel: 'Sum', inputs: { x: rnd(y1, 13) }, attrs: { axis: [0, 1, 2], keepDims: false } },
   { label: 'Sum bias grad fc1 [64,50] axis 0', kernel: 'Sum', inputs: { x: rnd([B, 50], 14) }, attrs: { axis: [0], keepDims: false } },
+  { label: 'DepthwiseConv2dNativeBackpropFilter [64,12,12,10] 3×3 same', kernel: 'DepthwiseConv2dNativeBackpropFilter', inputs: { x: rnd(p1, 16), dy: rnd(p1, 17) }, attrs: { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 10, 1] } },
   { label: 'Identity [64,24,24,10]', kernel: 'Identity', inputs: { x: rnd(y1, 15) }, attrs: {} },
 ];
 

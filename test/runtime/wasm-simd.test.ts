@@ -247,6 +247,44 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput: random shapes, strides, 
   });
 });
 
+describe('DepthwiseConv2dNativeBackpropFilter (multiplier 1; others fall back)', () => {
+  const r = rng(61);
+  const cases = Array.from({ length: 24 }, (_, n) => {
+    const kh = int(r, 1, 4);
+    const kw = int(r, 1, 4);
+    const dil: [number, number] = n % 4 === 3 ? [int(r, 1, 3), int(r, 1, 3)] : [1, 1];
+    const s: [number, number] = dil[0] > 1 || dil[1] > 1 ? [1, 1] : [int(r, 1, 3), int(r, 1, 3)];
+    const xs = [int(r, 1, 3), int(r, (kh - 1) * dil[0] + 1, 12), int(r, (kw - 1) * dil[1] + 1, 12), int(r, 1, 21)];
+    const mult = n % 6 === 5 ? 2 : 1;
+    return { xs, fs: [kh, kw, xs[3]!, mult], s, dil, pad: randomPad(r), seed: n + 300 };
+  });
+  it.each(cases.map((c) => [`x${JSON.stringify(c.xs)} f${JSON.stringify(c.fs)} s${c.s} d${c.dil} ${padName(c.pad)}`, c] as const))('%s', (_n, c) => {
+    const info = convInfo(c.xs, c.fs, c.s, c.dil, c.pad, true);
+    const ys = info.outShape as number[];
+    const x = values(size(c.xs), c.seed);
+    const dy = values(size(ys), c.seed + 1);
+    const got = bothPaths('DepthwiseConv2dNativeBackpropFilter', { x: { shape: c.xs, values: x }, dy: { shape: ys, values: dy } }, { strides: c.s, dilations: c.dil, pad: c.pad, filterShape: c.fs });
+    const [B, H, W, C] = c.xs as [number, number, number, number];
+    const [KH, KW, , M] = c.fs as [number, number, number, number];
+    const ref = new Float64Array(size(c.fs));
+    for (let b = 0; b < B; b++)
+      for (let oy = 0; oy < info.outHeight; oy++)
+        for (let ox = 0; ox < info.outWidth; ox++)
+          for (let i = 0; i < KH; i++)
+            for (let j = 0; j < KW; j++) {
+              const iy = oy * c.s[0] - info.padInfo.top + i * c.dil[0];
+              const ix = ox * c.s[1] - info.padInfo.left + j * c.dil[1];
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              for (let ch = 0; ch < C; ch++)
+                for (let m = 0; m < M; m++)
+                  ref[((i * KW + j) * C + ch) * M + m]! += x[((b * H + iy) * W + ix) * C + ch]! * dy[((b * info.outHeight + oy) * info.outWidth + ox) * C * M + ch * M + m]!;
+            }
+    expect(relErr(got.simd.values, ref), 'vs float64').toBeLessThan(2e-6);
+    expect(relErr(got.simd.values, got.previous.values), 'vs previous').toBeLessThan(1e-5);
+    expect(got.simd.leaked).toBe(0);
+  });
+});
+
 describe('MaxPoolGrad and AvgPoolGrad', () => {
   const r = rng(29);
   const cases = Array.from({ length: 30 }, (_, n) => {

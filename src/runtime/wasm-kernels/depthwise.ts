@@ -7,6 +7,7 @@
  *   y[b,oy,ox,c·M+m] = Σ_{i,j} x[b, oy·sh−top+i·dh, ox·sw−left+j·dw, c] · W[i,j,c,m]
  */
 import * as tf from '@tensorflow/tfjs';
+import { depthwiseBackpropFilterSimd } from './simd-kernels.js';
 import { gradientCanvas } from './conv2d-backprop-input.js';
 import { asWasm, disposeAll, f32, wasmKernel, type KernelArgs, type Pad, type Pair, type Rounding } from './util.js';
 
@@ -28,7 +29,10 @@ function convInfo(xShape: [number, number, number, number], filterShape: [number
 }
 
 /** dW[i,j,c,m] = Σ_{b,oy,ox} x[b, oy·sh−top+i·dh, ox·sw−left+j·dw, c] · dy[b,oy,ox,c·M+m] (float64 sums). */
-export function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+export function depthwiseConv2dNativeBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const simd = depthwiseBackpropFilterSimd(args); // channel multiplier 1, where the SIMD kernels load
+  if (simd) return simd;
+  const { inputs, backend, attrs } = args;
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as DepthwiseBackpropFilterAttrs;
   const wb = asWasm(backend);

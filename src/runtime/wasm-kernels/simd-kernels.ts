@@ -82,6 +82,36 @@ export function conv2DBackpropInputSimd({ inputs, backend, attrs }: KernelArgs):
   return out;
 }
 
+/** dW of a depthwise convolution with channel multiplier 1 (others return undefined). */
+export function depthwiseBackpropFilterSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as ConvGradAttrs & { filterShape: [number, number, number, number] };
+  const [kh, kw, ch, mult] = a.filterShape;
+  if (mult !== 1) return undefined;
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  if (!simd || !isChannelsLast(a.dataFormat) || !readable(wb, x, dy)) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+  const [b, h, w] = x.shape as [number, number, number, number];
+  const { top, bottom, left, right } = info.padInfo;
+  const out = wb.makeOutput(a.filterShape, 'float32');
+  let hp = h;
+  let wp = w;
+  let padded: tf.TensorInfo | undefined;
+  if (top || bottom || left || right) {
+    hp = h + top + bottom;
+    wp = w + left + right;
+    padded = scratch(wb, b * hp * wp * ch);
+    simd.pad_nhwc(ptr(wb, x), b, h, w, ch, ptr(wb, padded), hp, wp, top, left);
+  }
+  simd.depthwise_backprop_filter(
+    ptr(wb, padded ?? x), b, hp, wp, ch, ptr(wb, dy), info.outHeight, info.outWidth, kh, kw,
+    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, ptr(wb, out),
+  );
+  if (padded) wb.disposeData(padded.dataId);
+  return out;
+}
+
 interface PoolGradAttrs {
   filterSize: Pair;
   strides: Pair;

@@ -23,6 +23,7 @@ export interface SimdExports {
   pad_nhwc(src: number, b: number, h: number, w: number, c: number, dst: number, hp: number, wp: number, top: number, left: number): void;
   crop_nhwc(src: number, b: number, hp: number, wp: number, c: number, top: number, left: number, dst: number, h: number, w: number): void;
   zero_f32(p: number, n: number): void;
+  depthwise_backprop_filter(xp: number, b: number, hp: number, wp: number, c: number, dy: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, out: number): void;
   cs_forward2(x0: number, x1: number, alpha: number, y0: number, y1: number, rows: number, c: number): void;
   cs_axpy(x: number, a: number, y: number, rows: number, c: number, accumulate: number): void;
   cs_dot(g: number, x: number, out: number, part: number, rows: number, c: number): void;

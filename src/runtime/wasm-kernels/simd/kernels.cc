@@ -582,3 +582,54 @@ void cs_backward2(const float *g0, const float *g1, const float *x0, const float
     }
   }
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * DepthwiseConv2dNativeBackpropFilter, channel multiplier 1:
+ *
+ *   dw[i,j,c] = Σ_{b,oy,ox} xp[b, oy·sh + i·dh, ox·sw + j·dw, c] · dy[b,oy,ox,c]
+ *
+ * xp zero-padded by the caller. Vectors over channels, V ≤ 4 at a time, two-level sums per example.
+ * ------------------------------------------------------------------------------------------- */
+template <int V>
+INLINE void dw_depthwise_block(const float *xp, const float *dy, float *dw, int B, int Hp, int Wp, int C, int OH, int OW,
+                               int SH, int SW, int off, int c0, int wl, float *o) {
+  v128_t tot[V];
+  _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) tot[v] = wasm_f32x4_splat(0.0f);
+  for (int b = 0; b < B; b++) {
+    v128_t acc[V];
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_splat(0.0f);
+    for (int oy = 0; oy < OH; oy++) {
+      const float *xr = xp + ((long)(b * Hp + oy * SH) * Wp) * C + off + c0;
+      const float *g = dy + ((long)(b * OH + oy) * OW) * C + c0;
+      for (int ox = 0; ox < OW; ox++, g += C) {
+        const float *xb = xr + (long)ox * SW * C;
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)
+          acc[v] = wasm_f32x4_add(acc[v], wasm_f32x4_mul(wasm_v128_load(xb + 4 * v), wasm_v128_load(g + 4 * v)));
+      }
+    }
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) tot[v] = wasm_f32x4_add(tot[v], acc[v]);
+  }
+  _Pragma("clang loop unroll(full)") for (int v = 0; v < V - 1; v++) wasm_v128_store(o + 4 * v, tot[v]);
+  store_n(o + 4 * (V - 1), tot[V - 1], wl);
+  (void)dw;
+}
+
+EXPORT(depthwise_backprop_filter)
+void depthwise_backprop_filter(const float *xp, int B, int Hp, int Wp, int C, const float *dy, int OH, int OW, int KH, int KW,
+                               int SH, int SW, int DH, int DWd, float *dw) {
+  for (int i = 0; i < KH; i++) {
+    for (int j = 0; j < KW; j++) {
+      int off = (i * DH * Wp + j * DWd) * C;
+      float *o = dw + (long)(i * KW + j) * C;
+      for (int c0 = 0; c0 < C; c0 += 16) {
+        int width = C - c0 < 16 ? C - c0 : 16;
+        int V = (width + 3) / 4;
+        int wl = width - 4 * (V - 1);
+        if (V == 4) dw_depthwise_block<4>(xp, dy, dw, B, Hp, Wp, C, OH, OW, SH, SW, off, c0, wl, o + c0);
+        else if (V == 3) dw_depthwise_block<3>(xp, dy, dw, B, Hp, Wp, C, OH, OW, SH, SW, off, c0, wl, o + c0);
+        else if (V == 2) dw_depthwise_block<2>(xp, dy, dw, B, Hp, Wp, C, OH, OW, SH, SW, off, c0, wl, o + c0);
+        else dw_depthwise_block<1>(xp, dy, dw, B, Hp, Wp, C, OH, OW, SH, SW, off, c0, wl, o + c0);
+      }
+    }
+  }
+}
