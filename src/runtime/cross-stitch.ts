@@ -21,6 +21,7 @@
  * UnsortedSegmentSum, absent on wasm).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { JunctionLayer, JunctionParameter, ReportedMix } from './junction.js';
 import type { CrossStitchInit, CrossStitchMode } from './plan.js';
 import { crossStitchBackwardSimd, crossStitchForwardSimd } from './wasm-kernels/simd-kernels.js';
 
@@ -109,8 +110,9 @@ export function unitMatrix(widths: readonly number[], init: CrossStitchInit | un
   return out;
 }
 
-export class CrossStitch extends tf.layers.Layer {
+export class CrossStitch extends tf.layers.Layer implements JunctionLayer {
   static className = 'CrossStitch';
+  readonly junctionKind = 'crossStitch';
   static readonly [MTLC_CROSS_STITCH] = true;
 
   readonly mode: CrossStitchMode;
@@ -271,6 +273,27 @@ export class CrossStitch extends tf.layers.Layer {
   alphaValue(): number[] | number[][] | number[][][] {
     if (this.alpha == null) throw new Error(`${this.where()}: not built yet`);
     return this.alpha.read().arraySync() as number[][];
+  }
+
+  junctionParameters(): readonly JunctionParameter[] {
+    return this.trainable && this.alpha ? [{ variable: this.alpha }] : [];
+  }
+
+  /** α becomes the identity ([N,N], per channel, or [D,D]) and stops learning. */
+  isolate(): void {
+    if (!this.alpha) throw new Error(`${this.where()}: not built yet`);
+    const shape = this.alpha.shape;
+    const id = tf.tidy(() => {
+      const eye = tf.eye(shape[0]!);
+      return shape.length === 2 ? eye : tf.tile(tf.reshape(eye, [shape[0]!, shape[0]!, 1]), [1, 1, shape[2]!]);
+    });
+    this.alpha.write(id);
+    id.dispose();
+    this.trainable = false;
+  }
+
+  reportedMix(): ReportedMix {
+    return { mode: this.mode, values: this.alphaValue() as number[][] };
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -8,6 +8,12 @@
 export type * from './plan.js';
 export { CrossStitch, crossStitch, crossStitchMix, registerCrossStitch, mixingMatrix, unitMatrix, DEFAULT_CROSS_STITCH_INIT } from './cross-stitch.js';
 export type { CrossStitchArgs } from './cross-stitch.js';
+export { Sluice, sluiceMix, sluiceOrthogonality, sluiceInit } from './sluice.js';
+export type { SluiceArgs } from './sluice.js';
+export { Nddr, nddrFuse, nddrInit } from './nddr.js';
+export type { NddrArgs } from './nddr.js';
+export { isJunctionLayer, RepeatedCall } from './junction.js';
+export type { JunctionLayer, JunctionParameter, ReportedMix } from './junction.js';
 export { fileSystemHandler, registerFileSystemRouter, ModelFileError, MODEL_JSON, WEIGHTS_BIN } from './io/index.js';
 export type { FileSystemHandlerOptions, SaveStep } from './io/index.js';
 export {

@@ -9,5 +9,11 @@ export type { BuildOptions, BuiltModel, JunctionInfo, ModelBuilder } from './tra
 export type { CrossStitchInit, CrossStitchMode } from './plan.js';
 export { CrossStitch, crossStitch, crossStitchMix, registerCrossStitch, mixingMatrix, unitMatrix, DEFAULT_CROSS_STITCH_INIT } from './cross-stitch.js';
 export type { CrossStitchArgs } from './cross-stitch.js';
+export { Sluice, sluiceMix, sluiceOrthogonality, sluiceInit } from './sluice.js';
+export type { SluiceArgs } from './sluice.js';
+export { Nddr, nddrFuse, nddrInit } from './nddr.js';
+export type { NddrArgs } from './nddr.js';
+export { isJunctionLayer, RepeatedCall } from './junction.js';
+export type { JunctionLayer, JunctionParameter, ReportedMix } from './junction.js';
 export { withSeededRandom, withRng, Rng, deriveSeed } from './random.js';
 export type { RngState } from './random.js';

@@ -7,6 +7,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend.js';
 import { registerCrossStitch } from '../cross-stitch.js';
+// The built-in junction layers register themselves with tfjs serialization on import.
+import '../sluice.js';
+import '../nddr.js';
 import type { BackendChoice } from '../plan.js';
 import { lazyConvGradients } from './conv-gradients.js';
 import type { TensorPayload, WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';

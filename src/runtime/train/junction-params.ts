@@ -1,15 +1,25 @@
 /**
- * The junctions' trainable parameters as the training loop sees them: which layers are
- * junctions, their α (own learning-rate group), α frozen to identity for --single-task, and the
- * learned values for the report.
+ * The junctions' parameters as the training loop sees them, found through the junction-layer
+ * contract (src/runtime/junction.ts), whatever the kind: their optimizer groups, --single-task
+ * isolation, --init-from (never copied), data-parallel obstacles and the learned mixes for the
+ * report.
  */
 import * as tf from '@tensorflow/tfjs';
+import { isJunctionLayer, type JunctionLayer } from '../junction.js';
 import type { BuiltModel, JunctionAlpha } from './types.js';
 
+/** @deprecated the loop finds junctions by `isJunctionLayer`; kept for code that checks the class. */
 export const CROSS_STITCH_CLASS = 'CrossStitch';
 
+export { isJunctionLayer };
+
+/** Whether a layer is a junction (any kind). */
 export function isCrossStitchLayer(layer: tf.layers.Layer): boolean {
-  return layer.getClassName() === CROSS_STITCH_CLASS;
+  return isJunctionLayer(layer);
+}
+
+export function junctionLayers(model: tf.LayersModel): (tf.layers.Layer & JunctionLayer)[] {
+  return model.layers.filter(isJunctionLayer);
 }
 
 /** α as identity: [N,N] eye, [N,N,C] eye per channel, [D,D] eye (unit mode). */
@@ -22,41 +32,64 @@ export function identityLike(shape: readonly number[]): tf.Tensor {
   });
 }
 
-/** --single-task: every α frozen to identity, so the task's tower sees only its own activations. */
+/** --single-task: every junction isolates its towers (each sees only itself) and stops learning. */
 export function freezeJunctionsToIdentity(model: tf.LayersModel): void {
-  for (const layer of model.layers.filter(isCrossStitchLayer)) {
-    const id = layer.getWeights().map((t) => identityLike(t.shape));
-    layer.setWeights(id);
-    tf.dispose(id);
-    layer.trainable = false;
+  for (const layer of junctionLayers(model)) layer.isolate();
+}
+
+/**
+ * The junction parameters by optimizer group: `alpha` at the plan's multiplier, and one group
+ * per other multiplier a kind declares (`junction-x<multiplier>`).
+ */
+export function junctionGroups(model: tf.LayersModel, defaultMultiplier: number): { name: string; multiplier: number; variables: tf.Variable[] }[] {
+  const groups = new Map<string, { name: string; multiplier: number; variables: tf.Variable[] }>();
+  for (const layer of junctionLayers(model)) {
+    if (!layer.trainable) continue;
+    for (const p of layer.junctionParameters()) {
+      const name = p.learningRateMultiplier === undefined ? 'alpha' : `junction-x${p.learningRateMultiplier}`;
+      const group = groups.get(name) ?? { name, multiplier: p.learningRateMultiplier ?? defaultMultiplier, variables: [] };
+      group.variables.push(p.variable.read() as tf.Variable);
+      groups.set(name, group);
+    }
   }
+  return [...groups.values()];
 }
 
-/** The variables of trainable junctions (α): they get their own optimizer. */
-export function junctionVariables(model: tf.LayersModel): tf.Variable[] {
-  return model.layers
-    .filter((layer) => isCrossStitchLayer(layer) && layer.trainable)
-    .flatMap((layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
+/** Junctions whose math data-parallel training would change (batch statistics). */
+export function junctionObstacles(model: tf.LayersModel): string[] {
+  return junctionLayers(model).flatMap((l) => {
+    const why = l.dataParallelObstacle?.();
+    return why ? [`${l.name} (${l.getClassName()}: ${why})`] : [];
+  });
 }
 
-/** The learned α per junction. */
+/** The learned mix per junction, as the report draws it. */
 export function readAlphas(built: BuiltModel): JunctionAlpha[] {
   const model = built.model;
+  const byLayer = new Map(built.junctions.map((j) => [j.layerName, j]));
   const out: JunctionAlpha[] = [];
-  const junctions =
-    built.junctions.length > 0
-      ? built.junctions
-      : model.layers.filter(isCrossStitchLayer).map((l) => ({ name: l.name, layerName: l.name, mode: ((l.getConfig() as { mode?: string }).mode ?? 'channel') as JunctionAlpha['mode'], towers: [] as string[] }));
-  for (const j of junctions) {
-    let layer: tf.layers.Layer;
+  for (const layer of junctionLayers(model)) {
+    const info = byLayer.get(layer.name);
+    if (built.junctions.length > 0 && !info) continue;
+    let mix;
     try {
-      layer = model.getLayer(j.layerName);
+      mix = layer.reportedMix();
     } catch {
       continue;
     }
-    const w = layer.getWeights()[0];
-    if (!w) continue;
-    out.push({ name: j.name, layerName: j.layerName, mode: j.mode, towers: [...j.towers], shape: [...w.shape], values: w.arraySync() });
+    const values = mix.values;
+    const shape = mix.mode === 'channel' ? [values.length, values[0]!.length, (values as number[][][])[0]![0]!.length] : [values.length, values[0]!.length];
+    out.push({
+      name: info?.name ?? layer.name,
+      layerName: layer.name,
+      kind: layer.junctionKind,
+      mode: mix.mode,
+      towers: mix.labels ? [...mix.labels] : [...(info?.towers ?? [])],
+      shape,
+      values,
+    });
   }
-  return out;
+  // Spec order, as before.
+  const order = new Map(built.junctions.map((j, i) => [j.layerName, i]));
+  return out.sort((a, b) => (order.get(a.layerName) ?? 0) - (order.get(b.layerName) ?? 0));
 }

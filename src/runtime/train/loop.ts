@@ -23,14 +23,14 @@ import { lazyConvGradients } from './conv-gradients.js';
 import { DataParallel, dataParallelObstacles } from './data-parallel.js';
 import { trainEpoch, type EpochContext } from './epoch.js';
 import { TrainingError } from './errors.js';
-import { freezeJunctionsToIdentity, isCrossStitchLayer, junctionVariables, readAlphas } from './junction-params.js';
+import { freezeJunctionsToIdentity, isJunctionLayer, junctionGroups, junctionObstacles, readAlphas } from './junction-params.js';
 import { outputIndex, taskRuntimes } from './objective.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
 import type { EpochRecord, ModelBuilder, TrainOptions, TrainResult } from './types.js';
 export { formatAlphas } from './format.js';
 export { TrainingError } from './errors.js';
-export { CROSS_STITCH_CLASS, identityLike, isCrossStitchLayer, readAlphas } from './junction-params.js';
+export { CROSS_STITCH_CLASS, identityLike, isCrossStitchLayer, isJunctionLayer, readAlphas } from './junction-params.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 export const ALPHAS_FILE = 'alphas.json';
@@ -49,7 +49,7 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
   const model = built.model;
   // The image needs no gradient: first-layer convolutions skip computing it (same math).
   lazyConvGradients(model);
-  const obstacles = workers > 1 ? dataParallelObstacles(model) : [];
+  const obstacles = workers > 1 ? [...dataParallelObstacles(model), ...junctionObstacles(model)] : [];
   if (obstacles.length > 0) {
     model.dispose();
     throw new TrainingError(`workers ${workers}: data-parallel training would change the math of ${obstacles.join(', ')} (batch statistics or random draws per thread); use workers 1`);
@@ -159,7 +159,7 @@ async function initFrom(model: tf.LayersModel, dir: string, progress: Progress):
   }
   const saved = await loadSavedWeights(modelDir);
   const copied = assignWeights(model, saved, (name) => {
-    if (isCrossStitchLayer(model.getLayer(name))) return false;
+    if (isJunctionLayer(model.getLayer(name))) return false;
     return only === undefined || name === only || name.startsWith(`${only}_`);
   });
   tf.dispose(Object.values(saved));
@@ -188,11 +188,12 @@ function uncertaintyVariables(plan: TrainingPlan, active: readonly TaskPlan[]): 
 
 /**
  * The optimizer groups: `main` for the tower weights (with --single-task, only the task's own
- * layers) and log σ²; `alpha` for the junctions' trainable parameters, at the multiplied rate.
+ * layers) and log σ²; `alpha` for the junctions' parameters at the plan's multiplier, and one
+ * group per multiplier a junction kind declares for its own (e.g. NDDR's).
  */
 function parameterGroups(plan: TrainingPlan, model: tf.LayersModel, singleTask: string | undefined, logVars: Record<string, tf.Variable>): EpochContext['groups'] {
-  const alphaList = junctionVariables(model);
-  const alphaNames = new Set(alphaList.map((v) => v.name));
+  const junctions = junctionGroups(model, plan.crossStitchLearningRateMultiplier);
+  const alphaNames = new Set(junctions.flatMap((g) => g.variables.map((v) => v.name)));
   const ownLayer = (layerName: string) => singleTask === undefined || layerName === singleTask || layerName.startsWith(`${singleTask}_`);
   const all = model.trainableWeights.filter((w) => !alphaNames.has((w.read() as tf.Variable).name));
   let towers = all.filter((w) => ownLayer(w.originalName.split('/')[0]!));
@@ -200,9 +201,7 @@ function parameterGroups(plan: TrainingPlan, model: tf.LayersModel, singleTask: 
   const groups: EpochContext['groups'] = [
     { name: 'main', optimizer: createOptimizer(plan.optimizer), variables: [...towers.map((w) => w.read() as tf.Variable), ...Object.values(logVars)] },
   ];
-  if (alphaList.length > 0) {
-    groups.push({ name: 'alpha', optimizer: createOptimizer(plan.optimizer, plan.optimizer.learningRate * plan.crossStitchLearningRateMultiplier), variables: alphaList });
-  }
+  for (const g of junctions) groups.push({ name: g.name, optimizer: createOptimizer(plan.optimizer, plan.optimizer.learningRate * g.multiplier), variables: g.variables });
   return groups;
 }
 

@@ -10,6 +10,7 @@
  * reads epoch means, which the loop takes over labelled examples only.
  */
 import * as tf from '@tensorflow/tfjs';
+import { isJunctionLayer } from '../junction.js';
 import type { TaskPlan } from '../plan.js';
 import { lossFunction, metricFunction } from './losses.js';
 
@@ -124,6 +125,11 @@ export function objective(
     const s = ctx.logVars[t.plan.name];
     const term = s ? tf.add(tf.mul(tf.exp(tf.neg(s)), v.loss), s) : tf.mul(v.loss, ctx.dynamic[t.plan.name]!);
     total = tf.add(total, tf.mul(term, t.plan.lossWeight));
+  }
+  // Junctions' own loss terms (a sluice's orthogonality penalty, NDDR's weight decay).
+  for (const layer of ctx.model.layers) {
+    const extra = isJunctionLayer(layer) ? layer.junctionLoss?.() : null;
+    if (extra) total = tf.add(total, extra);
   }
   return { total, losses: tf.keep(tf.stack(per)), metrics: mets.length > 0 ? tf.keep(tf.stack(mets)) : null };
 }

@@ -8,7 +8,10 @@ import type { BackendChoice, CrossStitchMode } from '../plan.js';
 export interface JunctionInfo {
   name: string;
   layerName: string;
-  mode: CrossStitchMode;
+  /** The junction kind; absent means crossStitch. */
+  kind?: string;
+  /** Cross-stitch junctions: their mode. */
+  mode?: CrossStitchMode;
   towers: readonly string[];
 }
 
@@ -95,7 +98,11 @@ export interface EpochRecord {
 export interface JunctionAlpha {
   name: string;
   layerName: string;
+  /** The junction kind (`crossStitch`, `sluice`, `nddr`, a plugin's); absent in older runs. */
+  kind?: string;
+  /** How `values` is drawn: [N,N] scalar, [N,N,C] channel, [D,D] unit. */
   mode: CrossStitchMode;
+  /** Row/column labels: the stitched towers (or a kind's own, e.g. sluice subspaces `left.1`). */
   towers: readonly string[];
   shape: number[];
   /** α as nested arrays ([N,N], [N,N,C] or [D,D]). */

@@ -1,0 +1,71 @@
+/**
+ * The interface every junction kind implements, built-in or from a user's plugin: the twin of
+ * `LayerKind` (src/layers/kind.ts). A junction sits after a layer in two or more towers and hands
+ * each stitched tower a new activation of the same shape, made from all stitched activations.
+ * A kind is defined in one place, one `defineJunctionKind({...})`: its schema fragment, its
+ * checks and shape rule, its parameter count and the runtime layer that computes it. How the
+ * runtime trains its parameters (learning-rate group, weight decay, report) is declared by that
+ * runtime layer (src/runtime/junction.ts), so the training loop never looks at class names.
+ */
+import type { JsonSchema, Shape } from '../layers/kind.js';
+
+/** A junction entry as written in the spec (after schema validation). */
+export type JunctionConfig = { readonly kind?: string; readonly name?: string } & { readonly [key: string]: unknown };
+
+/** A problem the kind found; located at `property` of the junction entry (or at its `after`). */
+export interface JunctionIssue {
+  code: string;
+  message: string;
+  /** Path below the junction entry, e.g. `init/matrix/1`; default: `after` (the stitched activations). */
+  property?: string;
+  hint?: string;
+}
+
+/** What a kind is told about the activations it stitches. */
+export interface JunctionInput {
+  /** The stitched tasks, in tower (spec) order. */
+  readonly towers: readonly string[];
+  /** Their activation shapes at the junction (no batch axis), in the same order. */
+  readonly shapes: readonly Shape[];
+}
+
+export interface JunctionResult {
+  /** The kind's options with defaults filled in: what the runtime layer is built with (plain data). */
+  readonly options: { readonly [key: string]: unknown };
+  /** Weights (trainable and not) the junction creates. */
+  readonly params: number;
+  /** Problems that do not stop compilation. */
+  readonly warnings?: readonly JunctionIssue[];
+}
+
+export interface JunctionKind {
+  /** The spec's `kind:` value (camelCase), e.g. `sluice`. */
+  readonly kind: string;
+  /** One sentence; becomes the schema description of the junction object. */
+  readonly description: string;
+  /** JSON Schema of the kind's own properties (not name, kind, after, towers, trainable). */
+  readonly properties: { readonly [property: string]: JsonSchema };
+  readonly required?: readonly string[];
+  /** Checks the stitched activations and the options; the resolved options and parameter count, or the problems. */
+  check(config: JunctionConfig, input: JunctionInput): JunctionResult | { errors: readonly JunctionIssue[] };
+  /**
+   * The runtime layer class that computes the junction (a tfjs Layer taking the N stitched
+   * tensors and returning N): module and export, as for a layer kind's `runtimeClass`. It is
+   * constructed with `{ name, trainable, ...options }`.
+   */
+  readonly runtimeClass: { readonly module: string; readonly exportName: string };
+  /** A short label for `inspect` and `graph`, e.g. `crossStitch (channel)`. */
+  label(options: JunctionResult['options']): string;
+}
+
+/** Properties every junction has, whatever its kind (a kind may not redefine them). */
+export const COMMON_JUNCTION_PROPERTIES = ['kind', 'name', 'after', 'towers', 'trainable'] as const;
+
+/** Identity helper that gives a kind's definition its type (and a place to validate it). */
+export function defineJunctionKind<K extends JunctionKind>(kind: K): K {
+  if (!/^[a-z][A-Za-z0-9]*$/.test(kind.kind)) throw new Error(`junction kind must be camelCase, got ${JSON.stringify(kind.kind)}`);
+  for (const reserved of COMMON_JUNCTION_PROPERTIES) {
+    if (reserved in kind.properties) throw new Error(`junction kind ${kind.kind}: property "${reserved}" is reserved`);
+  }
+  return kind;
+}
