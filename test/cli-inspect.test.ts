@@ -41,7 +41,7 @@ describe('mtlc inspect', () => {
     expect(lines).toContain('  fc1           dense                  [50]          16,050');
     expect(lines).toContain('  ↔ afterPool1  crossStitch (channel)  [12, 12, 10]');
     expect(lines).toContain('  left (head)   dense                  [10]             510');
-    expect(lines).toContain('  afterPool2  channel  left, right  pool2  [4, 4, 20]        80');
+    expect(lines).toContain('  afterPool2  crossStitch (channel)  left, right  pool2  [4, 4, 20]        80');
     expect(lines.filter((l) => /^ {2}total +21,840$/.test(l))).toHaveLength(2);
     expect(lines).toContain('  total             44,000');
     expect(stdout).not.toMatch(/\u001b\[/);
@@ -50,7 +50,7 @@ describe('mtlc inspect', () => {
   it('shows per-tower layers and shapes of a unit junction over different widths', async () => {
     const { code, stdout } = await run(['inspect', 'specs/face-attributes.yaml']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/late +unit +gender, age +fc +gender \[32\], age \[64\] +9,216/);
+    expect(stdout).toMatch(/late +crossStitch \(unit\) +gender, age +fc +gender \[32\], age \[64\] +9,216/);
   });
 
   it('--format json gives the model as data', async () => {

@@ -102,25 +102,28 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   // ---- model.ts -------------------------------------------------------------------------------
   const runtimeImports = new Map<string, string>(); // exportName -> local identifier
   const pluginImports = new Map<string, Set<string>>(); // module specifier -> export names
+  /** Imports a kind's runtime class (mtlc's runtime or a plugin's module); its local name. */
+  const importClass = (what: string, runtimeClass: { readonly module: string; readonly exportName: string }): string => {
+    const { module, exportName } = runtimeClass;
+    if (module === RUNTIME || module === MODEL_RUNTIME) runtimeImports.set(exportName, id(exportName));
+    else {
+      const specifier = options.importSpecifier?.(module) ?? module;
+      const taken = [...pluginImports.entries()].some(([m, names]) => m !== specifier && names.has(exportName));
+      if (taken || exportName === 'CrossStitch' || exportName === 'withSeededRandom' || exportName === 'tf') {
+        throw new Error(`${what}: runtime class name ${exportName} clashes with another import of the generated model`);
+      }
+      // ts-morph prints the specifier between quotes as given: refuse what would need escaping.
+      if (/['"\\\n\r\u2028\u2029]/.test(specifier)) {
+        throw new Error(`${what}: runtime class module ${JSON.stringify(specifier)} contains a quote, backslash or line break`);
+      }
+      pluginImports.set(specifier, (pluginImports.get(specifier) ?? new Set()).add(exportName));
+    }
+    return id(exportName);
+  };
   const kindOf = (node: LayerNode): LayerKind => {
     const kind = registry.get(node.type);
     if (!kind) throw new Error(`no layer kind "${node.type}" is registered (layer ${node.layerName})`);
-    if (kind.runtimeClass) {
-      const { module, exportName } = kind.runtimeClass;
-      if (module === RUNTIME || module === MODEL_RUNTIME) runtimeImports.set(exportName, id(exportName));
-      else {
-        const specifier = options.importSpecifier?.(module) ?? module;
-        const taken = [...pluginImports.entries()].some(([m, names]) => m !== specifier && names.has(exportName));
-        if (taken || exportName === 'CrossStitch' || exportName === 'withSeededRandom' || exportName === 'tf') {
-          throw new Error(`layer kind "${kind.type}": runtime class name ${exportName} clashes with another import of the generated model`);
-        }
-        // ts-morph prints the specifier between quotes as given: refuse what would need escaping.
-        if (/['"\\\n\r\u2028\u2029]/.test(specifier)) {
-          throw new Error(`layer kind "${kind.type}": runtime class module ${JSON.stringify(specifier)} contains a quote, backslash or line break`);
-        }
-        pluginImports.set(specifier, (pluginImports.get(specifier) ?? new Set()).add(exportName));
-      }
-    }
+    if (kind.runtimeClass) importClass(`layer kind "${kind.type}"`, kind.runtimeClass);
     return kind;
   };
   const towerVar = (i: number) => `tower${i}`;
@@ -161,10 +164,11 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     const indices = junction.towers.map((t) => tasks.indexOf(t));
     for (const i of indices) advance(i, junction.after[tasks[i]!]!.index);
     const vars = indices.map(towerVar);
-    const args = literal({ name: junction.layerName, mode: junction.mode, init: junction.init, trainable: junction.trainable });
-    body.push(
-      `[${vars.join(', ')}] = new ${id('CrossStitch')}(${args}).apply([${vars.join(', ')}]) as [${vars.map(() => 'tf.SymbolicTensor').join(', ')}];`,
-    );
+    const kind = registry.junction(junction.kind);
+    if (!kind) throw new Error(`no junction kind "${junction.kind}" is registered (junction ${junction.name})`);
+    const cls = importClass(`junction kind "${kind.kind}"`, kind.runtimeClass);
+    const args = literal({ name: junction.layerName, ...junction.options, trainable: junction.trainable });
+    body.push(`[${vars.join(', ')}] = new ${cls}(${args}).apply([${vars.join(', ')}]) as [${vars.map(() => 'tf.SymbolicTensor').join(', ')}];`);
   }
   model.towers.forEach((tower, i) => {
     advance(i, tower.layers.length - 1);
@@ -215,7 +219,7 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
       methods: [{ name: 'predict', parameters: [{ name: 'x', type: 'tf.Tensor' }], returnType: `${N}Outputs` }],
     },
     `/** The cross-stitch junctions, in spec order. */\nexport const ${camel}Junctions: readonly ${id('JunctionInfo')}[] = [${model.junctions
-      .map((j) => `\n  ${literal({ name: j.name, layerName: j.layerName, mode: j.mode, towers: j.towers })},`)
+      .map((j) => `\n  ${literal(j.kind === 'crossStitch' ? { name: j.name, layerName: j.layerName, mode: j.mode, towers: j.towers } : { name: j.name, layerName: j.layerName, kind: j.kind, towers: j.towers })},`)
       .join('')}${model.junctions.length ? '\n' : ''}];`,
     {
       kind: StructureKind.Function,

@@ -42,7 +42,7 @@ function layout(model: CheckedModel): { nodes: Node[]; edges: [string, string][]
   for (const j of scheduleJunctions(model.junctions).order) {
     const indices = j.towers.map((t) => tasks.indexOf(t));
     for (const i of indices) advance(i, j.after[tasks[i]!]!.index);
-    const id = add(`${j.name}: cross-stitch (${j.mode})`, { junction: true });
+    const id = add(j.kind === 'crossStitch' ? `${j.name}: cross-stitch (${j.mode})` : `${j.name}: ${j.label}`, { junction: true });
     for (const i of indices) edges.push([last[i]!, id]);
     for (const i of indices) {
       const out = add(`${tasks[i]} after ${j.name}\n${shape(j.shapes[tasks[i]!] ?? [])}`, { tower: i });

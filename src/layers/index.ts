@@ -12,6 +12,8 @@ import { dropout } from './dropout.js';
 import { flatten } from './flatten.js';
 import { globalAveragePooling2d } from './global-average-pooling2d.js';
 import { globalMaxPooling2d } from './global-max-pooling2d.js';
+import { builtinJunctionKinds } from '../junctions/index.js';
+import type { JunctionKind } from '../junctions/kind.js';
 import { LayerRegistry, type LayerKind } from './kind.js';
 import { layerNormalization } from './layer-normalization.js';
 import { maxPooling2d } from './max-pooling2d.js';
@@ -33,9 +35,9 @@ export const builtinLayerKinds: readonly LayerKind[] = Object.freeze([
   activation,
 ]);
 
-/** A registry with the built-in kinds, then `extra` (a plugin's); a duplicate type throws. */
-export function createLayerRegistry(extra: Iterable<LayerKind> = []): LayerRegistry {
-  return new LayerRegistry([...builtinLayerKinds, ...extra]);
+/** A registry with the built-in layer and junction kinds, then a plugin's; a duplicate throws. */
+export function createLayerRegistry(extra: Iterable<LayerKind> = [], extraJunctions: Iterable<JunctionKind> = []): LayerRegistry {
+  return new LayerRegistry([...builtinLayerKinds, ...extra], [...builtinJunctionKinds, ...extraJunctions]);
 }
 
 export {

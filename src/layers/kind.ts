@@ -1,3 +1,5 @@
+import type { JunctionKind } from '../junctions/kind.js';
+
 /**
  * The interface every layer kind implements, built-in or from a user's plugin (PRODUCT.md §8).
  * A kind is defined in exactly one place: its schema fragment, shape rule, parameter count and
@@ -68,12 +70,37 @@ export function defineLayerKind<K extends LayerKind>(kind: K): K {
   return kind;
 }
 
-/** The set of layer kinds a compilation uses: the built-ins plus any plugin's. */
+/**
+ * The kinds a compilation uses: layer kinds and junction kinds (src/junctions/), the built-ins
+ * plus any plugin's.
+ */
 export class LayerRegistry {
   readonly #kinds = new Map<string, LayerKind>();
+  readonly #junctions = new Map<string, JunctionKind>();
 
-  constructor(kinds: Iterable<LayerKind> = []) {
+  constructor(kinds: Iterable<LayerKind> = [], junctionKinds: Iterable<JunctionKind> = []) {
     for (const kind of kinds) this.register(kind);
+    for (const kind of junctionKinds) this.registerJunction(kind);
+  }
+
+  registerJunction(kind: JunctionKind): this {
+    if (this.#junctions.has(kind.kind)) throw new Error(`junction kind "${kind.kind}" is already registered`);
+    this.#junctions.set(kind.kind, kind);
+    return this;
+  }
+
+  junction(kind: string): JunctionKind | undefined {
+    return this.#junctions.get(kind);
+  }
+
+  /** Junction kinds in registration order (the first is the default, crossStitch). */
+  junctionKinds(): JunctionKind[] {
+    return [...this.#junctions.values()];
+  }
+
+  /** A key that changes when kinds are added (caches of the compiled schema). */
+  signature(): string {
+    return `${this.types().join(',')};${[...this.#junctions.keys()].join(',')}`;
   }
 
   register(kind: LayerKind): this {

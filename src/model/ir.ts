@@ -61,6 +61,12 @@ export interface LayerNode {
 export interface Junction {
   /** From the spec, or `stitch${index+1}`. */
   readonly name: string;
+  /** The junction kind (src/junctions/): `crossStitch`, `sluice`, `nddr`, or a plugin's. */
+  readonly kind: string;
+  /** The kind's options with its defaults filled in (what its runtime layer is built with). */
+  readonly options: { readonly [key: string]: unknown };
+  /** The kind's short description of this junction, e.g. `crossStitch (channel)`. */
+  readonly label: string;
   /** Unique tfjs layer name: `cross_stitch_${name}`. */
   readonly layerName: string;
   readonly index: number;
@@ -68,8 +74,9 @@ export interface Junction {
   readonly towers: readonly string[];
   /** Per stitched task: the layer after which the unit sits, and its index in that tower. */
   readonly after: { readonly [task: string]: { readonly layer: string; readonly index: number } };
-  readonly mode: CrossStitchMode;
-  readonly init: CrossStitchInit;
+  /** crossStitch junctions: their mode and α init (also in `options`). */
+  readonly mode?: CrossStitchMode;
+  readonly init?: CrossStitchInit;
   readonly trainable: boolean;
   /** Per stitched task, the activation shape at the junction (output shapes equal inputs). */
   readonly shapes: { readonly [task: string]: Shape };

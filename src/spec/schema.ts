@@ -16,6 +16,7 @@
  * keyword, so it lives in its own file, `schemas/mtl-spec.editor.schema.json`, the one modelines use.
  */
 import { ACTIVATIONS, LOSSES, METRICS } from '../layers/activations.js';
+import type { JunctionKind } from '../junctions/kind.js';
 import type { JsonSchema, LayerKind, LayerRegistry } from '../layers/kind.js';
 
 export const SCHEMA_ID = 'https://mtlc.dev/schemas/mtl-spec.schema.json';
@@ -97,9 +98,55 @@ function layerSchema(kind: LayerKind): JsonSchema {
   };
 }
 
-/** The schema of a spec for the layer kinds of `registry` (deterministic: registration order). */
+/** `$defs` name of a junction kind's object schema: `CrossStitch` (the default kind, as ever), `SluiceJunction`, ... */
+export const junctionDefName = (kind: string): string => (kind === 'crossStitch' ? 'CrossStitch' : `${kind[0]!.toUpperCase()}${kind.slice(1)}Junction`);
+
+function junctionSchema(kind: JunctionKind, isDefault: boolean): JsonSchema {
+  return {
+    title: junctionDefName(kind.kind),
+    type: 'object',
+    description: kind.description,
+    properties: {
+      kind: { const: kind.kind, description: `The junction kind: ${kind.kind}${isDefault ? ' (the default)' : ''}.` },
+      name: {
+        type: 'string',
+        pattern: PATTERNS.identifier,
+        description: 'Name of the junction (an identifier). Default: stitch1, stitch2, ... by position.',
+      },
+      after: {
+        description: 'Where the junction sits: a layer name found in every stitched tower, or one layer name per tower ({ task: layer }).',
+        anyOf: [
+          { ...layerName, description: 'A layer name present in every stitched tower.' },
+          {
+            type: 'object',
+            description: 'The layer after which the junction sits, per task.',
+            propertyNames: taskName,
+            additionalProperties: layerName,
+            minProperties: 2,
+          },
+        ],
+      },
+      towers: {
+        type: 'array',
+        description: 'The stitched tasks (at least two). Default: the keys of `after` when it is a map, else every tower.',
+        items: taskName,
+        minItems: 2,
+        uniqueItems: true,
+      },
+      ...kind.properties,
+      trainable: { type: 'boolean', default: true, description: 'Whether the junction learns (false keeps its parameters at their initial values).' },
+    },
+    required: ['after', ...(kind.required ?? [])],
+    additionalProperties: false,
+  };
+}
+
+/** The schema of a spec for the layer and junction kinds of `registry` (deterministic: registration order). */
 export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
   const kinds = registry.list();
+  const junctionKinds = registry.junctionKinds();
+  const junctionDefs: Record<string, JsonSchema> = {};
+  junctionKinds.forEach((k, i) => (junctionDefs[junctionDefName(k.kind)] = junctionSchema(k, i === 0)));
   const layerDefs: Record<string, JsonSchema> = {};
   for (const kind of kinds) layerDefs[layerDefName(kind.type)] = layerSchema(kind);
 
@@ -129,8 +176,8 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
       },
       crossStitch: {
         type: 'array',
-        description: 'Cross-stitch junctions, each mixing the activations of two or more towers after a layer.',
-        items: ref('CrossStitch'),
+        description: 'Junctions, each mixing the activations of two or more towers after a layer: crossStitch (default), sluice, nddr, or a plugin kind (`kind:`).',
+        items: ref('Junction'),
         default: [],
       },
       training: ref('Training', 'Training defaults: backend, optimizer, α learning-rate multiplier, batch size, epochs, task weighting.'),
@@ -216,50 +263,18 @@ export function buildSpecSchema(registry: LayerRegistry): JsonSchema {
         kinds.map((k) => [k.type, layerDefName(k.type)]),
       ),
       ...layerDefs,
-      CrossStitch: {
-        title: 'CrossStitch',
+      Junction: {
+        title: 'Junction',
         type: 'object',
-        description: 'A cross-stitch junction: after the given layers, each stitched tower gets a learned mix of all stitched activations.',
-        properties: {
-          name: {
-            type: 'string',
-            pattern: PATTERNS.identifier,
-            description: 'Name of the junction (an identifier). Default: stitch1, stitch2, ... by position.',
-          },
-          after: {
-            description:
-              'Where the junction sits: a layer name found in every stitched tower, or one layer name per tower ({ task: layer }).',
-            anyOf: [
-              { ...layerName, description: 'A layer name present in every stitched tower.' },
-              {
-                type: 'object',
-                description: 'The layer after which the junction sits, per task.',
-                propertyNames: taskName,
-                additionalProperties: layerName,
-                minProperties: 2,
-              },
-            ],
-          },
-          towers: {
-            type: 'array',
-            description: 'The stitched tasks (at least two). Default: the keys of `after` when it is a map, else every tower.',
-            items: taskName,
-            minItems: 2,
-            uniqueItems: true,
-          },
-          mode: {
-            type: 'string',
-            enum: [...CROSS_STITCH_MODES],
-            default: 'channel',
-            description:
-              'channel: one α matrix per channel (the paper); scalar: one N×N matrix for the layer; unit: rank-2 activations concatenated and mixed by one (Σd)×(Σd) matrix.',
-          },
-          init: ref('CrossStitchInit', 'Initial α: { self, other } (default 0.9 / 0.1; unit mode: identity) or { matrix }.'),
-          trainable: { type: 'boolean', default: true, description: 'Whether α is learned (false keeps it at its initial value).' },
-        },
-        required: ['after'],
-        additionalProperties: false,
+        description: `A junction, chosen by its \`kind\` (default ${junctionKinds[0]!.kind}): ${junctionKinds.map((k) => k.kind).join(', ')}.`,
+        properties: { kind: { type: 'string', enum: junctionKinds.map((k) => k.kind), default: junctionKinds[0]!.kind, description: 'The junction kind.' } },
+        // The default kind's branch applies when `kind` is left out.
+        allOf: junctionKinds.map((k, i) => ({
+          if: { properties: { kind: { const: k.kind } }, ...(i === 0 ? {} : { required: ['kind'] }) },
+          then: ref(junctionDefName(k.kind)),
+        })),
       },
+      ...junctionDefs,
       CrossStitchInit: {
         title: 'CrossStitchInit',
         description:

@@ -24,6 +24,13 @@ export type Layer =
   | LayerNormalizationLayer
   | ActivationLayer;
 /**
+ * A junction, chosen by its `kind` (default crossStitch): crossStitch, sluice, nddr.
+ *
+ * This interface was referenced by `MtlSpec`'s JSON-Schema
+ * via the `definition` "Junction".
+ */
+export type Junction = CrossStitch | SluiceJunction | NddrJunction;
+/**
  * Initial α: self weight on the diagonal and other/(N−1) off it (rows are convex combinations), or an explicit N×N matrix (towers in spec order). Default { self: 0.9, other: 0.1 }; unit mode starts from the identity.
  *
  * This interface was referenced by `MtlSpec`'s JSON-Schema
@@ -62,9 +69,9 @@ export interface MtlSpec {
     [k: string]: Tower | undefined;
   };
   /**
-   * Cross-stitch junctions, each mixing the activations of two or more towers after a layer.
+   * Junctions, each mixing the activations of two or more towers after a layer: crossStitch (default), sluice, nddr, or a plugin kind (`kind:`).
    */
-  crossStitch?: CrossStitch[];
+  crossStitch?: Junction[];
   training?: Training;
   data?: Data;
 }
@@ -594,6 +601,10 @@ export interface Head {
  */
 export interface CrossStitch {
   /**
+   * The junction kind: crossStitch (the default).
+   */
+  kind?: 'crossStitch';
+  /**
    * Name of the junction (an identifier). Default: stitch1, stitch2, ... by position.
    */
   name?: string;
@@ -622,7 +633,7 @@ export interface CrossStitch {
   mode?: 'channel' | 'scalar' | 'unit';
   init?: CrossStitchInit;
   /**
-   * Whether α is learned (false keeps it at its initial value).
+   * Whether the junction learns (false keeps its parameters at their initial values).
    */
   trainable?: boolean;
 }
@@ -649,6 +660,130 @@ export interface CrossStitchMatrixInit {
    * @minItems 2
    */
   matrix: [[number, number, ...number[]], [number, number, ...number[]], ...[number, number, ...number[]][]];
+}
+/**
+ * A sluice junction: the stitched activations are split into subspaces along their channels, and every subspace of every tower gets a learned mix of all of them.
+ *
+ * This interface was referenced by `MtlSpec`'s JSON-Schema
+ * via the `definition` "SluiceJunction".
+ */
+export interface SluiceJunction {
+  /**
+   * The junction kind: sluice.
+   */
+  kind?: 'sluice';
+  /**
+   * Name of the junction (an identifier). Default: stitch1, stitch2, ... by position.
+   */
+  name?: string;
+  /**
+   * Where the junction sits: a layer name found in every stitched tower, or one layer name per tower ({ task: layer }).
+   */
+  after:
+    | string
+    | {
+        /**
+         * A layer name: identifier, unique within its tower.
+         */
+        [k: string]: string | undefined;
+      };
+  /**
+   * The stitched tasks (at least two). Default: the keys of `after` when it is a map, else every tower.
+   *
+   * @minItems 2
+   *
+   * Items: A task name (a key of `towers`): camelCase identifier.
+   */
+  towers?: [string, string, ...string[]];
+  /**
+   * Subspaces per task; must divide the channel (last) axis. 1 is a scalar cross-stitch.
+   */
+  subspaces?: number;
+  /**
+   * Initial α: self on each subspace itself, other/(N−1) on the same subspace of each other tower, 0 between different subspaces.
+   */
+  init?: {
+    /**
+     * α_S: weight of a subspace on itself.
+     */
+    self?: number;
+    /**
+     * α_D: total weight on the same subspace of the other towers.
+     */
+    other?: number;
+  };
+  /**
+   * Weight of the orthogonality penalty Σ ‖G_sᵀ G_t‖²_F / M² between a task’s subspaces (0: none).
+   */
+  orthogonality?: number;
+  /**
+   * Whether the junction learns (false keeps its parameters at their initial values).
+   */
+  trainable?: boolean;
+}
+/**
+ * An NDDR junction: the stitched activations are concatenated on the channel axis and each tower takes a 1×1 convolution of them back to its width, with batch normalization.
+ *
+ * This interface was referenced by `MtlSpec`'s JSON-Schema
+ * via the `definition` "NddrJunction".
+ */
+export interface NddrJunction {
+  /**
+   * The junction kind: nddr.
+   */
+  kind?: 'nddr';
+  /**
+   * Name of the junction (an identifier). Default: stitch1, stitch2, ... by position.
+   */
+  name?: string;
+  /**
+   * Where the junction sits: a layer name found in every stitched tower, or one layer name per tower ({ task: layer }).
+   */
+  after:
+    | string
+    | {
+        /**
+         * A layer name: identifier, unique within its tower.
+         */
+        [k: string]: string | undefined;
+      };
+  /**
+   * The stitched tasks (at least two). Default: the keys of `after` when it is a map, else every tower.
+   *
+   * @minItems 2
+   *
+   * Items: A task name (a key of `towers`): camelCase identifier.
+   */
+  towers?: [string, string, ...string[]];
+  /**
+   * Initial 1×1 weights [α_S·I, α_D·I]: self on the tower’s own channels, other/(N−1) on the matching channels of each other tower (rectangular identity when widths differ).
+   */
+  init?: {
+    /**
+     * α_S: weight of a tower on its own channels.
+     */
+    self?: number;
+    /**
+     * α_D: total weight on the other towers’ channels.
+     */
+    other?: number;
+  };
+  /**
+   * Batch normalization after the 1×1 convolution (the paper’s NDDR layer). Data-parallel training (--workers) needs false.
+   */
+  batchNorm?: boolean;
+  /**
+   * Learning rate of the 1×1 weights relative to the towers’. Default: training.crossStitchLearningRateMultiplier.
+   */
+  learningRateMultiplier?: number;
+  /**
+   * L2 weight decay of the 1×1 weights: weightDecay/2 · Σ w² is added to the loss.
+   */
+  weightDecay?: number;
+  /**
+   * Whether the junction learns (false keeps its parameters at their initial values).
+   */
+  trainable?: boolean;
 }
 /**
  * Training defaults; the CLI and the generated train entrypoint can override them.

@@ -23,7 +23,7 @@ const cache = new WeakMap<LayerRegistry, Compiled>();
 
 /** The compiled validator for a registry: compiled once, recompiled only if kinds were added. */
 export function compiledSchema(registry: LayerRegistry): Compiled {
-  const types = registry.types().join(',');
+  const types = registry.signature();
   const hit = cache.get(registry);
   if (hit && hit.types === types) return hit;
   const schema = buildSpecSchema(registry);
@@ -197,6 +197,7 @@ export function describeSchema(schema: unknown, depth = 0): string {
 /** Words for the schema's named definitions (singular, with article). */
 const REF_WORDS: Record<string, string> = {
   Layer: 'a layer',
+  Junction: 'a junction',
   CrossStitch: 'a junction',
   Tower: 'a tower',
   Head: 'a head',

@@ -45,7 +45,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       it(`backend=${backend}; ${c.title}`, async () => {
         await selectBackend(backend);
         const layer = c.make();
-        const symbolic = c.shapes.map((s) => tf.input({ shape: s.slice(1), batchSize: s[0] }));
+        const symbolic = c.shapes.map((s) => tf.input({ batchShape: s }));
         layer.apply(symbolic);
         // Perturb the weights away from the init so every term is exercised.
         const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);

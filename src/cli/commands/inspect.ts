@@ -54,7 +54,9 @@ export function inspectJson(model: CheckedModel) {
     junctions: model.junctions.map((j) => ({
       name: j.name,
       layerName: j.layerName,
+      kind: j.kind,
       mode: j.mode,
+      options: j.options,
       towers: [...j.towers],
       after: Object.fromEntries(j.towers.map((t) => [t, j.after[t]!.layer])),
       shapes: Object.fromEntries(j.towers.map((t) => [t, [...j.shapes[t]!]])),
@@ -98,7 +100,7 @@ export function renderInspect(model: CheckedModel, c: Colors = pc.createColors(f
       rows.push([layer.name, layer.type, shape(layer.outputShape), count(layer.params)]);
       sum += layer.params;
       for (const j of model.junctions) {
-        if (j.after[tower.task]?.index === layer.index) rows.push([`↔ ${j.name}`, `crossStitch (${j.mode})`, shape(layer.outputShape), '']);
+        if (j.after[tower.task]?.index === layer.index) rows.push([`↔ ${j.name}`, j.label, shape(layer.outputShape), '']);
       }
     }
     rows.push([`${tower.task} (head)`, tower.head.type, shape(tower.head.outputShape), count(tower.head.params)]);
@@ -110,13 +112,13 @@ export function renderInspect(model: CheckedModel, c: Colors = pc.createColors(f
   }
   if (model.junctions.length > 0) {
     out.push('', c.bold('junctions'));
-    const rows: (string[] | 'rule')[] = [['name', 'mode', 'towers', 'after', 'shapes', 'params']];
+    const rows: (string[] | 'rule')[] = [['name', 'kind', 'towers', 'after', 'shapes', 'params']];
     for (const j of model.junctions) {
       const after = j.towers.map((t) => j.after[t]!.layer);
       const shapes = j.towers.map((t) => shape(j.shapes[t]!));
       rows.push([
         j.name,
-        j.mode,
+        j.label,
         j.towers.join(', '),
         new Set(after).size === 1 ? after[0]! : j.towers.map((t, i) => `${t}: ${after[i]}`).join(', '),
         new Set(shapes).size === 1 ? shapes[0]! : j.towers.map((t, i) => `${t} ${shapes[i]}`).join(', '),

@@ -74,7 +74,7 @@ function checkSpec(spec: MtlSpec, document: SpecDocument, registry: LayerRegistr
   const name = checkModelName(spec, out);
   const input = checkInput(spec.input, out);
   const towers = checkTowers(spec, input?.shape, registry, out);
-  const junctions = checkJunctions(spec, towers, out);
+  const junctions = checkJunctions(spec, towers, registry, out);
   checkLayerNameCollisions(input?.name, towers, junctions, out);
   const training = checkTraining(spec, document.sha256, name, input, towers, out);
 

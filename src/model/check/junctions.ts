@@ -2,18 +2,18 @@
  * Junctions: names, the stitched towers and the layers they sit after, the activation shapes
  * each mode accepts, α's initialisation, and an order in which they can all run.
  */
-import type { Shape } from '../../layers/kind.js';
+import type { JunctionConfig, JunctionInput, JunctionIssue, JunctionKind, JunctionResult } from '../../junctions/kind.js';
+import type { LayerRegistry, Shape } from '../../layers/kind.js';
 import type { CrossStitchInit, CrossStitchMode } from '../../runtime/plan.js';
 import { toPointer } from '../../spec/diagnostic.js';
-import type { CrossStitch, MtlSpec } from '../../spec/spec-types.generated.js';
-import { DEFAULT_INIT, defaultInit } from '../defaults.js';
+import type { MtlSpec } from '../../spec/spec-types.generated.js';
 import type { Junction } from '../ir.js';
 import { IDENTIFIER, nameProblem, suggest } from '../names.js';
 import { junctionOrderProblems, type Placed } from '../order.js';
-import { fmt, own, plural, round, type Diagnostics } from './diagnostics.js';
+import { own, plural, type Diagnostics } from './diagnostics.js';
 import type { TowerDraft } from './towers.js';
 
-export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], out: Diagnostics): Junction[] {
+export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], registry: LayerRegistry, out: Diagnostics): Junction[] {
   const byTask = new Map(towers.map((t) => [t.task, t]));
   const taskOrder = towers.map((t) => t.task);
   const names = new Map<string, { index: number; generated: boolean }>();
@@ -22,6 +22,8 @@ export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], out
   const placed: Placed[] = [];
 
   (spec.crossStitch ?? []).forEach((j, index) => {
+    // Plugin kinds' options are not in the generated types: read through the kind contract.
+    const entry = j as unknown as JunctionConfig;
     const at = `/crossStitch/${index}`;
     let ok = true;
     const name = j.name ?? `stitch${index + 1}`;
@@ -47,7 +49,6 @@ export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], out
     } else {
       names.set(name, { index, generated: j.name === undefined });
     }
-    const mode: CrossStitchMode = j.mode ?? 'channel';
 
     // stitched towers: listed, the keys of `after`, or every tower
     const after = j.after;
@@ -73,7 +74,7 @@ export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], out
       out.error(
         'junction-too-few-towers',
         at,
-        `a cross-stitch junction mixes at least 2 towers; this one has ${plural(taskOrder.length, 'tower')}`,
+        `a junction mixes at least 2 towers; this one has ${plural(taskOrder.length, 'tower')}`,
         'add a second tower, or remove the junction',
       );
       ok = false;
@@ -128,7 +129,7 @@ export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], out
       placed.push({ name, index, towers: stitched, after: positions, pointer: at });
     }
 
-    // shapes at the junction
+    // shapes at the junction, then the kind's own checks
     const shapes: Record<string, Shape> = {};
     let shapesKnown = ok;
     for (const task of stitched) {
@@ -137,30 +138,26 @@ export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], out
       if (!node) shapesKnown = false;
       else shapes[task] = node.outputShape;
     }
-    const n = stitched.length;
-    let params = 0;
-    if (shapesKnown) {
-      const counted = crossStitchParams(mode, stitched, shapes, at, out);
-      if (counted === undefined) ok = false;
-      else params = counted;
-    }
-
-    const init = checkInit(j, at, mode, n, shapesKnown && ok ? stitched.map((t) => shapes[t]!) : undefined, out);
-    if (ok && init) {
-      junctions.push({
-        name,
-        layerName: `cross_stitch_${name}`,
-        index,
-        towers: stitched,
-        after: positions,
-        mode,
-        init,
-        trainable: j.trainable ?? true,
-        shapes,
-        params,
-        pointer: at,
-      });
-    }
+    if (!shapesKnown || !ok) return;
+    // The schema admits only registered kinds.
+    const kind = registry.junction((entry.kind as string | undefined) ?? registry.junctionKinds()[0]!.kind)!;
+    const result = runKind(kind, entry, { towers: stitched, shapes: stitched.map((t) => shapes[t]!) }, at, out);
+    if (!result) return;
+    junctions.push({
+      name,
+      kind: kind.kind,
+      options: result.options,
+      label: kind.label(result.options),
+      layerName: `cross_stitch_${name}`,
+      index,
+      towers: stitched,
+      after: positions,
+      ...(kind.kind === 'crossStitch' ? { mode: result.options['mode'] as CrossStitchMode, init: result.options['init'] as CrossStitchInit } : {}),
+      trainable: (entry['trainable'] as boolean | undefined) ?? true,
+      shapes,
+      params: result.params,
+      pointer: at,
+    });
   });
 
   for (const problem of junctionOrderProblems(placed)) {
@@ -169,82 +166,24 @@ export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], out
   return junctions;
 }
 
-/** The shapes a mode mixes, and its number of α weights; undefined after a diagnostic. */
-function crossStitchParams(mode: CrossStitchMode, stitched: readonly string[], shapes: Record<string, Shape>, at: string, out: Diagnostics): number | undefined {
-  const list = stitched.map((t) => shapes[t]!);
-  const n = stitched.length;
-  const described = stitched.map((t) => `${t} ${fmt(shapes[t]!)}`).join(', ');
-  if (mode === 'unit') {
-    if (list.some((s) => s.length !== 1)) {
-      out.error(
-        'junction-rank',
-        `${at}/after`,
-        `unit mode mixes flat activations [width], but the stitched activations are ${described}`,
-        'stitch after a dense or flatten layer, or use mode: channel for feature maps',
-      );
+/** A kind's checks; its issues become diagnostics at the junction (its `after`, or the named property). */
+function runKind(kind: JunctionKind, config: JunctionConfig, input: JunctionInput, at: string, out: Diagnostics): JunctionResult | undefined {
+  const where = (issue: JunctionIssue) => `${at}/${issue.property ?? 'after'}`;
+  try {
+    const result = kind.check(config, input);
+    if ('errors' in result) {
+      for (const e of result.errors) out.error(e.code, where(e), e.message, e.hint);
       return undefined;
     }
-    const total = list.reduce((s, sh) => s + sh[0]!, 0);
-    return total * total;
-  }
-  const first = list[0]!;
-  if (!list.every((s) => s.length === first.length && s.every((d, k) => d === first[k]))) {
+    for (const w of result.warnings ?? []) out.warn(w.code, where(w), w.message, w.hint);
+    return result;
+  } catch (error) {
     out.error(
-      'junction-shape-mismatch',
-      `${at}/after`,
-      `${mode} mode mixes activations of equal shape, but the stitched activations are ${described}`,
-      list.every((s) => s.length === 1) ? 'use mode: unit, which mixes flat activations of different widths' : 'stitch after layers whose outputs have the same shape',
+      'junction-kind-failed',
+      at,
+      `the ${kind.kind} junction kind failed: ${error instanceof Error ? error.message : String(error)}`,
+      'a junction kind should report problems as { errors }, not throw; report this to its author',
     );
     return undefined;
   }
-  return mode === 'channel' ? n * n * first[first.length - 1]! : n * n;
-}
-
-/** The junction's α initialisation, with its shape checked (the schema checked its ranges). */
-function checkInit(j: CrossStitch, at: string, mode: CrossStitchMode, n: number, shapes: Shape[] | undefined, out: Diagnostics): CrossStitchInit | undefined {
-  const raw = j.init;
-  if (raw === undefined) return defaultInit(mode);
-  const p = `${at}/init`;
-  if ('matrix' in raw) {
-    const rows = raw.matrix as number[][];
-    const size = rows.length;
-    const ragged = rows.findIndex((r) => r.length !== size);
-    if (ragged >= 0) {
-      out.error('init-matrix-shape', `${p}/matrix/${ragged}`, `init.matrix must be square: row ${ragged + 1} has ${plural(rows[ragged]!.length, 'value')}, the matrix has ${plural(size, 'row')}`);
-      return undefined;
-    }
-    if (mode === 'unit') {
-      const total = shapes?.reduce((s, sh) => s + (sh[0] ?? 0), 0);
-      if (size !== n && total !== undefined && size !== total) {
-        out.error(
-          'init-matrix-shape',
-          `${p}/matrix`,
-          `init.matrix is ${size}×${size}; unit mode over ${n} towers of widths ${shapes!.map((s) => s[0]).join(' + ')} needs ${n}×${n} (one weight per pair of towers) or ${total}×${total} (Σd×Σd)`,
-        );
-        return undefined;
-      }
-    } else if (size !== n && n >= 2) {
-      out.error('init-matrix-shape', `${p}/matrix`, `init.matrix is ${size}×${size} but the junction stitches ${n} towers; ${mode} mode needs ${n}×${n}`);
-      return undefined;
-    }
-    if (size === n) {
-      rows.forEach((r, i) => {
-        const sum = r.reduce((s, v) => s + v, 0);
-        if (Math.abs(sum - 1) > 1e-6) {
-          out.warn('init-row-sum', `${p}/matrix/${i}`, `row ${i + 1} of init.matrix sums to ${round(sum)}, not 1: the unit starts by scaling that tower's activation`);
-        }
-      });
-    }
-    return { matrix: rows.map((r) => [...r]) };
-  }
-  // Either weight may be left out: it takes the schema's default (self 0.9, other 0.1);
-  // `init: {}` is the mode's default (the identity in unit mode).
-  if (raw.self === undefined && raw.other === undefined) return defaultInit(mode);
-  const self = raw.self ?? DEFAULT_INIT.self;
-  const other = raw.other ?? DEFAULT_INIT.other;
-  if (Math.abs(self + other - 1) > 1e-6) {
-    const share = n > 2 ? ` (other is split across the ${n - 1} other towers: ${round(other / (n - 1))} each)` : '';
-    out.warn('init-row-sum', p, `each row of α starts at self + other = ${round(self + other)}, not 1${share}`, `e.g. self: ${round(self)}, other: ${round(1 - self)}`);
-  }
-  return { self, other };
 }

@@ -131,6 +131,15 @@ export function emitTorch(model: CheckedModel, registry: LayerRegistry, options:
     const indices = junction.towers.map((t) => tasks.indexOf(t));
     for (const i of indices) advance(i, junction.after[tasks[i]!]!.index);
     const vars = indices.map(towerVar);
+    if (junction.kind !== 'crossStitch' || !junction.mode || !junction.init) {
+      problems.push({
+        pointer: junction.pointer,
+        code: 'no-torch-lowering',
+        message: `junction kind '${junction.kind}' (junction ${junction.name}) has no PyTorch lowering; the torch target supports crossStitch junctions`,
+        hint: 'compile this spec for the tfjs target',
+      });
+      continue;
+    }
     const a = attr(junction.layerName);
     const shapes = junction.towers.map((t) => [...junction.shapes[t]!]);
     init.push(`self.${a} = CrossStitch(${pyLiteral(shapes)}, mode=${pyString(junction.mode)}, init=${pyLiteral(junction.init)}, trainable=${pyLiteral(junction.trainable)})`);
