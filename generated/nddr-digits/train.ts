@@ -43,4 +43,4 @@ export function trainNddrDigits(options?: TrainOptions<NddrDigitsTask>): Promise
 
 // Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is
 // the training CLI; imported, nothing runs.
-await runTrainingCliIfMain(import.meta.url, nddrDigitsPlan, buildNddrDigits);
+await runTrainingCliIfMain(import.meta, nddrDigitsPlan, buildNddrDigits);

@@ -43,4 +43,4 @@ export function trainSluiceDigits(options?: TrainOptions<SluiceDigitsTask>): Pro
 
 // Run directly (`npx tsx train.ts --data ... --epochs N --backend B --out DIR [--resume]`, see --help) it is
 // the training CLI; imported, nothing runs.
-await runTrainingCliIfMain(import.meta.url, sluiceDigitsPlan, buildSluiceDigits);
+await runTrainingCliIfMain(import.meta, sluiceDigitsPlan, buildSluiceDigits);

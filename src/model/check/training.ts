@@ -104,9 +104,20 @@ function alphaStepProblem(optimizer: OptimizerPlan, multiplier: number, modes: R
   return undefined;
 }
 
-/** The junction modes whose α is trained. */
+/**
+ * The junction modes whose α is trained. Other kinds count as the cross-stitch mode they are
+ * closest to (a sluice mixes like scalar mode, NDDR like channel mode; not measured separately).
+ */
 function trainedModes(spec: MtlSpec): Set<string> {
-  return new Set((spec.crossStitch ?? []).filter((j) => j.trainable !== false).map((j) => j.mode ?? 'channel'));
+  return new Set(
+    (spec.crossStitch ?? [])
+      .filter((j) => j.trainable !== false)
+      .map((j) => {
+        const entry = j as { kind?: string; mode?: string };
+        if (entry.kind === undefined || entry.kind === 'crossStitch') return entry.mode ?? 'channel';
+        return entry.kind === 'sluice' ? 'scalar' : 'channel';
+      }),
+  );
 }
 
 const DEFAULT_MULTIPLIERS = [100, 10, 1] as const;
