@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import type * as TsMorph from 'ts-morph';
 import type { LayerKind, LayerRegistry } from '../layers/kind.js';
 import type { CheckedModel, LayerNode } from '../model/ir.js';
-import { scheduleJunctions } from '../model/order.js';
 import { commentText, lineCommentText, literal, prettyLiteral, propertyKey, stringLiteral } from './literal.js';
 import { camelCase, kebabCase } from './naming.js';
 
@@ -137,43 +136,29 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   const body: string[] = [];
   body.push(`const input = tf.input(${literal({ name: model.input.name, shape: model.input.shape })});`);
   for (let i = 0; i < model.towers.length; i++) body.push(`let ${towerVar(i)}: tf.SymbolicTensor = input;`);
-  const position = model.towers.map(() => 0); // next layer index to apply, per tower
-  const advance = (i: number, upTo: number): void => {
-    const tower = model.towers[i]!;
-    while (position[i]! <= upTo && position[i]! < tower.layers.length) {
-      const node = tower.layers[position[i]!]!;
-      if (node.sharedFrom) {
-        // A shared layer (variant) is applied once, by its owner tower, which hands its output on.
-        advance(tasks.indexOf(node.sharedFrom.task), node.index);
-        if (position[i] === node.index) throw new Error(`layer ${node.layerName} shares ${node.sharedFrom.layerName}, which is not in tower ${node.sharedFrom.task}`);
-        continue;
+  for (const step of model.order) {
+    switch (step.op) {
+      case 'layer':
+        body.push(layerStatement(model.towers[step.tower]!.layers[step.layer]!, towerVar(step.tower)));
+        break;
+      case 'share':
+        body.push(`${towerVar(step.tower)} = ${towerVar(step.from)}; // shares ${model.towers[step.from]!.layers[step.layer]!.layerName}`);
+        break;
+      case 'junction': {
+        const junction = model.junctions[step.junction]!;
+        const vars = junction.towers.map((t) => towerVar(tasks.indexOf(t)));
+        const kind = registry.junction(junction.kind);
+        if (!kind) throw new Error(`no junction kind "${junction.kind}" is registered (junction ${junction.name})`);
+        const cls = importClass(`junction kind "${kind.kind}"`, kind.runtimeClass);
+        const args = literal({ name: junction.layerName, ...junction.options, trainable: junction.trainable });
+        body.push(`[${vars.join(', ')}] = new ${cls}(${args}).apply([${vars.join(', ')}]) as [${vars.map(() => 'tf.SymbolicTensor').join(', ')}];`);
+        break;
       }
-      body.push(layerStatement(node, towerVar(i)));
-      position[i]!++;
-      model.towers.forEach((other, j) => {
-        const theirs = other.layers[position[j]!];
-        if (theirs?.sharedFrom?.layerName === node.layerName) {
-          body.push(`${towerVar(j)} = ${towerVar(i)}; // shares ${node.layerName}`);
-          position[j]!++;
-        }
-      });
+      case 'head':
+        body.push(layerStatement(model.towers[step.tower]!.head, towerVar(step.tower)));
+        break;
     }
-  };
-  const { order } = scheduleJunctions(model.junctions);
-  for (const junction of order) {
-    const indices = junction.towers.map((t) => tasks.indexOf(t));
-    for (const i of indices) advance(i, junction.after[tasks[i]!]!.index);
-    const vars = indices.map(towerVar);
-    const kind = registry.junction(junction.kind);
-    if (!kind) throw new Error(`no junction kind "${junction.kind}" is registered (junction ${junction.name})`);
-    const cls = importClass(`junction kind "${kind.kind}"`, kind.runtimeClass);
-    const args = literal({ name: junction.layerName, ...junction.options, trainable: junction.trainable });
-    body.push(`[${vars.join(', ')}] = new ${cls}(${args}).apply([${vars.join(', ')}]) as [${vars.map(() => 'tf.SymbolicTensor').join(', ')}];`);
   }
-  model.towers.forEach((tower, i) => {
-    advance(i, tower.layers.length - 1);
-    body.push(layerStatement(tower.head, towerVar(i)));
-  });
   body.push(
     `return tf.model(${`{ name: ${stringLiteral(camel)}, inputs: input, outputs: [${model.towers.map((_, i) => towerVar(i)).join(', ')}] }`});`,
   );

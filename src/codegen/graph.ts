@@ -4,7 +4,6 @@
  * towers' edges pass through. Every label is escaped; node ids are generated (n0, n1, ...).
  */
 import type { CheckedModel } from '../model/ir.js';
-import { scheduleJunctions } from '../model/order.js';
 
 export type GraphFormat = 'mermaid' | 'dot';
 
@@ -29,32 +28,38 @@ function layout(model: CheckedModel): { nodes: Node[]; edges: [string, string][]
   const input = add(`${model.input.name}\n${shape(model.input.shape)}`);
   const tasks = model.towers.map((t) => t.task);
   const last = model.towers.map(() => input);
-  const position = model.towers.map(() => 0);
-  const advance = (i: number, upTo: number) => {
-    const tower = model.towers[i]!;
-    for (; position[i]! <= upTo && position[i]! < tower.layers.length; position[i]!++) {
-      const layer = tower.layers[position[i]!]!;
-      const id = add(`${layer.name}: ${layer.type}\n${shape(layer.outputShape)}`, { tower: i });
-      edges.push([last[i]!, id]);
-      last[i] = id;
-    }
-  };
-  for (const j of scheduleJunctions(model.junctions).order) {
-    const indices = j.towers.map((t) => tasks.indexOf(t));
-    for (const i of indices) advance(i, j.after[tasks[i]!]!.index);
-    const id = add(j.kind === 'crossStitch' ? `${j.name}: cross-stitch (${j.mode})` : `${j.name}: ${j.label}`, { junction: true });
-    for (const i of indices) edges.push([last[i]!, id]);
-    for (const i of indices) {
-      const out = add(`${tasks[i]} after ${j.name}\n${shape(j.shapes[tasks[i]!] ?? [])}`, { tower: i });
-      edges.push([id, out]);
-      last[i] = out;
+  for (const step of model.order) {
+    switch (step.op) {
+      case 'layer': {
+        const layer = model.towers[step.tower]!.layers[step.layer]!;
+        const id = add(`${layer.name}: ${layer.type}\n${shape(layer.outputShape)}`, { tower: step.tower });
+        edges.push([last[step.tower]!, id]);
+        last[step.tower] = id;
+        break;
+      }
+      case 'share':
+        last[step.tower] = last[step.from]!;
+        break;
+      case 'junction': {
+        const j = model.junctions[step.junction]!;
+        const indices = j.towers.map((t) => tasks.indexOf(t));
+        const id = add(j.kind === 'crossStitch' ? `${j.name}: cross-stitch (${j.mode})` : `${j.name}: ${j.label}`, { junction: true });
+        for (const i of indices) edges.push([last[i]!, id]);
+        for (const i of indices) {
+          const out = add(`${tasks[i]} after ${j.name}\n${shape(j.shapes[tasks[i]!] ?? [])}`, { tower: i });
+          edges.push([id, out]);
+          last[i] = out;
+        }
+        break;
+      }
+      case 'head': {
+        const tower = model.towers[step.tower]!;
+        const id = add(`${tower.task}: head\n${shape(tower.head.outputShape)}`, { tower: step.tower });
+        edges.push([last[step.tower]!, id]);
+        break;
+      }
     }
   }
-  model.towers.forEach((tower, i) => {
-    advance(i, tower.layers.length - 1);
-    const id = add(`${tower.task}: head\n${shape(tower.head.outputShape)}`, { tower: i });
-    edges.push([last[i]!, id]);
-  });
   return { nodes, edges };
 }
 

@@ -18,9 +18,27 @@ export interface CheckedModel {
   readonly towers: readonly Tower[];
   /** In spec order. */
   readonly junctions: readonly Junction[];
+  /**
+   * The order in which layers and junctions apply (src/model/order.ts `applyOrder`): every target
+   * and `graph` follow it. Recomputed by every transform that changes towers or junctions.
+   */
+  readonly order: readonly ApplyStep[];
   /** Training defaults from the spec's `training:` and `data:` sections. */
   readonly training: TrainingPlan;
 }
+
+/**
+ * One step of building the model, by indices into `towers` and `junctions`:
+ * `layer` applies `towers[tower].layers[layer]` to the tower's activation; `share` gives tower
+ * `tower` the activation of tower `from` after its layer `layer` (a variant's shared layer, whose
+ * node in `tower` has `sharedFrom`); `junction` applies `junctions[junction]` to its towers'
+ * activations; `head` applies the tower's head (its output).
+ */
+export type ApplyStep =
+  | { readonly op: 'layer'; readonly tower: number; readonly layer: number }
+  | { readonly op: 'share'; readonly tower: number; readonly from: number; readonly layer: number }
+  | { readonly op: 'junction'; readonly junction: number }
+  | { readonly op: 'head'; readonly tower: number };
 
 export interface Tower {
   /** The task name (camelCase identifier); also the tfjs name of the head layer / output. */

@@ -1,10 +1,11 @@
 /**
- * The order in which junctions run. In each tower a junction sits after a layer; a junction
- * placed deeper in a tower must run after the shallower ones of that tower. Those constraints
- * over all towers form a graph; a cycle (J1 before J2 in one tower, after it in another) means
- * no model can be built: `junction-order`.
+ * The order in which junctions run, and from it the order in which every layer and junction of a
+ * model applies (the IR's `order`, which every target and `graph` read). In each tower a junction
+ * sits after a layer; a junction placed deeper in a tower must run after the shallower ones of
+ * that tower. Those constraints over all towers form a graph; a cycle (J1 before J2 in one tower,
+ * after it in another) means no model can be built: `junction-order`.
  */
-import type { Junction } from './ir.js';
+import type { ApplyStep, Junction, Tower } from './ir.js';
 
 export type Placed = Pick<Junction, 'name' | 'index' | 'towers' | 'after' | 'pointer'>;
 
@@ -77,4 +78,48 @@ export function junctionOrderProblems<J extends Placed>(junctions: readonly J[])
         .join(', ')}: following the towers, each of them has to run before the next`,
     };
   });
+}
+
+/**
+ * The order in which the model's layers and junctions apply: junctions in their run order, each
+ * once every stitched tower has reached its layer, and a tower's remaining layers and its head
+ * after the last junction. A layer a variant shares (`sharedFrom`) is applied once, by its owner
+ * tower, whose output the sharing tower then takes (a `share` step). Junctions must be acyclic
+ * (the checker refuses a spec whose junctions are not).
+ */
+export function applyOrder(towers: readonly Tower[], junctions: readonly Junction[]): ApplyStep[] {
+  const steps: ApplyStep[] = [];
+  const tasks = towers.map((t) => t.task);
+  const position = towers.map(() => 0); // next layer index to apply, per tower
+  const advance = (i: number, upTo: number): void => {
+    const tower = towers[i]!;
+    while (position[i]! <= upTo && position[i]! < tower.layers.length) {
+      const node = tower.layers[position[i]!]!;
+      if (node.sharedFrom) {
+        const owner = tasks.indexOf(node.sharedFrom.task);
+        advance(owner, node.index);
+        if (position[i] === node.index) throw new Error(`layer ${node.layerName} shares ${node.sharedFrom.layerName}, which is not in tower ${node.sharedFrom.task}`);
+        continue;
+      }
+      steps.push({ op: 'layer', tower: i, layer: node.index });
+      position[i]!++;
+      towers.forEach((other, j) => {
+        if (other.layers[position[j]!]?.sharedFrom?.layerName === node.layerName) {
+          steps.push({ op: 'share', tower: j, from: i, layer: position[j]! });
+          position[j]!++;
+        }
+      });
+    }
+  };
+  const { order, cyclic } = scheduleJunctions(junctions);
+  if (cyclic.length > 0) throw new Error(`junctions ${cyclic.map((j) => j.name).join(', ')} have no run order`);
+  for (const junction of order) {
+    for (const task of junction.towers) advance(tasks.indexOf(task), junction.after[task]!.index);
+    steps.push({ op: 'junction', junction: junctions.indexOf(junction) });
+  }
+  towers.forEach((tower, i) => {
+    advance(i, tower.layers.length - 1);
+    steps.push({ op: 'head', tower: i });
+  });
+  return steps;
 }

@@ -7,6 +7,7 @@
  */
 import type { CheckedModel, LayerNode, Tower } from './ir.js';
 import { closest } from './names.js';
+import { applyOrder } from './order.js';
 
 export type Variant =
   | { readonly kind: 'cross-stitch' }
@@ -134,7 +135,7 @@ export function applyVariant(model: CheckedModel, variant: Variant): CheckedMode
     case 'cross-stitch':
       return model;
     case 'independent':
-      return { ...model, junctions: [] };
+      return { ...model, junctions: [], order: applyOrder(model.towers, []) };
     case 'single-task': {
       const towers = model.towers.filter((t) => t.task === variant.task);
       if (towers.length !== 1) throw new VariantError(`no task '${variant.task}' in ${model.name}`);
@@ -142,6 +143,7 @@ export function applyVariant(model: CheckedModel, variant: Variant): CheckedMode
         ...model,
         towers,
         junctions: [],
+        order: applyOrder(towers, []),
         training: {
           ...model.training,
           tasks: model.training.tasks.filter((t) => t.name === variant.task),
@@ -168,7 +170,8 @@ function shareUpTo(model: CheckedModel, layer: string): CheckedModel {
       i <= end ? { ...node, params: 0, sharedFrom: { task: first.task, layerName: first.layers[i]!.layerName } } : node,
     ),
   });
-  return { ...model, towers: [first, ...rest.map(share)], junctions: [] };
+  const towers = [first, ...rest.map(share)];
+  return { ...model, towers, junctions: [], order: applyOrder(towers, []) };
 }
 
 /** Trainable parameters of the model as built (shared layers counted once). */

@@ -2,7 +2,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ApplyStep, CheckedModel } from '../../src/model/ir.js';
 import { scheduleJunctions } from '../../src/model/order.js';
+import { applyVariant, parseVariant } from '../../src/model/variant.js';
 import { checkFile } from './spec-doc.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -128,5 +130,56 @@ describe('scheduleJunctions', () => {
   it('finds a cycle through three junctions that no pair shows', () => {
     const { cyclic } = scheduleJunctions([j('x', 0, { a: 1, b: 5 }), j('y', 1, { b: 1, c: 5 }), j('z', 2, { c: 1, a: 5 })]);
     expect(cyclic.map((x) => x.name)).toEqual(['x', 'y', 'z']);
+  });
+});
+
+describe('the order in which layers and junctions apply (model.order)', () => {
+  const step = (model: CheckedModel, s: ApplyStep): string => {
+    switch (s.op) {
+      case 'layer':
+        return model.towers[s.tower]!.layers[s.layer]!.layerName;
+      case 'share':
+        return `${model.towers[s.tower]!.task}<-${model.towers[s.from]!.layers[s.layer]!.layerName}`;
+      case 'junction':
+        return `[${model.junctions[s.junction]!.name}]`;
+      case 'head':
+        return `head:${model.towers[s.tower]!.task}`;
+    }
+  };
+
+  it('specs/customer-signals.yaml: each junction once its towers reach its layers, then the rest of each tower and its head', () => {
+    const { model } = checkFile(join(root, 'specs/customer-signals.yaml'));
+    const steps = model!.order.map((s) => step(model!, s));
+    // Every layer and head exactly once, every junction exactly once.
+    const layers = model!.towers.flatMap((t) => [...t.layers.map((l) => l.layerName), `head:${t.task}`]);
+    expect([...steps].filter((s) => !s.startsWith('[')).sort()).toEqual([...layers].sort());
+    expect(steps.filter((s) => s.startsWith('['))).toEqual(['[shared]', '[money]']);
+    // A junction comes after the layer it sits after, in every tower it stitches, and before the next.
+    for (const j of model!.junctions) {
+      const at = steps.indexOf(`[${j.name}]`);
+      for (const task of j.towers) {
+        const tower = model!.towers.find((t) => t.task === task)!;
+        expect(steps.indexOf(tower.layers[j.after[task]!.index]!.layerName)).toBeLessThan(at);
+        const next = tower.layers[j.after[task]!.index + 1];
+        expect(steps.indexOf(next ? next.layerName : `head:${task}`)).toBeGreaterThan(at);
+      }
+    }
+  });
+
+  it('a shared variant applies each trunk layer once (owner tower) and hands it on (share steps); no junctions', () => {
+    const { model } = checkFile(join(root, 'specs/multi-mnist.yaml'));
+    const split = applyVariant(model!, parseVariant('split:pool1', model!));
+    expect(split.order.map((s) => step(split, s))).toEqual([
+      'left_conv1',
+      'right<-left_conv1',
+      'left_pool1',
+      'right<-left_pool1',
+      ...model!.towers[0]!.layers.slice(2).map((l) => l.layerName),
+      'head:left',
+      ...model!.towers[1]!.layers.slice(2).map((l) => l.layerName),
+      'head:right',
+    ]);
+    const single = applyVariant(model!, parseVariant('single-task:right', model!));
+    expect(single.order.map((s) => step(single, s))).toEqual([...single.towers[0]!.layers.map((l) => l.layerName), 'head:right']);
   });
 });

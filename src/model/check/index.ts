@@ -17,6 +17,7 @@ import type { SpecDocument } from '../../spec/document.js';
 import type { MtlSpec } from '../../spec/spec-types.generated.js';
 import { validateSchema } from '../../spec/validate-schema.js';
 import type { CheckedModel, LayerNode, Tower } from '../ir.js';
+import { applyOrder } from '../order.js';
 import { Diagnostics } from './diagnostics.js';
 import { checkJunctions } from './junctions.js';
 import { checkInput, checkLayerNameCollisions, checkModelName } from './names.js';
@@ -80,24 +81,26 @@ function checkSpec(spec: MtlSpec, document: SpecDocument, registry: LayerRegistr
 
   const diagnostics = out.finish();
   if (!name || !input || !training || hasErrors(diagnostics)) return { diagnostics };
+  const checkedTowers = towers.map(
+    (t): Tower => ({
+      task: t.task,
+      ...(t.description !== undefined ? { description: t.description } : {}),
+      layers: t.nodes.filter((n): n is LayerNode => n !== undefined),
+      head: t.head!,
+      loss: t.loss,
+      lossWeight: t.lossWeight,
+      metrics: t.metrics,
+    }),
+  );
   const model: CheckedModel = {
     specFile: document.file,
     specHash: document.sha256,
     name,
     ...(spec.description !== undefined ? { description: spec.description } : {}),
     input,
-    towers: towers.map(
-      (t): Tower => ({
-        task: t.task,
-        ...(t.description !== undefined ? { description: t.description } : {}),
-        layers: t.nodes.filter((n): n is LayerNode => n !== undefined),
-        head: t.head!,
-        loss: t.loss,
-        lossWeight: t.lossWeight,
-        metrics: t.metrics,
-      }),
-    ),
+    towers: checkedTowers,
     junctions,
+    order: applyOrder(checkedTowers, junctions),
     training,
   };
   return { model, diagnostics };

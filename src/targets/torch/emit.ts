@@ -9,8 +9,7 @@
  * `alpha`, ...), so tfjs weights load by name and the trained model saves back as tfjs files.
  */
 import type { LayerRegistry } from '../../layers/kind.js';
-import type { CheckedModel, LayerNode } from '../../model/ir.js';
-import { scheduleJunctions } from '../../model/order.js';
+import type { CheckedModel, Junction, LayerNode } from '../../model/ir.js';
 import { lineCommentText } from '../../codegen/literal.js';
 import type { GeneratedFile } from '../../codegen/emit.js';
 import { lowerLayer, hasTorchLowering } from './lowerings.js';
@@ -104,33 +103,8 @@ export function emitTorch(model: CheckedModel, registry: LayerRegistry, options:
     forward.push(`${v} = self.${a}(${v})`);
   };
 
-  for (let i = 0; i < model.towers.length; i++) forward.push(`${towerVar(i)} = x`);
-  const position = model.towers.map(() => 0);
-  const advance = (i: number, upTo: number): void => {
-    const tower = model.towers[i]!;
-    while (position[i]! <= upTo && position[i]! < tower.layers.length) {
-      const node = tower.layers[position[i]!]!;
-      if (node.sharedFrom) {
-        advance(tasks.indexOf(node.sharedFrom.task), node.index);
-        if (position[i] === node.index) throw new Error(`layer ${node.layerName} shares ${node.sharedFrom.layerName}, which is not in tower ${node.sharedFrom.task}`);
-        continue;
-      }
-      layer(node, towerVar(i));
-      position[i]!++;
-      model.towers.forEach((other, j) => {
-        const theirs = other.layers[position[j]!];
-        if (theirs?.sharedFrom?.layerName === node.layerName) {
-          forward.push(`${towerVar(j)} = ${towerVar(i)}  # shares ${node.layerName}`);
-          position[j]!++;
-        }
-      });
-    }
-  };
-  const { order } = scheduleJunctions(model.junctions);
-  for (const junction of order) {
-    const indices = junction.towers.map((t) => tasks.indexOf(t));
-    for (const i of indices) advance(i, junction.after[tasks[i]!]!.index);
-    const vars = indices.map(towerVar);
+  const junctionStep = (junction: Junction): void => {
+    const vars = junction.towers.map((t) => towerVar(tasks.indexOf(t)));
     if (junction.kind !== 'crossStitch' || !junction.mode || !junction.init) {
       problems.push({
         pointer: junction.pointer,
@@ -138,17 +112,21 @@ export function emitTorch(model: CheckedModel, registry: LayerRegistry, options:
         message: `junction kind '${junction.kind}' (junction ${junction.name}) has no PyTorch lowering; the torch target supports crossStitch junctions`,
         hint: 'compile this spec for the tfjs target',
       });
-      continue;
+      return;
     }
     const a = attr(junction.layerName);
     const shapes = junction.towers.map((t) => [...junction.shapes[t]!]);
     init.push(`self.${a} = CrossStitch(${pyLiteral(shapes)}, mode=${pyString(junction.mode)}, init=${pyLiteral(junction.init)}, trainable=${pyLiteral(junction.trainable)})`);
     forward.push(`${vars.join(', ')} = self.${a}([${vars.join(', ')}])`);
+  };
+
+  for (let i = 0; i < model.towers.length; i++) forward.push(`${towerVar(i)} = x`);
+  for (const step of model.order) {
+    if (step.op === 'layer') layer(model.towers[step.tower]!.layers[step.layer]!, towerVar(step.tower));
+    else if (step.op === 'head') layer(model.towers[step.tower]!.head, towerVar(step.tower));
+    else if (step.op === 'share') forward.push(`${towerVar(step.tower)} = ${towerVar(step.from)}  # shares ${model.towers[step.from]!.layers[step.layer]!.layerName}`);
+    else junctionStep(model.junctions[step.junction]!);
   }
-  model.towers.forEach((tower, i) => {
-    advance(i, tower.layers.length - 1);
-    layer(tower.head, towerVar(i));
-  });
   forward.push(`return [${model.towers.map((_, i) => towerVar(i)).join(', ')}]`);
   if (problems.length > 0) return { files: [], problems };
 
