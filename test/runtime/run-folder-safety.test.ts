@@ -10,8 +10,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTrainingCli } from 'mtlc/runtime';
-import { tinyBuild, tinyPlan } from './train-helpers.js';
+import * as tf from '@tensorflow/tfjs';
+import { fileSystemHandler, runTrainingCli, trainModel } from 'mtlc/runtime';
+import { tinyBuild, tinyData, tinyPlan } from './train-helpers.js';
 
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures', 'data');
 const plan = tinyPlan({ data: { format: 'jsonl', path: path.join(fixtures, 'tiny.jsonl'), input: 'x', targets: { a: 'a', b: 'b' } } });
@@ -131,5 +132,52 @@ describe('--workers', () => {
     expect(r.code).toBe(2);
     expect(r.err).toBe(`error: --workers 1000: this machine has ${availableParallelism()} core(s); use at most --workers ${availableParallelism()}\n`);
     expect(existsSync(path.join(cwd, 'run'))).toBe(false);
+  });
+});
+
+describe('trainModel (the API) and the loop', () => {
+  it('refuses an out folder holding a run unless resume or restart is given', async () => {
+    const d = copy();
+    await expect(trainModel(plan, tinyBuild, { ...tinyData(), quiet: true, out: d })).rejects.toThrow(/already holds a training run/);
+    const restarted = await trainModel(plan, tinyBuild, { ...tinyData(), quiet: true, out: d, restart: true, epochs: 1 });
+    expect(restarted.history).toHaveLength(1);
+    const info = JSON.parse(readFileSync(path.join(d, 'run.json'), 'utf8')) as Record<string, unknown>;
+    // run.json says how the run was made: backend, data, workers, when.
+    expect(info).toMatchObject({ backend: 'cpu', workers: 1, data: 'tensors (inputs/targets)' });
+    expect(Number.isNaN(Date.parse(String(info['startedAt'])))).toBe(false);
+  });
+
+  it('the epoch total is the sum of the weighted task losses it prints', async () => {
+    const r = await trainModel(tinyPlan({ tasks: [{ ...plan.tasks[0]!, lossWeight: 2 }, plan.tasks[1]!] }), tinyBuild, { ...tinyData(43), quiet: true });
+    for (const h of r.history) {
+      const sum = Object.values(h.tasks).reduce((s, t) => s + t.weight * t.loss, 0);
+      expect(Math.abs(h.loss - sum) / sum).toBeLessThan(1e-5);
+    }
+  });
+
+  it('a diverged loss names the group that blew up and what to change: α', async () => {
+    const wild = tinyPlan({ optimizer: { type: 'sgd', learningRate: 0.05 }, crossStitchLearningRateMultiplier: 1e5, epochs: 20 });
+    await expect(trainModel(wild, tinyBuild, { ...tinyData(), quiet: true })).rejects.toThrow(/junction parameters α blew up \(group 'alpha', learning rate 5000 = learningRate × 100000;.*lower training\.crossStitchLearningRateMultiplier \(e\.g\. 10000\)/);
+  });
+
+  it('… and the towers', async () => {
+    const wild = tinyPlan({ optimizer: { type: 'sgd', learningRate: 50 }, crossStitchLearningRateMultiplier: 1, epochs: 20 });
+    await expect(trainModel(wild, tinyBuild, { ...tinyData(), quiet: true })).rejects.toThrow(/tower weights blew up \(group 'main', learning rate 50;.*lower training\.optimizer\.learningRate \(e\.g\. 5\)/);
+  });
+
+  it('--init-from a run of another model (no layer matches): refused, naming the run', async () => {
+    const other = tmp();
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [4], name: 'zzz_fc1' })] });
+    await m.save(fileSystemHandler(path.join(other, 'model')));
+    await expect(trainModel(plan, tinyBuild, { ...tinyData(), quiet: true, initFrom: [other] })).rejects.toThrow(`--init-from ${other}: no layer of this model has a saved weight there`);
+  });
+
+  it('--init-from a run whose layers have other shapes: refused, naming the run and the weight', async () => {
+    const other = tmp();
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 5, inputShape: [4], name: 'a_fc1' })] });
+    await m.save(fileSystemHandler(path.join(other, 'model')));
+    await expect(trainModel(plan, tinyBuild, { ...tinyData(), quiet: true, initFrom: [other] })).rejects.toThrow(
+      new RegExp(`--init-from ${other}: layer 'a_fc1': saved weight 'a_fc1/kernel' has shape \\[4, 5\\], the model's has \\[4, 6\\]`),
+    );
   });
 });

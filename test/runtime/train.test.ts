@@ -142,7 +142,7 @@ describe('trainModel', () => {
     let log = '';
     const stitched = await trainModel(tinyPlan({ epochs: 1 }), tinyBuild, { ...data, initFrom: [dir], epochs: 1, seed: 99, progress: { write: (t) => void (log += t), isTTY: false } });
     expect(stitched.history).toHaveLength(1);
-    expect(log).toContain("2 layer(s) of task 'a' loaded");
+    expect(log).toContain("2 layer(s) loaded (task 'a'): a 2, b 0");
   });
 
   it('--init-from copies the single-task tower by layer name (zero learning rate keeps it visible)', async () => {

@@ -21,8 +21,10 @@ export interface EpochContext {
   weighting: TaskWeightingPlan;
   /** Uncertainty weighting: learned log σ² per task (empty otherwise). */
   logVars: Record<string, tf.Variable>;
-  /** The optimizer groups: `main` (tower weights, log σ²) and, with trainable junctions, `alpha`. */
-  groups: { name: string; optimizer: tf.Optimizer; variables: tf.Variable[] }[];
+  /** The optimizer groups: `main` (tower weights, log σ²) and the junctions' (`alpha`, and kinds' own multipliers). */
+  groups: { name: string; optimizer: tf.Optimizer; variables: tf.Variable[]; learningRate?: number; multiplier?: number; initialMaxAbs?: number }[];
+  /** α's learning-rate multiplier (for the advice when training diverges). */
+  alphaMultiplier?: number;
   parallel: DataParallel | null;
   train: BatchSource;
   val: BatchSource | undefined;
@@ -86,10 +88,15 @@ export async function trainEpoch(
     const labels: ShardLabels | undefined = batch.labelled ? { masks: batch.labelled, denominators: counts } : undefined;
     if (labels) partial = true;
     const { value: total, grads, losses, metrics } = ctx.parallel ? await ctx.parallel.step(batch.xs, batch.ys, dynamic, shard, labels) : shard(batch.xs, batch.ys, labels);
-    applyGradients(ctx.groups, grads);
-    tf.dispose(grads);
     const [lv, mv, tv] = await Promise.all([losses.data(), metrics ? metrics.data() : Promise.resolve(new Float32Array()), total.data()]);
     tf.dispose([losses, metrics, total, batch.xs, ...Object.values(batch.ys), ...Object.values(batch.labelled ?? {})].filter((t): t is tf.Tensor => t !== null));
+    if (!Number.isFinite(tv[0]!)) {
+      // Before this step: the weights that gave a non-finite loss say which group blew up.
+      tf.dispose(grads);
+      throw new TrainingError(`epoch ${epoch + 1}, batch ${batches + 1}: the loss is ${tv[0]} (diverged). ${await divergenceCause(ctx)}`, 1);
+    }
+    applyGradients(ctx.groups, grads);
+    tf.dispose(grads);
     let mi = 0;
     tasks.forEach((t, i) => {
       const n = counts[t.plan.name] ?? batch.size;
@@ -99,17 +106,15 @@ export async function trainEpoch(
         metricSums[i]![j]! += mv[mi++]! * n;
       });
     });
-    if (!Number.isFinite(tv[0]!)) {
-      throw new TrainingError(`epoch ${epoch + 1}, batch ${batches + 1}: the loss is ${tv[0]} (diverged); lower the learning rate or check the data`, 1);
-    }
-    totalSum += tv[0]!;
+    // Weighted by batch size like the task losses, so the epoch's total is their weighted sum.
+    totalSum += tv[0]! * batch.size;
     seen += batch.size;
     batches++;
     progress.batch(batch.size, Object.fromEntries(tasks.map((t, i) => [t.plan.name, lv[i]!])), train.size);
   }
   if (seen === 0) throw new TrainingError(`${train.describe}: no training examples`);
 
-  const record: EpochRecord = { epoch: epoch + 1, loss: totalSum / batches, tasks: {}, examples: seen };
+  const record: EpochRecord = { epoch: epoch + 1, loss: totalSum / seen, tasks: {}, examples: seen };
   const logVarValues: Record<string, number> = {};
   for (const [t, v] of Object.entries(logVars)) logVarValues[t] = (await v.data())[0]!;
   tasks.forEach((t, i) => {
@@ -123,6 +128,41 @@ export async function trainEpoch(
   if (ctx.weighting.type === 'uncertainty') record.logVariance = logVarValues;
   if (ctx.val) record.val = await evaluate(model, outIdx, tasks, ctx.val, ctx.batchSize);
   return { record, taskLosses: Object.fromEntries(tasks.map((t, i) => [t.plan.name, sums[i]! / Math.max(labelled[i]!, 1)])) };
+}
+
+/** The largest |value| over some variables (non-finite when one is). */
+export function maxAbs(variables: readonly tf.Variable[]): number {
+  if (variables.length === 0) return 0;
+  const m = tf.tidy(() => tf.max(tf.stack(variables.map((v) => tf.max(tf.abs(v))))));
+  const value = m.dataSync()[0]!;
+  m.dispose();
+  return value;
+}
+
+/**
+ * Which group's weights grew the most since training started (or are no longer finite), and what
+ * to change: the junctions' α learning rate, or the towers'. Finite weights that did not grow
+ * point at the data.
+ */
+async function divergenceCause(ctx: EpochContext): Promise<string> {
+  const growth = ctx.groups
+    .filter((g) => g.variables.length > 0)
+    .map((g) => {
+      const now = maxAbs(g.variables);
+      return { g, now, ratio: Number.isFinite(now) ? now / Math.max(g.initialMaxAbs ?? 1, 1e-6) : Number.POSITIVE_INFINITY };
+    })
+    .sort((a, b) => b.ratio - a.ratio);
+  const worst = growth[0];
+  if (!worst || (Number.isFinite(worst.now) && worst.ratio < 10)) {
+    return 'The weights are finite and did not grow: check the data for huge values, or a loss that does not fit the targets (e.g. a log of 0).';
+  }
+  const size = Number.isFinite(worst.now) ? `max |w| ${worst.now.toPrecision(3)}, ${worst.ratio.toPrecision(3)}× its start` : 'no longer finite';
+  if (worst.g.name !== 'main') {
+    const m = worst.g.multiplier ?? ctx.alphaMultiplier;
+    const what = worst.g.name === 'alpha' ? 'lower training.crossStitchLearningRateMultiplier' : 'lower the junction kind\'s learning-rate multiplier, or training.optimizer.learningRate';
+    return `The junction parameters α blew up (group '${worst.g.name}', learning rate ${worst.g.learningRate ?? '?'}${m !== undefined ? ` = learningRate × ${m}` : ''}; ${size}): ${what}${m !== undefined && worst.g.name === 'alpha' ? ` (e.g. ${m >= 10 ? m / 10 : m / 2})` : ''}; see "Choosing the multiplier" in docs/training.md.`;
+  }
+  return `The tower weights blew up (group '${worst.g.name}', learning rate ${worst.g.learningRate ?? '?'}; ${size}): lower training.optimizer.learningRate${worst.g.learningRate !== undefined ? ` (e.g. ${worst.g.learningRate / 10})` : ''}, or normalise the inputs.`;
 }
 
 /** Each optimizer group steps on its own variables' gradients. */

@@ -79,6 +79,9 @@ export function readAlphas(built: BuiltModel): JunctionAlpha[] {
     }
     const values = mix.values;
     const shape = mix.mode === 'channel' ? [values.length, values[0]!.length, (values as number[][][])[0]![0]!.length] : [values.length, values[0]!.length];
+    // Unit mode: each tower's width, so a report can mark where a tower's units start.
+    const inputs = mix.mode === 'unit' ? ([] as tf.SymbolicTensor[]).concat(layer.input as tf.SymbolicTensor | tf.SymbolicTensor[]) : [];
+    const widths = inputs.map((t) => t.shape[t.shape.length - 1]);
     out.push({
       name: info?.name ?? layer.name,
       layerName: layer.name,
@@ -87,6 +90,7 @@ export function readAlphas(built: BuiltModel): JunctionAlpha[] {
       towers: mix.labels ? [...mix.labels] : [...(info?.towers ?? [])],
       shape,
       values,
+      ...(widths.length > 0 && widths.every((d): d is number => typeof d === 'number') ? { widths } : {}),
     });
   }
   // Spec order, as before.

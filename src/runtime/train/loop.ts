@@ -18,15 +18,16 @@ import { appendLine, writeAtomic } from '../files.js';
 import { fileSystemHandler } from '../io/index.js';
 import type { TaskPlan, TrainingPlan } from '../plan.js';
 import { Rng, deriveSeed } from '../random.js';
-import { assignWeights, findCheckpoint, loadOptimizerWeights, loadSavedWeights, readCheckpointState, saveCheckpoint } from './checkpoint.js';
+import { assignWeights, findCheckpoint, loadOptimizerWeights, loadSavedWeights, readCheckpointState, saveCheckpoint, WeightShapeError } from './checkpoint.js';
 import { lazyConvGradients } from './conv-gradients.js';
 import { DataParallel, dataParallelObstacles } from './data-parallel.js';
-import { trainEpoch, type EpochContext } from './epoch.js';
+import { maxAbs, trainEpoch, type EpochContext } from './epoch.js';
 import { TrainingError } from './errors.js';
 import { freezeJunctionsToIdentity, isJunctionLayer, junctionGroups, junctionObstacles, readAlphas } from './junction-params.js';
 import { outputIndex, taskRuntimes } from './objective.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
+import { prepareRunFolder, readRunInfo, RunFileError, type RunInfo } from './run-files.js';
 import type { EpochRecord, ModelBuilder, TrainOptions, TrainResult } from './types.js';
 export { formatAlphas } from './format.js';
 export { TrainingError } from './errors.js';
@@ -59,7 +60,8 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
   const resources: tf.Tensor[] = [];
   const onDispose: (() => void)[] = [];
   try {
-    for (const dir of options.initFrom ?? []) await initFrom(model, dir, progress);
+    const initialised = new Map<string, number>();
+    for (const dir of options.initFrom ?? []) await initFrom(model, built.tasks, dir, progress, initialised);
 
     const logVars = uncertaintyVariables(plan, active);
     resources.push(...Object.values(logVars));
@@ -75,7 +77,10 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
     const state = await startRunFolder(plan, options, settings, selection, model, groups, logVars, progress);
     progress.line(`${selection.summary}; ${active.length} task(s), ${data.train.size ?? '?'} training examples${data.val ? `, ${data.val.size ?? '?'} validation` : ''}${labelSummary(data.train)}`);
 
+    // How large the weights start, to tell which group blew up if the loss diverges.
+    for (const g of groups) g.initialMaxAbs = maxAbs(g.variables);
     const ctx: EpochContext = {
+      alphaMultiplier: plan.crossStitchLearningRateMultiplier,
       model,
       tasks: taskRuntimes(active),
       outIdx: outputIndex(model, built.tasks),
@@ -148,22 +153,48 @@ function activeTasks(plan: TrainingPlan, singleTask: string | undefined): TaskPl
   return plan.tasks.filter((t) => singleTask === undefined || t.name === singleTask);
 }
 
-/** --init-from: towers from (single-task) runs, by layer name; junction parameters are never copied. */
-async function initFrom(model: tf.LayersModel, dir: string, progress: Progress): Promise<void> {
+/**
+ * --init-from: towers from (single-task) runs, by layer name; junction parameters are never
+ * copied. Says per task how many layers it loaded; a run that fits no layer of this model, or
+ * whose layers have other shapes, is refused (it is not a run of this model's towers).
+ */
+async function initFrom(model: tf.LayersModel, tasks: readonly string[], dir: string, progress: Progress, loaded: Map<string, number>): Promise<void> {
   const modelDir = await modelDirOf(dir);
   let only: string | undefined;
   try {
-    only = (JSON.parse(await fs.readFile(path.join(dir, RUN_FILE), 'utf8')) as { singleTask?: string }).singleTask;
-  } catch {
-    only = undefined;
+    only = (await readRunInfo(dir))?.singleTask;
+  } catch (e) {
+    if (!(e instanceof RunFileError)) throw e;
+    throw new TrainingError(`--init-from ${dir}: ${e.message}`);
   }
   const saved = await loadSavedWeights(modelDir);
-  const copied = assignWeights(model, saved, (name) => {
-    if (isJunctionLayer(model.getLayer(name))) return false;
-    return only === undefined || name === only || name.startsWith(`${only}_`);
-  });
-  tf.dispose(Object.values(saved));
-  progress.line(`init-from ${dir}: ${copied.length} layer(s)${only ? ` of task '${only}'` : ''} loaded`);
+  let copied: string[];
+  try {
+    copied = assignWeights(model, saved, (name) => {
+      if (isJunctionLayer(model.getLayer(name))) return false;
+      return only === undefined || name === only || name.startsWith(`${only}_`);
+    });
+  } catch (e) {
+    if (e instanceof WeightShapeError) throw new TrainingError(`--init-from ${dir}: ${e.message}; that run's towers are not this model's`);
+    throw e;
+  } finally {
+    tf.dispose(Object.values(saved));
+  }
+  // Longest task name first, so task "ab" is not counted under task "a".
+  const byLength = [...tasks].sort((x, y) => y.length - x.length);
+  const perTask = new Map<string, number>();
+  for (const layer of copied) {
+    const task = byLength.find((t) => layer === t || layer.startsWith(`${t}_`));
+    if (task) perTask.set(task, (perTask.get(task) ?? 0) + 1);
+  }
+  if (copied.length === 0) {
+    throw new TrainingError(
+      `--init-from ${dir}: no layer of this model has a saved weight there${only ? ` (the run trained task '${only}' alone)` : ''}; it is a run of another model (layers are matched by name: <task>_<layer>)`,
+    );
+  }
+  for (const [task, n] of perTask) loaded.set(task, (loaded.get(task) ?? 0) + n);
+  const per = tasks.map((t) => `${t} ${perTask.get(t) ?? 0}`).join(', ');
+  progress.line(`init-from ${dir}: ${copied.length} layer(s) loaded${only ? ` (task '${only}')` : ''}: ${per}`);
 }
 
 async function modelDirOf(dir: string): Promise<string> {
@@ -199,9 +230,12 @@ function parameterGroups(plan: TrainingPlan, model: tf.LayersModel, singleTask: 
   let towers = all.filter((w) => ownLayer(w.originalName.split('/')[0]!));
   if (singleTask !== undefined && towers.length === 0) towers = all;
   const groups: EpochContext['groups'] = [
-    { name: 'main', optimizer: createOptimizer(plan.optimizer), variables: [...towers.map((w) => w.read() as tf.Variable), ...Object.values(logVars)] },
+    { name: 'main', optimizer: createOptimizer(plan.optimizer), variables: [...towers.map((w) => w.read() as tf.Variable), ...Object.values(logVars)], learningRate: plan.optimizer.learningRate },
   ];
-  for (const g of junctions) groups.push({ name: g.name, optimizer: createOptimizer(plan.optimizer, plan.optimizer.learningRate * g.multiplier), variables: g.variables });
+  for (const g of junctions) {
+    const rate = plan.optimizer.learningRate * g.multiplier;
+    groups.push({ name: g.name, optimizer: createOptimizer(plan.optimizer, rate), variables: g.variables, learningRate: rate, multiplier: g.multiplier });
+  }
   return groups;
 }
 
@@ -274,12 +308,28 @@ async function startRunFolder(
   const { out, seed } = settings;
   const state: RunState = { startEpoch: 0, rng: new Rng(deriveSeed(seed, 0x5eed)), history: [], lossHistory: [] };
   if (!out) return state;
+  // A folder holding a run is continued (resume), discarded (restart) or refused, never overwritten.
+  await prepareRunFolder(out, { resume: options.resume === true, restart: options.restart === true }, {
+    epochs: settings.epochs,
+    given: { seed, batchSize: settings.batchSize, workers: settings.workers, ...(options.singleTask !== undefined ? { singleTask: options.singleTask } : {}) },
+  });
   await fs.mkdir(out, { recursive: true });
+  const previous = options.resume ? await readRunInfo(out) : undefined;
   if (options.resume) await resume(out, plan, options, model, groups, logVars, state, progress);
-  await writeAtomic(
-    path.join(out, RUN_FILE),
-    `${JSON.stringify({ modelName: plan.modelName, specHash: plan.specHash, tasks: plan.tasks.map((t) => t.name), singleTask: options.singleTask, seed, epochs: settings.epochs, batchSize: settings.batchSize, backend: selection.name }, null, 2)}\n`,
-  );
+  const info: RunInfo = {
+    modelName: plan.modelName,
+    specHash: plan.specHash,
+    tasks: plan.tasks.map((t) => t.name),
+    ...(options.singleTask !== undefined ? { singleTask: options.singleTask } : {}),
+    seed,
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    backend: selection.name,
+    workers: settings.workers,
+    data: options.inputs ? 'tensors (inputs/targets)' : options.dataset ? 'a tf.data dataset' : plan.data.format === 'multimnist' ? `built-in MultiMNIST (${plan.data.trainSize ?? 6000} train, ${plan.data.testSize ?? 1000} test)` : plan.data.path,
+    startedAt: previous?.startedAt ?? new Date().toISOString(),
+  };
+  await writeAtomic(path.join(out, RUN_FILE), `${JSON.stringify(info, null, 2)}\n`);
   // metrics.jsonl holds exactly the epochs of the checkpoint we continue from.
   await writeAtomic(path.join(out, METRICS_FILE), state.history.map((h) => `${JSON.stringify(h)}\n`).join(''));
   return state;

@@ -4,12 +4,18 @@ import type { EpochRecord, ProgressSink } from './types.js';
 
 const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4));
 
+/**
+ * One epoch's line. The total is Σ weight × task loss over the epoch's examples; a task whose
+ * weight is not 1 shows it (`×2`), and with uncertainty weighting the total also holds Σ log σ².
+ */
 export function formatEpoch(r: EpochRecord, epochs: number): string {
   const parts = Object.entries(r.tasks).map(([task, s]) => {
     const m = Object.entries(s.metrics).map(([k, v]) => ` ${k} ${fmt(v)}`).join('');
-    return `${task}: loss ${fmt(s.loss)}${m}`;
+    const w = Math.abs(s.weight - 1) > 1e-9 ? ` ×${fmt(s.weight)}` : '';
+    return `${task}: loss ${fmt(s.loss)}${w}${m}`;
   });
-  let line = `epoch ${r.epoch}/${epochs}  loss ${fmt(r.loss)}  ${parts.join('  ')}`;
+  const total = r.logVariance ? `loss ${fmt(r.loss)} (Σ weight × loss + log σ²)` : `loss ${fmt(r.loss)}`;
+  let line = `epoch ${r.epoch}/${epochs}  ${total}  ${parts.join('  ')}`;
   if (r.val) {
     const v = Object.entries(r.val.tasks).map(([task, s]) => `${task}: loss ${fmt(s.loss)}${Object.entries(s.metrics).map(([k, x]) => ` ${k} ${fmt(x)}`).join('')}`);
     line += `  | val ${v.join('  ')}`;

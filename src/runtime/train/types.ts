@@ -50,6 +50,8 @@ export interface TrainOptions<Task extends string = string> {
   out?: string;
   /** Continue from the last checkpoint in `out`. */
   resume?: boolean;
+  /** Discard the run in `out` and train from scratch (without `resume` or `restart`, a folder holding a run is refused). */
+  restart?: boolean;
   /** No progress output. */
   quiet?: boolean;
   /** Train this task alone: other tasks' losses off, every α frozen to identity. */
