@@ -895,7 +895,7 @@ export interface MultiMnistData {
    */
   testSize?: number;
   /**
-   * Where the two digits sit on the 36×36 canvas, i.e. how much they overlap: fixed: (0,0) and (8,8), about 7 % of a digit's ink under the other; senerKoltun: (0,0) and (6,6) as Sener & Koltun 2018, about 14 %; random: each digit at its own offset in 0..8 on both axes as Sabour et al. 2017, about 27 %.
+   * Where the two digits sit on the 36×36 canvas, i.e. how much they overlap: fixed: (0,0) and (8,8), about 7 % of a digit's ink under the other; senerKoltun: (0,0) and (6,6) as Sener & Koltun 2018, about 14 %; random: random shifts as Sabour et al. 2017, the first digit at 0..4 and the second at 4..8 on each axis (so the first stays up-left), about 22 %.
    */
   placement?: 'fixed' | 'senerKoltun' | 'random';
   /**

@@ -12,7 +12,7 @@ describe('built-in MultiMNIST placements', () => {
     expect(Buffer.from(r1.images.buffer).equals(Buffer.from(a.images.buffer))).toBe(false);
   });
 
-  it('overlap grows from fixed (8,8) to Sener & Koltun (6,6) to random shifts: about 7 %, 14 %, 27 %', () => {
+  it('overlap grows from fixed (8,8) to Sener & Koltun (6,6) to ordered random shifts: about 7 %, 14 %, 22 %', () => {
     const fixed = inkOverlap(400, 'train', 1, { placement: 'fixed' });
     const sk = inkOverlap(400, 'train', 1, { placement: 'senerKoltun' });
     const random = inkOverlap(400, 'train', 1, { placement: 'random' });
@@ -20,8 +20,8 @@ describe('built-in MultiMNIST placements', () => {
     expect(fixed).toBeLessThan(0.09);
     expect(sk).toBeGreaterThan(0.11);
     expect(sk).toBeLessThan(0.17);
-    expect(random).toBeGreaterThan(0.22);
-    expect(random).toBeLessThan(0.32);
+    expect(random).toBeGreaterThan(0.18);
+    expect(random).toBeLessThan(0.26);
   });
 
   it('distinctClasses never pairs a digit with its own class; without it some pairs share one', () => {

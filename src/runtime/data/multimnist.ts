@@ -10,8 +10,10 @@
  * - `fixed` (default): first digit at offset (0,0), second at (8,8).
  * - `senerKoltun`: (0,0) and (6,6), as in Sener & Koltun, "Multi-Task Learning as
  *   Multi-Objective Optimization" (NeurIPS 2018), whose canvas is also 36×36.
- * - `random`: each digit at its own uniform offset in 0..8 on both axes (Sabour et al.,
- *   "Dynamic Routing Between Capsules", 2017: shifts of up to 4 px around the centre).
+ * - `random`: random shifts in the spirit of Sabour et al. ("Dynamic Routing Between Capsules",
+ *   2017), kept ordered: the first digit at a uniform offset in 0..4 on each axis, the second in
+ *   4..8, so the first digit is always the upper-left one (Sabour et al. shift both digits
+ *   anywhere, which suits recognising the pair as a set, not naming the first and second).
  * `distinctClasses` redraws the second digit until its class differs from the first (Sabour et
  * al. do; Sener & Koltun do not).
  */
@@ -88,11 +90,15 @@ function offsets(placement: MultiMnistPlacement, rng: Rng): [[number, number], [
         [0, 0],
         [6, 6],
       ];
-    case 'random':
+    case 'random': {
+      // The first digit stays up-left of the second (its offset in 0..4, the second's in 4..8 on
+      // each axis), so which digit is "first" can be read off the image.
+      const half = SHIFT / 2;
       return [
-        [rng.int(SHIFT + 1), rng.int(SHIFT + 1)],
-        [rng.int(SHIFT + 1), rng.int(SHIFT + 1)],
+        [rng.int(half + 1), rng.int(half + 1)],
+        [half + rng.int(half + 1), half + rng.int(half + 1)],
       ];
+    }
   }
 }
 
