@@ -211,3 +211,19 @@ data: ${data}
     expect(zero.diagnostics.map((d) => d.path)).toEqual(['/data/labelFraction/right']);
   });
 });
+
+describe('a batch without labels for a task', () => {
+  it('momentum and adam keep each weight its own state when a task gets no gradient in some batches', async () => {
+    const { trainModel } = await import('mtlc/runtime');
+    const { tinyBuild, tinyData, tinyPlan } = await import('./train-helpers.js');
+    const data = tinyData(40);
+    // Task a labelled only in the first 8 rows: with batch 8 and no shuffle that is one batch of five.
+    const keep = tf.tensor1d(Array.from({ length: 40 }, (_, i) => (i < 8 ? 1 : 0)));
+    for (const optimizer of [{ type: 'sgd', learningRate: 0.05, momentum: 0.9 }, { type: 'adam', learningRate: 0.01 }] as const) {
+      const plan = tinyPlan({ epochs: 2, optimizer });
+      const r = await trainModel(plan, tinyBuild, { ...data, labelled: { a: keep }, backend: 'cpu', quiet: true });
+      expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+      expect(r.history[0]!.labelled).toEqual({ a: 8, b: 40 });
+    }
+  });
+});

@@ -168,9 +168,22 @@ async function divergenceCause(ctx: EpochContext): Promise<string> {
 /** Each optimizer group steps on its own variables' gradients. */
 function applyGradients(groups: EpochContext['groups'], grads: tf.NamedTensorMap): void {
   for (const group of groups) {
+    if (!group.variables.some((v) => grads[v.name])) {
+      if (group.name === 'main') group.optimizer.applyGradients({});
+      continue;
+    }
+    // Every variable of the group, a zero gradient for one the step did not reach (a task with no
+    // label in the batch): tfjs optimizers keep their state by position in this map, so a missing
+    // entry would hand the next variable's momentum or moments to the wrong weight.
     const mine: tf.NamedTensorMap = {};
-    for (const v of group.variables) if (grads[v.name]) mine[v.name] = grads[v.name]!;
-    if (group.name === 'main' || Object.keys(mine).length > 0) group.optimizer.applyGradients(mine);
+    const zeros: tf.Tensor[] = [];
+    for (const v of group.variables) {
+      const g = grads[v.name];
+      if (g) mine[v.name] = g;
+      else zeros.push((mine[v.name] = tf.zerosLike(v)));
+    }
+    group.optimizer.applyGradients(mine);
+    tf.dispose(zeros);
   }
 }
 
