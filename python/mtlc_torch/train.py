@@ -25,6 +25,7 @@ import time
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.distributed.nn.functional as dist_nn
 from torch import nn
 
 from . import data as data_mod
@@ -177,21 +178,23 @@ def train(job, model_class, events_mode="text"):
     model = model_class()
     model_json_text, init_weights = tfjs_io.read_model(job["initModel"])
     tfjs_io.load_into(model, init_weights)
-    junction_names = [j["layerName"] for j in model_class.JUNCTIONS]
-    alpha_params = []
-    for name in junction_names:
-        alpha_params += [p for p in getattr(model, name).parameters() if p.requires_grad]
-    alpha_ids = {id(p) for p in alpha_params}
+    junctions = junction_modules(model, model_class.JUNCTIONS)
     weighting = plan["taskWeighting"]["type"]
     task_names = [t["name"] for t in plan["tasks"]]
     objective = Objective(model, task_names, weighting == "uncertainty").to(ctx.device)
-    tower_params = [p for p in model.parameters() if p.requires_grad and id(p) not in alpha_ids]
+    groups = junction_groups(junctions, plan["crossStitchLearningRateMultiplier"])
+    junction_ids = {id(p) for _, params in groups.values() for p in params}
+    tower_params = [p for p in model.parameters() if p.requires_grad and id(p) not in junction_ids]
     main_params = tower_params + (list(objective.log_variance.values()) if objective.log_variance is not None else [])
-    main_opt = create_optimizer(main_params, plan["optimizer"])
-    alpha_opt = create_optimizer(alpha_params, plan["optimizer"], plan["optimizer"]["learningRate"] * plan["crossStitchLearningRateMultiplier"]) if alpha_params else None
-    optimizers = {"main": main_opt}
-    if alpha_opt is not None:
-        optimizers["alpha"] = alpha_opt
+    optimizers = {"main": create_optimizer(main_params, plan["optimizer"])}
+    for name, (multiplier, params) in groups.items():
+        optimizers[name] = create_optimizer(params, plan["optimizer"], plan["optimizer"]["learningRate"] * multiplier)
+    # Junction loss terms over batch statistics (a sluice's orthogonality) are summed over the
+    # ranks differentiably, in their own process group (apart from DDP's gradient buckets).
+    reduce = None
+    if ctx.distributed and any(getattr(m, "orthogonality", 0) > 0 for _, m in junctions):
+        group = dist.new_group()
+        reduce = lambda t: dist_nn.all_reduce(t, group=group)  # noqa: E731
     job["optimizerGroups"] = list(optimizers)
 
     if ctx.distributed:
@@ -290,6 +293,12 @@ def train(job, model_class, events_mode="text"):
                     term = share * dynamic[name]
                 term = term * t["plan"]["lossWeight"]
                 local_obj = term if local_obj is None else local_obj + term
+            # Junctions' own terms (sluice orthogonality, NDDR weight decay): each rank adds the
+            # whole term, and DDP's average keeps it once.
+            for _, m in junctions:
+                extra = m.junction_loss(reduce, global_n)
+                if extra is not None:
+                    local_obj = extra if local_obj is None else local_obj + extra
             for opt in optimizers.values():
                 opt.zero_grad(set_to_none=True)
             local_obj.backward()
@@ -372,12 +381,43 @@ def replica_digests(ctx, model, optimizers):
     return out
 
 
+def junction_modules(model, junctions):
+    """[(JUNCTIONS entry, module)] in spec order (attributes renamed by TFJS_NAMES found back)."""
+    attribute = {layer: attr for attr, layer in (getattr(model, "TFJS_NAMES", None) or {}).items()}
+    return [(j, getattr(model, attribute.get(j["layerName"], j["layerName"]))) for j in junctions]
+
+
+def _js_number(v):
+    """A number as JavaScript's String() writes it (10, 0.5), for group names shared with tfjs."""
+    f = float(v)
+    return str(int(f)) if f.is_integer() else repr(f)
+
+
+def junction_groups(junctions, default_multiplier):
+    """{group: (multiplier, [parameters])}: `alpha` at the plan's multiplier, and one group per
+    multiplier a junction declares (`junction-x10`), as the tfjs loop groups them."""
+    groups = {}
+    for _, m in junctions:
+        for p, multiplier in m.junction_parameters():
+            name = "alpha" if multiplier is None else "junction-x%s" % _js_number(multiplier)
+            groups.setdefault(name, (float(default_multiplier if multiplier is None else multiplier), []))[1].append(p)
+    return groups
+
+
+def _shape(values):
+    shape = []
+    while isinstance(values, list):
+        shape.append(len(values))
+        values = values[0] if values else None
+    return shape
+
+
 def read_alphas(model, junctions):
     out = []
-    for j in junctions:
-        a = getattr(model, j["layerName"]).alpha.detach().cpu()
-        out.append({"name": j["name"], "layerName": j["layerName"], "mode": j["mode"], "towers": list(j["towers"]),
-                    "shape": list(a.shape), "values": a.tolist()})
+    for j, m in junction_modules(model, junctions):
+        mix = m.reported_mix()
+        out.append({"name": j["name"], "layerName": j["layerName"], "kind": j.get("kind", "crossStitch"), "mode": mix["mode"],
+                    "towers": list(mix.get("labels") or j["towers"]), "shape": _shape(mix["values"]), "values": mix["values"]})
     return out
 
 

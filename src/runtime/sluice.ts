@@ -133,8 +133,12 @@ export class Sluice extends tf.layers.Layer implements JunctionLayer {
     const alpha = this.alpha!.read();
     const training = kwargs['training'] === true;
     return this.repeated.run(tf.engine(), [...xs, alpha], training, () => {
-      // The penalty of a training call lives in the caller's gradient scope; none otherwise.
-      this.penalty = training && this.orthogonality > 0 ? (tf.mul(sluiceOrthogonality(xs, this.subspaces), this.orthogonality) as tf.Scalar) : null;
+      // The penalty of a training call lives in the caller's gradient scope; none otherwise. A
+      // model's apply runs its layers inside a tidy, which would dispose it before the objective
+      // reads it: it is kept, and the previous one disposed here.
+      const previous = this.penalty;
+      this.penalty = training && this.orthogonality > 0 ? tf.keep(tf.mul(sluiceOrthogonality(xs, this.subspaces), this.orthogonality) as tf.Scalar) : null;
+      if (previous && !previous.isDisposed) previous.dispose();
       return tf.tidy(() => sluiceMix(xs, alpha, this.subspaces));
     });
   }

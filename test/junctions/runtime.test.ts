@@ -10,7 +10,7 @@ import { selectBackend } from '../../src/runtime/backend.js';
 import { CrossStitch } from '../../src/runtime/cross-stitch.js';
 import { isJunctionLayer } from '../../src/runtime/junction.js';
 import { Nddr } from '../../src/runtime/nddr.js';
-import { Sluice } from '../../src/runtime/sluice.js';
+import { Sluice, sluiceOrthogonality } from '../../src/runtime/sluice.js';
 import { relErr } from '../runtime/rel-err.js';
 
 function rand(n: number, seed: number): number[] {
@@ -128,4 +128,31 @@ describe('sluice and NDDR against cross-stitch', () => {
       a.forEach((y, i) => expect(relErr(y.dataSync(), Array.from(b[i]!.dataSync()).map((v) => v * scale))).toBeLessThan(1e-5));
     });
   }
+});
+
+describe('junction loss terms through a model', () => {
+  it("sluice: the orthogonality penalty of a model's training apply reaches the objective (a model's apply runs in a tidy), with its gradient", async () => {
+    await selectBackend('cpu');
+    const inputs = [tf.input({ shape: [3, 4] }), tf.input({ shape: [3, 4] })];
+    const sluice = new Sluice({ name: 'sl_model', subspaces: 2, orthogonality: 0.5 });
+    const dense = inputs.map((x, i) => tf.layers.dense({ units: 4, name: `pre${i}` }).apply(x) as tf.SymbolicTensor);
+    const model = tf.model({ inputs, outputs: sluice.apply(dense) as tf.SymbolicTensor[] });
+    const xs = [0, 1].map((i) => tf.tensor(rand(24, 400 + i), [2, 3, 4]));
+    const pre = model.getLayer('pre0').trainableWeights[0]!.read() as tf.Variable;
+    const { value, grads } = tf.variableGrads(() => {
+      model.apply(xs, { training: true });
+      const p = sluice.junctionLoss();
+      expect(p, 'the penalty after a training apply').not.toBeNull();
+      return p!;
+    }, [pre]);
+    const hidden = model.layers.filter((l) => l.name.startsWith('pre')).map((l, i) => l.apply(xs[i]!) as tf.Tensor);
+    const expected = sluiceOrthogonality(hidden, 2).dataSync()[0]! * 0.5;
+    expect(value.dataSync()[0]).toBeGreaterThan(0);
+    expect(Math.abs(value.dataSync()[0]! - expected)).toBeLessThan(1e-6 * Math.max(1, expected));
+    expect(Math.max(...Array.from(grads[pre.name]!.dataSync()).map(Math.abs))).toBeGreaterThan(0);
+    // Inference: no penalty.
+    model.apply(xs, { training: false });
+    expect(sluice.junctionLoss()).toBeNull();
+    model.dispose();
+  });
 });

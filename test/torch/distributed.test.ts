@@ -2,7 +2,8 @@
  * `mtlc train --engine torch` end to end through the built CLI (run by `npm test` after the
  * build): two gloo ranks under torchrun keep weights and optimizer state identical (run.json
  * records the ranks' digests) and match one rank within 1e-5 over 10 steps (Adam, α with its
- * own optimizer, DWA); kill -9 of a rank after the first checkpoint, then --resume, ends with
+ * own optimizer, DWA, an NDDR junction with its own multiplier and weight decay, a sluice whose
+ * orthogonality penalty is summed over the ranks); kill -9 of a rank after the first checkpoint, then --resume, ends with
  * weights byte-identical to an uninterrupted run and the same metrics; the final model loads in
  * tfjs and predicts what torch predicts; no Python with torch is exit 3 with what to install.
  */

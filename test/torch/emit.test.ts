@@ -23,7 +23,7 @@ function emitSpec(spec: string) {
 }
 
 describe('torch target emitter', () => {
-  for (const spec of ['specs/multi-mnist.yaml', 'specs/face-attributes.yaml', 'specs/customer-signals.yaml']) {
+  for (const spec of ['specs/multi-mnist.yaml', 'specs/face-attributes.yaml', 'specs/customer-signals.yaml', 'specs/sluice-digits.yaml', 'specs/nddr-digits.yaml']) {
     it(`spec=${spec}: generated/torch/ is its golden, byte for byte; a second emit is identical`, () => {
       const { files, problems } = emitSpec(spec);
       expect(problems).toEqual([]);

@@ -4,8 +4,10 @@
  * task's prediction agrees within 1e-5 for every built-in layer kind and every cross-stitch
  * mode (fixture every-kind.yaml: 'same' padding at stride 2 with asymmetric padding, dilation,
  * depthwise multiplier, both poolings with 'same', batch and layer normalization, reshape,
- * every tfjs activation the fixture uses). Also: tfjs files -> Python -> tfjs files is
- * byte-identical. One Python process for the file.
+ * every tfjs activation the fixture uses), and every junction kind (junction-kinds.yaml: a
+ * three-tower sluice, NDDR over different widths with and without batch norm; nddr-digits.yaml).
+ * Also: tfjs files -> Python -> tfjs files is byte-identical, through the generated module's
+ * parameters and buffers too. One Python process for the file.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +16,7 @@ import { fileSystemHandler } from 'mtlc/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PyHelper, compileFixture, maxRelErr, skipReason, torchPython, type CompiledFixture } from './torch-helpers.js';
 
-const SPECS = ['test/torch/fixtures/every-kind.yaml', 'specs/multi-mnist.yaml', 'specs/customer-signals.yaml'];
+const SPECS = ['test/torch/fixtures/every-kind.yaml', 'test/torch/fixtures/junction-kinds.yaml', 'specs/multi-mnist.yaml', 'specs/customer-signals.yaml', 'specs/nddr-digits.yaml'];
 
 describe.skipIf(!torchPython)(`torch forward parity ${skipReason ?? ''}`, () => {
   let py: PyHelper;
@@ -72,4 +74,27 @@ describe.skipIf(!torchPython)(`torch forward parity ${skipReason ?? ''}`, () => 
     expect(readFileSync(path.join(again, 'weights.bin')).equals(readFileSync(path.join(dst, 'weights.bin')))).toBe(true);
     loaded.dispose();
   });
+
+  for (const spec of ['test/torch/fixtures/junction-kinds.yaml', 'specs/nddr-digits.yaml']) {
+    it(`spec=${spec}: tfjs files -> the torch module (every weight by name) -> tfjs files are byte-identical`, async () => {
+      const f = fixtures.get(spec)!;
+      const { model } = f.build({ seed: 13 });
+      const perturbed = model.getWeights().map((w, i) => tf.tidy(() => tf.add(w, tf.randomUniform(w.shape, -0.2, 0.2, 'float32', 200 + i))));
+      model.setWeights(perturbed);
+      tf.dispose(perturbed);
+      const src = path.join(f.dir, 'mrt-src');
+      const dst = path.join(f.dir, 'mrt-dst');
+      await model.save(fileSystemHandler(src));
+      const r = await py.request<{ names: string[] }>({ op: 'module-roundtrip', root: f.torchRoot, package: f.torchPackage, src, dst });
+      expect(r.names.sort()).toEqual(model.weights.map((w) => w.originalName).sort());
+      model.dispose();
+      expect(readFileSync(path.join(dst, 'weights.bin')).equals(readFileSync(path.join(src, 'weights.bin')))).toBe(true);
+      expect(readFileSync(path.join(dst, 'model.json'), 'utf8')).toBe(readFileSync(path.join(src, 'model.json'), 'utf8'));
+      const loaded = await tf.loadLayersModel(fileSystemHandler(dst));
+      const again = mkdtempSync(path.join(f.dir, 'mrt-again-'));
+      await loaded.save(fileSystemHandler(again));
+      expect(readFileSync(path.join(again, 'weights.bin')).equals(readFileSync(path.join(dst, 'weights.bin')))).toBe(true);
+      loaded.dispose();
+    });
+  }
 });

@@ -6,6 +6,8 @@
       -> {"history": [...]}          (mtlc_torch.train.train in this process, one rank)
   {"op": "roundtrip", "src": MODEL_DIR, "dst": MODEL_DIR}
       -> {"ok": true}                (read tfjs files, write them back)
+  {"op": "module-roundtrip", "root": DIR, "package": NAME, "src": MODEL_DIR, "dst": MODEL_DIR}
+      -> {"names": [...]}            (tfjs files -> the module's parameters and buffers -> tfjs files)
 """
 import importlib
 import json
@@ -43,6 +45,13 @@ def handle(req):
         text, w = tfjs_io.read_model(req["src"])
         tfjs_io.save_model(req["dst"], text, w)
         return {"ok": True}
+    if op == "module-roundtrip":
+        cls = model_class(req["root"], req["package"])
+        m = cls()
+        text, w = tfjs_io.read_model(req["src"])
+        names = tfjs_io.load_into(m, w)
+        tfjs_io.save_model(req["dst"], text, tfjs_io.model_weights(m))
+        return {"names": names}
     raise ValueError("unknown op %r" % op)
 
 

@@ -4,7 +4,9 @@
  * mtlc_torch.train.train on a shard of those batches with shuffle off). After 10 steps the
  * weights (α included) agree within 1e-4 relative and the epoch's per-task losses within 1e-5:
  * the update rules of every optimizer (tfjs's, not torch.optim's), α's own optimizer with its
- * multiplier, batch-norm's training statistics and task weighting match. Longer horizons drift
+ * multiplier, batch-norm's training statistics and task weighting match, and so do the junction
+ * kinds' own parts (a sluice's orthogonality penalty, NDDR's batch norm, learning-rate group and
+ * weight decay). Longer horizons drift
  * apart at the rate float rounding allows (the α step is large), so parity is tested short.
  */
 import { rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +61,9 @@ const CASES: Case[] = [
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'adagrad', learningRate: 0.01 } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'adamax', learningRate: 0.002, decay: 0.01 } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'adadelta', learningRate: 0.1, rho: 0.9 } },
+  // Sluice (orthogonality penalty) and NDDR (batch norm, own lr multiplier, weight decay).
+  { spec: 'test/torch/fixtures/junction-kinds.yaml', backend: 'cpu', optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 } },
+  { spec: 'test/torch/fixtures/junction-kinds.yaml', backend: 'wasm', optimizer: { type: 'adam', learningRate: 0.001 }, weighting: { type: 'uncertainty' } },
 ];
 
 describe.skipIf(!torchPython)(`torch training parity ${skipReason ?? ''}`, () => {
@@ -91,7 +96,7 @@ describe.skipIf(!torchPython)(`torch training parity ${skipReason ?? ''}`, () =>
         path.join(jobDir, 'job.json'),
         JSON.stringify({ version: 1, runDir: '..', initModel: 'init', trainData: 'data/train', plan, seed, epochs: 1, batchSize: BATCH, resume: false, shuffle: false }),
       );
-      const torchRun = await py.request<{ history: { loss: number; tasks: Record<string, { loss: number }> }[] }>({ op: 'train', root: f.torchRoot, package: f.torchPackage, job: path.join(jobDir, 'job.json') });
+      const torchRun = await py.request<{ history: { loss: number; tasks: Record<string, { loss: number; weight: number }> }[] }>({ op: 'train', root: f.torchRoot, package: f.torchPackage, job: path.join(jobDir, 'job.json') });
 
       const dataset = tf.data.array(items.map((it) => ({ xs: it.xs, ys: it.ys })));
       const result = await trainModel(plan, f.build, { dataset, backend: c.backend, quiet: true, seed });
@@ -99,6 +104,12 @@ describe.skipIf(!torchPython)(`torch training parity ${skipReason ?? ''}`, () =>
       const torchRecord = torchRun.history[0]!;
       for (const t of f.model.towers) {
         expect(Math.abs(torchRecord.tasks[t.task]!.loss - tfjsRecord.tasks[t.task]!.loss), `loss of ${t.task}`).toBeLessThanOrEqual(1e-5 * Math.max(1, tfjsRecord.tasks[t.task]!.loss));
+      }
+      // The objective, junctions' own terms (orthogonality, weight decay) and log σ² included.
+      expect(Math.abs(torchRecord.loss - tfjsRecord.loss), 'objective').toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(tfjsRecord.loss)));
+      if (c.spec.includes('junction-kinds') && c.weighting === undefined) {
+        const tasksOnly = Object.values(tfjsRecord.tasks).reduce((a, t) => a + t.loss * t.weight, 0);
+        expect(tfjsRecord.loss - tasksOnly, 'the junctions add loss terms').toBeGreaterThan(1e-3);
       }
       const torchWeights = await loadSavedWeights(path.join(runDir, 'model'));
       let worst = 0;

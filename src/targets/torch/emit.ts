@@ -12,7 +12,7 @@ import type { LayerRegistry } from '../../layers/kind.js';
 import type { CheckedModel, Junction, LayerNode } from '../../model/ir.js';
 import { lineCommentText } from '../../codegen/literal.js';
 import type { GeneratedFile } from '../../codegen/emit.js';
-import { lowerLayer, hasTorchLowering } from './lowerings.js';
+import { hasTorchLowering, lowerJunction, lowerLayer, torchJunctionKinds } from './lowerings.js';
 import { isPythonIdentifier, pyCommentLines, pyLiteral, pyString } from './python.js';
 
 /** First characters of every generated Python file (the writer recognises its files by them). */
@@ -103,20 +103,22 @@ export function emitTorch(model: CheckedModel, registry: LayerRegistry, options:
     forward.push(`${v} = self.${a}(${v})`);
   };
 
+  const junctionClasses = new Set<string>();
   const junctionStep = (junction: Junction): void => {
     const vars = junction.towers.map((t) => towerVar(tasks.indexOf(t)));
-    if (junction.kind !== 'crossStitch' || !junction.mode || !junction.init) {
+    const lowered = lowerJunction(junction);
+    if (!lowered) {
       problems.push({
         pointer: junction.pointer,
         code: 'no-torch-lowering',
-        message: `junction kind '${junction.kind}' (junction ${junction.name}) has no PyTorch lowering; the torch target supports crossStitch junctions`,
+        message: `junction kind '${junction.kind}' (junction ${junction.name}) has no PyTorch lowering; the torch target supports ${torchJunctionKinds().join(', ')} junctions`,
         hint: 'compile this spec for the tfjs target',
       });
       return;
     }
     const a = attr(junction.layerName);
-    const shapes = junction.towers.map((t) => [...junction.shapes[t]!]);
-    init.push(`self.${a} = CrossStitch(${pyLiteral(shapes)}, mode=${pyString(junction.mode)}, init=${pyLiteral(junction.init)}, trainable=${pyLiteral(junction.trainable)})`);
+    junctionClasses.add(lowered.className);
+    init.push(`self.${a} = ${lowered.expr}`);
     forward.push(`${vars.join(', ')} = self.${a}([${vars.join(', ')}])`);
   };
 
@@ -132,7 +134,7 @@ export function emitTorch(model: CheckedModel, registry: LayerRegistry, options:
 
   const N = model.name;
   const renamed = [...attributes.entries()].filter(([layerName, a]) => layerName !== a).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const junctions = model.junctions.map((j) => ({ name: j.name, layerName: j.layerName, kind: 'crossStitch', mode: j.mode, towers: [...j.towers] }));
+  const junctions = model.junctions.map((j) => ({ name: j.name, layerName: j.layerName, kind: j.kind, ...(j.mode !== undefined ? { mode: j.mode } : {}), towers: [...j.towers] }));
   const description = model.description !== undefined ? pyCommentLines(model.description) : [];
   const modelPy = [
     header,
@@ -141,7 +143,7 @@ export function emitTorch(model: CheckedModel, registry: LayerRegistry, options:
     'from torch import nn',
     '',
     'from mtlc_torch import layers as L',
-    'from mtlc_torch.junctions import CrossStitch',
+    ...(junctionClasses.size > 0 ? [`from mtlc_torch.junctions import ${[...junctionClasses].sort().join(', ')}`] : []),
     '',
     `# The tasks, in the order of the model's outputs.`,
     `TASKS = ${pyLiteral(tasks)}`,

@@ -1,11 +1,11 @@
 /**
- * The torch lowering of every built-in layer kind: a constructor call of the matching layer of
+ * The torch lowering of every built-in layer and junction kind: a constructor call of the matching layer of
  * mtlc's Python runtime (python/mtlc_torch/layers.py), which computes what the tfjs layer
  * computes. Arguments are the kind's properties with the schema's defaults filled in, as the
  * tfjs emitter passes them. A kind without an entry here (a plugin's) cannot compile to torch.
  */
 import type { LayerKind } from '../../layers/kind.js';
-import type { LayerNode } from '../../model/ir.js';
+import type { Junction, LayerNode } from '../../model/ir.js';
 import { pyLiteral } from './python.js';
 
 type Props = LayerKind['properties'];
@@ -66,4 +66,35 @@ export function lowerLayer(node: LayerNode, kind: LayerKind, layersModule: strin
     if (v !== undefined) args.push(`${py}=${pyLiteral(v)}`);
   }
   return `${layersModule}.${l.className}(${args.join(', ')})`;
+}
+
+/**
+ * The torch lowering of each built-in junction kind: the class of python/mtlc_torch/junctions.py
+ * (same math, weights named as the tfjs layer names them) and its keyword arguments from the
+ * kind's resolved options. A kind without an entry (a plugin's) cannot compile to torch.
+ */
+const JUNCTION_LOWERINGS: Readonly<Record<string, { readonly className: string; readonly args: (o: Junction['options'], j: Junction) => readonly (readonly [string, unknown])[] }>> = {
+  crossStitch: { className: 'CrossStitch', args: (o, j) => [['mode', o['mode'] ?? j.mode], ['init', o['init'] ?? j.init]] },
+  sluice: { className: 'Sluice', args: (o) => [['subspaces', o['subspaces']], ['init', o['init']], ['orthogonality', o['orthogonality']], ['towers', o['towers']]] },
+  nddr: {
+    className: 'Nddr',
+    args: (o) => [['init', o['init']], ['batch_norm', o['batchNorm']], ['learning_rate_multiplier', o['learningRateMultiplier']], ['weight_decay', o['weightDecay']], ['towers', o['towers']]],
+  },
+};
+
+export function hasTorchJunctionLowering(kind: string): boolean {
+  return Object.hasOwn(JUNCTION_LOWERINGS, kind);
+}
+
+export const torchJunctionKinds = (): string[] => Object.keys(JUNCTION_LOWERINGS);
+
+/** `Sluice([[12, 12, 10], [12, 12, 10]], subspaces=2, ...)` and its class; undefined without a lowering. */
+export function lowerJunction(junction: Junction): { className: string; expr: string } | undefined {
+  if (!hasTorchJunctionLowering(junction.kind)) return undefined;
+  const l = JUNCTION_LOWERINGS[junction.kind]!;
+  const shapes = junction.towers.map((t) => [...junction.shapes[t]!]);
+  const args = [pyLiteral(shapes)];
+  for (const [py, v] of l.args(junction.options, junction)) if (v !== undefined) args.push(`${py}=${pyLiteral(v)}`);
+  args.push(`trainable=${pyLiteral(junction.trainable)}`);
+  return { className: l.className, expr: `${l.className}(${args.join(', ')})` };
 }
