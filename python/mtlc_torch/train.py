@@ -193,8 +193,10 @@ def train(job, model_class, events_mode="text"):
     # ranks differentiably, in their own process group (apart from DDP's gradient buckets).
     reduce = None
     if ctx.distributed and any(getattr(m, "orthogonality", 0) > 0 for _, m in junctions):
-        group = dist.new_group()
-        reduce = lambda t: dist_nn.all_reduce(t, group=group)  # noqa: E731
+        penalty_group = dist.new_group()
+
+        def reduce(t):
+            return dist_nn.all_reduce(t, group=penalty_group)
     job["optimizerGroups"] = list(optimizers)
 
     if ctx.distributed:
