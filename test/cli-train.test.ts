@@ -166,6 +166,7 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
     writeFileSync(path.join(cwd, 'partial.jsonl'), `${partial.join('\n')}\n`);
     const r = await run(['train', path.join(root, 'test/fixtures/data/tiny-spec.yaml'), '--data', 'partial.jsonl', '--out', 'run', '--epochs', '1'], cwd);
     expect(r.err + r.out).toContain(`labelled: a ${rows.length}, b ${Math.ceil(rows.length / 3)}`);
+    expect(r.err + r.out).toMatch(new RegExp(`epoch 1/1 .* b \\(${Math.ceil(rows.length / 3)} labelled\\): loss`));
     expect(r.code).toBe(0);
     const record = JSON.parse(readFileSync(path.join(cwd, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n')[0]!) as { labelled: Record<string, number> };
     expect(record.labelled).toEqual({ a: rows.length, b: Math.ceil(rows.length / 3) });

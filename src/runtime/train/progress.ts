@@ -12,7 +12,10 @@ export function formatEpoch(r: EpochRecord, epochs: number): string {
   const parts = Object.entries(r.tasks).map(([task, s]) => {
     const m = Object.entries(s.metrics).map(([k, v]) => ` ${k} ${fmt(v)}`).join('');
     const w = Math.abs(s.weight - 1) > 1e-9 ? ` ×${fmt(s.weight)}` : '';
-    return `${task}: loss ${fmt(s.loss)}${w}${m}`;
+    // Partially labelled data: the task's means are over its labelled examples only.
+    const n = r.labelled?.[task];
+    const labelled = n !== undefined && n < r.examples ? ` (${n} labelled)` : '';
+    return `${task}${labelled}: loss ${fmt(s.loss)}${w}${m}`;
   });
   const total = r.logVariance ? `loss ${fmt(r.loss)} (Σ weight × loss + log σ²)` : `loss ${fmt(r.loss)}`;
   let line = `epoch ${r.epoch}/${epochs}  ${total}  ${parts.join('  ')}`;
