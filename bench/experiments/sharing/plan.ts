@@ -48,14 +48,14 @@ export interface SharingConfig {
   };
 }
 
-/** About 50 minutes for each experiment on 2 cores (two single-threaded wasm runs at a time). */
+/** About 40 minutes for each experiment on 2 quiet cores (two single-threaded wasm runs at a time). */
 export const FULL: SharingConfig = {
   data: { trainSize: 10_000, testSize: 2_000, placement: 'senerKoltun', distinctClasses: false, dataSeed: 2016 },
   batchSize: 64,
   seeds: [1, 2, 3, 4, 5, 6, 7, 8],
   e1: {
     epochs: 5,
-    starvedLabels: [300, 2000],
+    starvedLabels: [300],
     variants: ['independent', 'shared', 'split:pool2', 'cross-stitch', 'sluice', 'nddr'],
   },
   e2: { singleEpochs: 4, fineTuneEpochs: 2, alphaLrMultipliers: [100, 1000], ensembleSeedOffset: 100 },
