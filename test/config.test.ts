@@ -41,7 +41,7 @@ const scaleKind = `{
   required: ['factor'],
   outputShape: (_c, input) => ({ shape: input }),
   paramCount: () => 0,
-  emit: (c, ctx) => \`\${ctx.tf}.layers.rescaling({ scale: \${ctx.literal(c.factor)}, name: \${ctx.literal(ctx.layerName)} })\`,
+  lowerings: { tfjs: { emit: (c, ctx) => \`\${ctx.tf}.layers.rescaling({ scale: \${ctx.literal(c.factor)}, name: \${ctx.literal(ctx.layerName)} })\` } },
 }`;
 const spec = `version: 1
 name: Scaled
@@ -107,14 +107,16 @@ describe('config loading', () => {
     ['no default export', 'mtlc.config.mjs', 'export const layerKinds = [];\n', /mtlc\.config\.mjs: has no default export/],
     ['layerKinds not an array', 'mtlc.config.mjs', "export default { layerKinds: 'dense' };\n", /mtlc\.config\.mjs: layerKinds must be an array of layer kinds, got string dense$/],
     ['an unknown key', 'mtlc.config.mjs', 'export default { kinds: [] };\n', /mtlc\.config\.mjs: unknown config key "kinds" \(expected layerKinds, plugins\)$/],
-    ['a kind without emit', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, emit: undefined }] };\n`, /layerKinds\[0\] \("scale"\)\.emit must be a function$/],
+    ['a kind without emit', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, lowerings: { tfjs: {} } }] };\n`, /layerKinds\[0\] \("scale"\)\.lowerings\.tfjs\.emit must be a function/],
+    ['a kind with emit on itself (before lowerings)', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, emit: () => '' }] };\n`, /layerKinds\[0\] \("scale"\)\.emit: a kind's TensorFlow\.js code goes in its lowering now: lowerings: \{ tfjs: \{ emit, runtimeClass \} \}$/],
+    ['a lowering for a target plugins cannot supply', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, lowerings: { torch: {} } }] };\n`, /layerKinds\[0\] \("scale"\)\.lowerings\.torch: a plugin kind can bring a lowering for tfjs \(the torch target lowers the built-in kinds only\)$/],
     ['a kind clashing with a built-in', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, type: 'dense' }] };\n`, /mtlc\.config\.mjs: layer kind "dense" clashes with the built-in kind of that name/],
     ['a non-camelCase type', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, type: 'My-Kind' }] };\n`, /layer kind type must be camelCase/],
     ['an invalid schema fragment', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, properties: { factor: { type: 'nmber', description: 'x' } } }] };\n`, /schema fragment is not valid JSON Schema/],
     ['a TypeScript syntax error', 'mtlc.config.ts', 'export default {\n  layerKinds: [,\n', /mtlc\.config\.ts:\d+:\d+: /],
     ['invalid JSON', 'mtlc.config.json', '{ "plugins": [ }', /mtlc\.config\.json: invalid JSON/],
     ['a missing plugin module', 'mtlc.config.json', '{ "plugins": ["./nope.mjs"] }', /mtlc\.config\.json: module "\.\/nope\.mjs" not found/],
-    ['a missing runtime class module', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, runtimeClass: { module: './layer.js', exportName: 'Scale' } }] };\n`, /module "\.\/layer\.js" not found/],
+    ['a missing runtime class module', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, lowerings: { tfjs: { emit: () => '', runtimeClass: { module: './layer.js', exportName: 'Scale' } } } }] };\n`, /module "\.\/layer\.js" not found/],
   ])('%s is exit 2 with one line naming the file', async (_title, name, text, message) => {
     const dir = project({ 'package.json': '{}', [name]: text, 'x.yaml': spec });
     const r = await run(['validate', 'x.yaml'], dir);
@@ -123,6 +125,26 @@ describe('config loading', () => {
     expect(r.err.startsWith(`error: config ${path.join(dir, name)}`)).toBe(true);
     expect(r.err.trim()).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a plugin kind without a TensorFlow.js lowering validates, and compiling it is a located no-tfjs-lowering error per layer; nothing written', async () => {
+    const dir = project({ 'package.json': '{}', 'mtlc.config.mjs': `export default { layerKinds: [{ ...${scaleKind}, lowerings: undefined }] };\n`, 'x.yaml': spec.replace('"two"', '3') });
+    expect((await run(['validate', 'x.yaml'], dir)).code).toBe(0);
+    const r = await run(['compile', 'x.yaml', '--out', 'gen', '--format', 'json'], dir);
+    expect(r.code).toBe(1);
+    const { diagnostics } = JSON.parse(r.out) as { diagnostics: { code: string; line: number; path: string; message: string; hint: string }[] };
+    // (no-data: a warning that the spec names no training data.)
+    expect(diagnostics.filter((d) => d.code !== 'no-data').map((d) => [d.code, d.path, d.line])).toEqual([
+      ['no-tfjs-lowering', '/towers/a/layers/0', 7],
+      ['no-tfjs-lowering', '/towers/b/layers/0', 12],
+    ]);
+    const first = diagnostics.find((d) => d.code === 'no-tfjs-lowering')!;
+    expect(first.message).toBe("layer kind 'scale' (layer a_s) has no TensorFlow.js lowering");
+    expect(first.hint).toContain('lowerings: { tfjs: { emit, runtimeClass } }');
+    expect(existsSync(path.join(dir, 'gen'))).toBe(false);
+    const train = await run(['train', 'x.yaml', '--epochs', '1'], dir);
+    expect(train.code).toBe(1);
+    expect(train.err).toContain("error[no-tfjs-lowering]: layer kind 'scale' (layer a_s) has no TensorFlow.js lowering\n --> x.yaml:7:9 (/towers/a/layers/0)");
   });
 
   it('--config names a file instead of searching; a missing one is exit 2; --no-config ignores the found one', async () => {
@@ -146,7 +168,7 @@ describe('config loading', () => {
 });
 
 it('compile --watch reads the config again on each run: editing the plugin recompiles', async () => {
-  const kind = (factor: string) => `export default { layerKinds: [{ ...${scaleKind}, emit: (c, ctx) => \`\${ctx.tf}.layers.rescaling({ scale: \${ctx.literal(c.factor * ${factor})}, name: \${ctx.literal(ctx.layerName)} })\` }] };\n`;
+  const kind = (factor: string) => `export default { layerKinds: [{ ...${scaleKind}, lowerings: { tfjs: { emit: (c, ctx) => \`\${ctx.tf}.layers.rescaling({ scale: \${ctx.literal(c.factor * ${factor})}, name: \${ctx.literal(ctx.layerName)} })\` } } }] };\n`;
   const dir = project({ 'package.json': '{}', 'mtlc.config.mjs': kind('1'), 'x.yaml': spec.replace('"two"', '3') });
   let stdout = '';
   let stderr = '';

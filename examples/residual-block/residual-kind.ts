@@ -1,5 +1,5 @@
 /**
- * The `residualDense` layer kind: schema fragment, shape rule, parameter count and emitter, with
+ * The `residualDense` layer kind: schema fragment, shape rule, parameter count and tfjs lowering, with
  * the same interface as mtlc's built-in kinds. Its runtime class is ./residual-dense.ts.
  */
 import { fileURLToPath } from 'node:url';
@@ -30,8 +30,13 @@ export const residualDense = defineLayerKind({
     const hidden = config['hidden'] as number;
     return width * hidden + hidden + hidden * width + width;
   },
-  emit: (config, ctx) =>
-    `new ${ctx.runtimeClass}(${ctx.literal({ name: ctx.layerName, hidden: config['hidden'], activation: config['activation'] ?? 'relu' })})`,
-  // Relative to this file (a .js path may name the .ts beside it); generated code imports it.
-  runtimeClass: { module: fileURLToPath(new URL('./residual-dense.js', import.meta.url)), exportName: 'ResidualDense' },
+  // How the TensorFlow.js target spells it: a constructor call of the runtime class.
+  lowerings: {
+    tfjs: {
+      emit: (config, ctx) =>
+        `new ${ctx.runtimeClass}(${ctx.literal({ name: ctx.layerName, hidden: config['hidden'], activation: config['activation'] ?? 'relu' })})`,
+      // Relative to this file (a .js path may name the .ts beside it); generated code imports it.
+      runtimeClass: { module: fileURLToPath(new URL('./residual-dense.js', import.meta.url)), exportName: 'ResidualDense' },
+    },
+  },
 });

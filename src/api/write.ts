@@ -7,7 +7,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { GENERATED_MARKER, type GeneratedFile } from '../codegen/emit.js';
+import type { GeneratedFile } from '../targets/output.js';
+import { GENERATED_MARKER } from '../targets/tfjs/emit.js';
 import { tempPath } from '../runtime/files.js';
 
 export interface WriteOptions {

@@ -215,13 +215,13 @@ function resolveModule(specifier: string, from: string): string {
   }
 }
 
-const FUNCTIONS = ['outputShape', 'paramCount', 'emit'] as const;
+const FUNCTIONS = ['outputShape', 'paramCount'] as const;
 
 /** Checks a plugin's kind has the LayerKind shape; relative runtime modules become absolute files. */
 function checkKind(value: unknown, index: number, file: string): LayerKind {
   const where = `layerKinds[${index}]`;
   if (typeof value !== 'object' || value === null) throw new ConfigError(file, `${where} must be a layer kind (defineLayerKind({...})), got ${describe(value)}`);
-  const kind = value as Partial<Record<keyof LayerKind, unknown>>;
+  const kind = value as Partial<Record<keyof LayerKind | 'emit' | 'runtimeClass', unknown>>;
   const name = typeof kind.type === 'string' ? `${where} ("${kind.type}")` : where;
   if (typeof kind.type !== 'string') throw new ConfigError(file, `${where}.type must be a string`);
   if (typeof kind.description !== 'string' || kind.description.trim() === '') throw new ConfigError(file, `${name}.description must be a sentence (it becomes the schema's description)`);
@@ -231,22 +231,48 @@ function checkKind(value: unknown, index: number, file: string): LayerKind {
     if (!(required in (kind.properties as object))) throw new ConfigError(file, `${name}.required names "${required}", which is not in its properties`);
   }
   for (const fn of FUNCTIONS) if (typeof kind[fn] !== 'function') throw new ConfigError(file, `${name}.${fn} must be a function`);
-  let runtimeClass: LayerKind['runtimeClass'];
-  if (kind.runtimeClass !== undefined) {
-    const rc = kind.runtimeClass as { module?: unknown; exportName?: unknown };
-    if (typeof rc !== 'object' || rc === null || typeof rc.module !== 'string' || typeof rc.exportName !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(rc.exportName)) {
-      throw new ConfigError(file, `${name}.runtimeClass must be { module: string, exportName: identifier }`);
-    }
-    const module = rc.module.startsWith('./') || rc.module.startsWith('../') || path.isAbsolute(rc.module) ? resolveModule(rc.module, file) : rc.module;
-    runtimeClass = { module, exportName: rc.exportName };
+  for (const moved of ['emit', 'runtimeClass'] as const) {
+    if (kind[moved] !== undefined) throw new ConfigError(file, `${name}.${moved}: a kind's TensorFlow.js code goes in its lowering now: lowerings: { tfjs: { emit, runtimeClass } }`);
   }
+  const lowerings = checkLowerings(kind.lowerings, name, file, (tfjs, at) => {
+    if (typeof tfjs['emit'] !== 'function') throw new ConfigError(file, `${at}.emit must be a function (it returns the TypeScript expression constructing the layer)`);
+    const runtimeClass = tfjs['runtimeClass'] !== undefined ? { runtimeClass: checkRuntimeClass(tfjs['runtimeClass'], `${at}.runtimeClass`, file) } : {};
+    return Object.assign(Object.create(Object.getPrototypeOf(tfjs) as object) as object, tfjs, runtimeClass);
+  });
   try {
     // Own properties and prototype methods both survive (a kind may be a class instance).
-    const checked = Object.assign(Object.create(Object.getPrototypeOf(kind) as object) as LayerKind, kind, runtimeClass ? { runtimeClass } : {});
+    const checked = Object.assign(Object.create(Object.getPrototypeOf(kind) as object) as LayerKind, kind, lowerings ? { lowerings } : {});
     return defineLayerKind(checked);
   } catch (e) {
     throw new ConfigError(file, `${name}: ${(e as Error).message}`);
   }
+}
+
+/** Targets a plugin's kind can bring a lowering for (the torch target lowers the built-in kinds only). */
+const PLUGIN_TARGETS = ['tfjs'] as const;
+
+/** A kind's `lowerings`: an object with a lowering per known target, each checked by `tfjs`. */
+function checkLowerings<T>(value: unknown, name: string, file: string, tfjs: (lowering: Record<string, unknown>, at: string) => T): { tfjs?: T } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(file, `${name}.lowerings must be an object with a lowering per target (${PLUGIN_TARGETS.join(', ')}), got ${describe(value)}`);
+  const unknown = Object.keys(value).filter((k) => !(PLUGIN_TARGETS as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(file, `${name}.lowerings.${unknown[0]}: a plugin kind can bring a lowering for ${PLUGIN_TARGETS.join(', ')}${unknown[0] === 'torch' ? ' (the torch target lowers the built-in kinds only)' : ''}`);
+  }
+  const lowering = (value as Record<string, unknown>)['tfjs'];
+  if (lowering === undefined) return {};
+  if (typeof lowering !== 'object' || lowering === null || Array.isArray(lowering)) throw new ConfigError(file, `${name}.lowerings.tfjs must be an object, got ${describe(lowering)}`);
+  return { tfjs: tfjs(lowering as Record<string, unknown>, `${name}.lowerings.tfjs`) };
+}
+
+/** `{ module, exportName }`; a relative module is resolved against the config file that lists it. */
+function checkRuntimeClass(value: unknown, at: string, file: string): { module: string; exportName: string } {
+  const rc = value as { module?: unknown; exportName?: unknown } | null;
+  if (typeof rc !== 'object' || rc === null || typeof rc.module !== 'string' || typeof rc.exportName !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(rc.exportName)) {
+    throw new ConfigError(file, `${at} must be { module: string, exportName: identifier }`);
+  }
+  const module = rc.module.startsWith('./') || rc.module.startsWith('../') || path.isAbsolute(rc.module) ? resolveModule(rc.module, file) : rc.module;
+  return { module, exportName: rc.exportName };
 }
 
 function describe(value: unknown): string {

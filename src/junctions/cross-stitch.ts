@@ -27,7 +27,6 @@ export const crossStitch = defineJunctionKind({
     },
     init: { $ref: '#/$defs/CrossStitchInit', description: 'Initial α: { self, other } (default 0.9 / 0.1; unit mode: identity) or { matrix }.' },
   },
-  runtimeClass: { module: 'mtlc/runtime/model', exportName: 'CrossStitch' },
   label: (options) => `crossStitch (${String(options['mode'])})`,
   check(config, { towers, shapes }) {
     const mode = (config['mode'] as CrossStitchMode | undefined) ?? 'channel';

@@ -11,4 +11,4 @@ export const builtinJunctionKinds: readonly JunctionKind[] = Object.freeze([cros
 
 export { crossStitch, sluice, nddr };
 export { defineJunctionKind, COMMON_JUNCTION_PROPERTIES } from './kind.js';
-export type { JunctionConfig, JunctionInput, JunctionIssue, JunctionKind, JunctionResult } from './kind.js';
+export type { JunctionConfig, JunctionInput, JunctionIssue, JunctionKind, JunctionLowerings, JunctionResult } from './kind.js';

@@ -3,11 +3,14 @@
  * `LayerKind` (src/layers/kind.ts). A junction sits after a layer in two or more towers and hands
  * each stitched tower a new activation of the same shape, made from all stitched activations.
  * A kind is defined in one place, one `defineJunctionKind({...})`: its schema fragment, its
- * checks and shape rule, its parameter count and the runtime layer that computes it. How the
- * runtime trains its parameters (learning-rate group, weight decay, report) is declared by that
- * runtime layer (src/runtime/junction.ts), so the training loop never looks at class names.
+ * checks and shape rule, its parameter count. How a target spells it is the target's business
+ * (src/targets/<target>/ holds the lowerings of the built-in kinds, e.g. the tfjs runtime layer
+ * class); a plugin's kind brings its own (`lowerings: { tfjs: { runtimeClass } }`). How the
+ * runtime trains a junction's parameters (learning-rate group, weight decay, report) is declared
+ * by its runtime layer (src/runtime/junction.ts), so the training loop never looks at class names.
  */
 import type { JsonSchema, Shape } from '../layers/kind.js';
+import type { TfjsJunctionLowering } from '../targets/tfjs/lowering.js';
 
 /** A junction entry as written in the spec (after schema validation). */
 export type JunctionConfig = { readonly kind?: string; readonly name?: string } & { readonly [key: string]: unknown };
@@ -48,14 +51,19 @@ export interface JunctionKind {
   readonly required?: readonly string[];
   /** Checks the stitched activations and the options; the resolved options and parameter count, or the problems. */
   check(config: JunctionConfig, input: JunctionInput): JunctionResult | { errors: readonly JunctionIssue[] };
-  /**
-   * The runtime layer class that computes the junction (a tfjs Layer taking the N stitched
-   * tensors and returning N): module and export, as for a layer kind's `runtimeClass`. It is
-   * constructed with `{ name, trainable, ...options }`.
-   */
-  readonly runtimeClass: { readonly module: string; readonly exportName: string };
   /** A short label for `inspect` and `graph`, e.g. `crossStitch (channel)`. */
   label(options: JunctionResult['options']): string;
+  /**
+   * A plugin's lowerings, per target. A built-in kind has none here (its targets know it). A kind
+   * without a lowering for the target a spec is compiled for is a located error there.
+   */
+  readonly lowerings?: JunctionLowerings;
+}
+
+/** A plugin junction kind's lowering for each target it supports. */
+export interface JunctionLowerings {
+  /** The TensorFlow.js target: the runtime layer class (implementing the junction-layer contract) generated code constructs. */
+  readonly tfjs?: TfjsJunctionLowering;
 }
 
 /** Properties every junction has, whatever its kind (a kind may not redefine them). */
@@ -67,5 +75,6 @@ export function defineJunctionKind<K extends JunctionKind>(kind: K): K {
   for (const reserved of COMMON_JUNCTION_PROPERTIES) {
     if (reserved in kind.properties) throw new Error(`junction kind ${kind.kind}: property "${reserved}" is reserved`);
   }
+  if ('runtimeClass' in kind) throw new Error(`junction kind ${kind.kind}: "runtimeClass" belongs to the kind's TensorFlow.js lowering: write lowerings: { tfjs: { runtimeClass } }`);
   return kind;
 }

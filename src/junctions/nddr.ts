@@ -32,7 +32,6 @@ export const nddr = defineJunctionKind({
     },
     weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 weight decay of the 1×1 weights: weightDecay/2 · Σ w² is added to the loss.' },
   },
-  runtimeClass: { module: 'mtlc/runtime/model', exportName: 'Nddr' },
   label: (options) => `nddr${options['batchNorm'] ? ' + batchNorm' : ''}`,
   check(config, { towers, shapes }) {
     const first = shapes[0]!;

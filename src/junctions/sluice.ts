@@ -31,7 +31,6 @@ export const sluice = defineJunctionKind({
       description: 'Weight of the orthogonality penalty Σ ‖G_sᵀ G_t‖²_F / M² between a task’s subspaces (0: none).',
     },
   },
-  runtimeClass: { module: 'mtlc/runtime/model', exportName: 'Sluice' },
   label: (options) => `sluice (${String(options['subspaces'])} subspaces)`,
   check(config, { towers, shapes }) {
     const subspaces = (config['subspaces'] as number | undefined) ?? 2;

@@ -1,6 +1,6 @@
 /** `activation` (tfjs `tf.layers.activation`): an element-wise function. */
 import { ACTIVATIONS } from './activations.js';
-import { emitFactory, readEnum, shapeRule } from './common.js';
+import { readEnum, shapeRule } from './common.js';
 import { defineLayerKind } from './kind.js';
 
 const properties = {
@@ -22,5 +22,4 @@ export const activation = defineLayerKind({
       return input;
     }),
   paramCount: () => 0,
-  emit: (config, ctx) => emitFactory(ctx, 'activation', { activation: readEnum(config, properties, 'activation', ACTIVATIONS) }),
 });

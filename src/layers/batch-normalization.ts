@@ -1,5 +1,5 @@
 /** `batchNormalization` (tfjs `tf.layers.batchNormalization`), over the last axis. */
-import { emitFactory, fail, formatShape, readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
+import { fail, formatShape, readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
 import { defineLayerKind, type LayerConfig } from './kind.js';
 
 const properties = {
@@ -53,5 +53,4 @@ export const batchNormalization = defineLayerKind({
     const channels = input[input.length - 1] ?? 0;
     return channels * (2 + (c.center ? 1 : 0) + (c.scale ? 1 : 0));
   },
-  emit: (config, ctx) => emitFactory(ctx, 'batchNormalization', { axis: -1, ...read(config) }),
 });

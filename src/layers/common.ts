@@ -143,7 +143,7 @@ export function readPair(config: LayerConfig, properties: Properties, key: strin
   });
 }
 
-/** The value to emit for a size that may be a scalar or a pair: as written (defaults filled). */
+/** A size that may be a scalar or a pair, as a target writes it: one integer when both axes agree. */
 export function pairValue(pair: Pair): number | Pair {
   return pair[0] === pair[1] ? pair[0] : pair;
 }
@@ -233,16 +233,4 @@ export function checkStridesAndDilation(type: string, strides: Pair, dilation: P
       hint: 'set strides: 1, or dilationRate: 1',
     });
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Emitting
-
-/** `tf.layers.<factory>({ name, ...config })` with every value rendered by `ctx.literal`. */
-export function emitFactory(
-  ctx: { readonly tf: string; readonly layerName: string; literal(value: unknown): string },
-  factory: string,
-  config: { readonly [key: string]: unknown },
-): string {
-  return `${ctx.tf}.layers.${factory}(${ctx.literal({ name: ctx.layerName, ...config })})`;
 }

@@ -3,7 +3,7 @@ import { ACTIVATIONS } from './activations.js';
 import {
   activationProperty,
   checkStridesAndDilation,
-  emitFactory,
+  
   fail,
   formatShape,
   IMAGE,
@@ -72,17 +72,5 @@ export const conv2d = defineLayerKind({
     const c = read(config);
     const inChannels = input[input.length - 1] ?? 0;
     return c.kernelSize[0] * c.kernelSize[1] * inChannels * c.filters + (c.useBias ? c.filters : 0);
-  },
-  emit: (config, ctx) => {
-    const c = read(config);
-    return emitFactory(ctx, 'conv2d', {
-      filters: c.filters,
-      kernelSize: pairValue(c.kernelSize),
-      strides: pairValue(c.strides),
-      padding: c.padding,
-      dilationRate: pairValue(c.dilationRate),
-      activation: c.activation,
-      useBias: c.useBias,
-    });
   },
 });

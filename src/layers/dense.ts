@@ -1,6 +1,6 @@
 /** `dense`: a fully connected layer on the last axis (tfjs `tf.layers.dense`). */
 import { ACTIVATIONS } from './activations.js';
-import { activationProperty, emitFactory, integerProperty, readBoolean, readEnum, readInteger, requireMinRank, shapeRule, useBiasProperty } from './common.js';
+import { activationProperty, integerProperty, readBoolean, readEnum, readInteger, requireMinRank, shapeRule, useBiasProperty } from './common.js';
 import { defineLayerKind } from './kind.js';
 
 const properties = {
@@ -24,10 +24,4 @@ export const dense = defineLayerKind({
     const inputDim = input[input.length - 1] ?? 0;
     return inputDim * units + (readBoolean(config, properties, 'useBias') ? units : 0);
   },
-  emit: (config, ctx) =>
-    emitFactory(ctx, 'dense', {
-      units: readInteger(config, properties, 'units'),
-      activation: readEnum(config, properties, 'activation', ACTIVATIONS),
-      useBias: readBoolean(config, properties, 'useBias'),
-    }),
 });

@@ -2,7 +2,7 @@
 import { ACTIVATIONS } from './activations.js';
 import {
   activationProperty,
-  emitFactory,
+  
   fail,
   formatShape,
   IMAGE,
@@ -73,16 +73,5 @@ export const depthwiseConv2d = defineLayerKind({
     const c = read(config);
     const out = (input[input.length - 1] ?? 0) * c.depthMultiplier;
     return c.kernelSize[0] * c.kernelSize[1] * out + (c.useBias ? out : 0);
-  },
-  emit: (config, ctx) => {
-    const c = read(config);
-    return emitFactory(ctx, 'depthwiseConv2d', {
-      kernelSize: pairValue(c.kernelSize),
-      depthMultiplier: c.depthMultiplier,
-      strides: pairValue(c.strides),
-      padding: c.padding,
-      activation: c.activation,
-      useBias: c.useBias,
-    });
   },
 });

@@ -1,5 +1,5 @@
 /** `dropout` (tfjs `tf.layers.dropout`). */
-import { emitFactory, readNumber, shapeRule } from './common.js';
+import { readNumber, shapeRule } from './common.js';
 import { defineLayerKind, type LayerConfig } from './kind.js';
 
 const properties = {
@@ -24,5 +24,4 @@ export const dropout = defineLayerKind({
       return input;
     }),
   paramCount: () => 0,
-  emit: (config, ctx) => emitFactory(ctx, 'dropout', { rate: readRate(config) }),
 });

@@ -1,5 +1,5 @@
 /** `flatten` (tfjs `tf.layers.flatten`): any shape to one axis. */
-import { emitFactory, formatShape, fail, product, shapeRule } from './common.js';
+import { formatShape, fail, product, shapeRule } from './common.js';
 import { defineLayerKind } from './kind.js';
 
 export const flatten = defineLayerKind({
@@ -19,5 +19,4 @@ export const flatten = defineLayerKind({
       return [product(input)];
     }),
   paramCount: () => 0,
-  emit: (_config, ctx) => emitFactory(ctx, 'flatten', {}),
 });

@@ -1,5 +1,5 @@
 /** What globalAveragePooling2d and globalMaxPooling2d share: [h, w, c] -> [c]. */
-import { emitFactory, IMAGE, imageHint, requireRank, shapeRule } from './common.js';
+import { IMAGE, imageHint, requireRank, shapeRule } from './common.js';
 import { defineLayerKind, type LayerKind } from './kind.js';
 
 export function globalPoolingKind(type: 'globalAveragePooling2d' | 'globalMaxPooling2d', description: string): LayerKind {
@@ -13,6 +13,5 @@ export function globalPoolingKind(type: 'globalAveragePooling2d' | 'globalMaxPoo
         return [input[2]!];
       }),
     paramCount: () => 0,
-    emit: (_config, ctx) => emitFactory(ctx, type, {}),
   });
 }

@@ -1,6 +1,6 @@
 /**
  * The built-in layer kinds, registered through the same `LayerKind` interface a user's plugin
- * implements (PRODUCT.md §8). Order here is the order of the schema and the docs.
+ * implements. Order here is the order of the schema and the docs.
  */
 import { activation } from './activation.js';
 import { averagePooling2d } from './average-pooling2d.js';
@@ -58,4 +58,4 @@ export {
 export { ACTIVATIONS, LOSSES, METRICS, isActivation, isLoss, isMetric } from './activations.js';
 export type { Activation, Loss, Metric } from './activations.js';
 export { defineLayerKind, LayerRegistry } from './kind.js';
-export type { EmitContext, JsonSchema, LayerConfig, LayerIssue, LayerKind, Shape, ShapeResult } from './kind.js';
+export type { JsonSchema, LayerConfig, LayerIssue, LayerKind, LayerLowerings, Shape, ShapeResult } from './kind.js';

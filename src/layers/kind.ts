@@ -1,9 +1,12 @@
 import type { JunctionKind } from '../junctions/kind.js';
+import type { TfjsLayerLowering } from '../targets/tfjs/lowering.js';
 
 /**
- * The interface every layer kind implements, built-in or from a user's plugin (PRODUCT.md §8).
- * A kind is defined in exactly one place: its schema fragment, shape rule, parameter count and
- * code emitter live together in one `defineLayerKind({...})` call.
+ * The interface every layer kind implements, built-in or from a user's plugin. A kind says what
+ * a layer is, in one `defineLayerKind({...})` call: its schema fragment, shape rule and parameter
+ * count. How a target spells it is the target's business (src/targets/<target>/ holds the
+ * lowerings of the built-in kinds); a plugin's kind, which no target knows, brings its own
+ * lowerings along (`lowerings: { tfjs: ... }`).
  */
 
 /** A JSON Schema (2020-12) object, as plain data. */
@@ -28,17 +31,6 @@ export interface LayerIssue {
 
 export type ShapeResult = { shape: Shape } | { error: LayerIssue };
 
-export interface EmitContext {
-  /** Identifier of the `@tensorflow/tfjs` namespace import in the generated file (`tf`). */
-  readonly tf: string;
-  /** The unique tfjs layer name chosen for this layer. */
-  readonly layerName: string;
-  /** Renders a plain value as a safe TypeScript literal (strings escaped, keys quoted). */
-  literal(value: unknown): string;
-  /** Identifier under which this kind's `runtimeClass` was imported, when it has one. */
-  readonly runtimeClass?: string;
-}
-
 export interface LayerKind {
   /** The spec's `type` value (camelCase), e.g. `conv2d`. */
   readonly type: string;
@@ -51,10 +43,18 @@ export interface LayerKind {
   outputShape(config: LayerConfig, input: Shape): ShapeResult;
   /** Number of weights (trainable and not) the layer creates for this input shape. */
   paramCount(config: LayerConfig, input: Shape): number;
-  /** A TypeScript expression that constructs the layer, e.g. `tf.layers.dense({...})`. */
-  emit(config: LayerConfig, ctx: EmitContext): string;
-  /** For kinds tfjs lacks: the module and export of the layer class generated code imports. */
-  readonly runtimeClass?: { readonly module: string; readonly exportName: string };
+  /**
+   * A plugin's lowerings, per target: how it is spelt in the code a target generates. A built-in
+   * kind has none here (its targets know it). A kind without a lowering for the target a spec is
+   * compiled for is a located error there (`no-tfjs-lowering`).
+   */
+  readonly lowerings?: LayerLowerings;
+}
+
+/** A plugin layer kind's lowering for each target it supports. */
+export interface LayerLowerings {
+  /** The TensorFlow.js target (generated TypeScript): the expression constructing the layer, and its class when tfjs lacks one. */
+  readonly tfjs?: TfjsLayerLowering;
 }
 
 /** Identity helper that gives a kind's definition its type (and a place to validate it). */
@@ -65,6 +65,12 @@ export function defineLayerKind<K extends LayerKind>(kind: K): K {
   for (const reserved of ['type', 'name']) {
     if (reserved in kind.properties) {
       throw new Error(`layer kind ${kind.type}: property "${reserved}" is reserved`);
+    }
+  }
+  // Kinds written before targets were rooms put the tfjs code on the kind itself.
+  for (const moved of ['emit', 'runtimeClass']) {
+    if (moved in kind) {
+      throw new Error(`layer kind ${kind.type}: "${moved}" belongs to the kind's TensorFlow.js lowering now: write lowerings: { tfjs: { emit, runtimeClass } }`);
     }
   }
   return kind;

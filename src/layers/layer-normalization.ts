@@ -1,5 +1,5 @@
 /** `layerNormalization` (tfjs `tf.layers.layerNormalization`), over the last axis. */
-import { emitFactory, readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
+import { readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
 import { defineLayerKind, type LayerConfig } from './kind.js';
 
 const properties = {
@@ -36,5 +36,4 @@ export const layerNormalization = defineLayerKind({
     const channels = input[input.length - 1] ?? 0;
     return channels * ((c.center ? 1 : 0) + (c.scale ? 1 : 0));
   },
-  emit: (config, ctx) => emitFactory(ctx, 'layerNormalization', { axis: -1, ...read(config) }),
 });

@@ -1,6 +1,6 @@
 /** What maxPooling2d and averagePooling2d share: a window over [height, width, channels]. */
 import {
-  emitFactory,
+  
   IMAGE,
   imageHint,
   paddingProperty,
@@ -42,9 +42,5 @@ export function poolingKind(type: 'maxPooling2d' | 'averagePooling2d', descripti
         return [h, w, input[2]!];
       }),
     paramCount: () => 0,
-    emit: (config, ctx) => {
-      const c = read(config);
-      return emitFactory(ctx, type, { poolSize: pairValue(c.poolSize), strides: pairValue(c.strides), padding: c.padding });
-    },
   });
 }

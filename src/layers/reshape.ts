@@ -1,5 +1,5 @@
 /** `reshape` (tfjs `tf.layers.reshape`): a new shape with the same number of elements. */
-import { emitFactory, fail, formatShape, product, shapeRule } from './common.js';
+import { fail, formatShape, product, shapeRule } from './common.js';
 import { defineLayerKind, type LayerConfig } from './kind.js';
 
 const properties = {
@@ -58,5 +58,4 @@ export const reshape = defineLayerKind({
       return target;
     }),
   paramCount: () => 0,
-  emit: (config, ctx) => emitFactory(ctx, 'reshape', { targetShape: readTarget(config) }),
 });

@@ -72,7 +72,7 @@ describe('naming', () => {
 
 describe('header', () => {
   it('names the spec; the writer reads the spec path back without evaluating anything', async () => {
-    const { headerLines } = await import('../../src/codegen/emit.js');
+    const { headerLines } = await import('../../src/targets/tfjs/emit.js');
     const { headerSpec } = await import('../../src/api/write.js');
     for (const p of ['specs/a.yaml', "we'ird \\ dir/\u2028x\n.yaml", 'é/ü.yaml']) {
       const header = headerLines(p, 'ab12');

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinLayerKinds, createLayerRegistry } from '../../src/layers/index.js';
 import type { LayerConfig, Shape } from '../../src/layers/kind.js';
 import { cpu, emitted, measure } from './tfjs.js';
+import { tfjsLayerLowering } from '../../src/targets/tfjs/emit.js';
 
 const registry = createLayerRegistry();
 const kind = (type: string) => {
@@ -195,7 +196,7 @@ describe('emitters', () => {
 
   it('values pass through ctx.literal, never as raw text', () => {
     const seen: unknown[] = [];
-    const code = kind('dense').emit({ type: 'dense', units: 3 }, {
+    const code = tfjsLayerLowering(kind('dense'))!.emit({ type: 'dense', units: 3 }, {
       tf: 'tfx',
       layerName: "evil'); process.exit(1); ('",
       literal: (v) => {

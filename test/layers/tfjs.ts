@@ -1,6 +1,7 @@
-/** Test helper: build the tfjs layer a kind emits and measure it (cpu backend). */
+/** Test helper: build the tfjs layer the tfjs target emits for a kind and measure it (cpu backend). */
 import * as tf from '@tensorflow/tfjs';
 import type { LayerConfig, LayerKind, Shape } from '../../src/layers/kind.js';
+import { tfjsLayerLowering } from '../../src/targets/tfjs/emit.js';
 
 let ready: Promise<void> | undefined;
 export function cpu(): Promise<void> {
@@ -10,7 +11,7 @@ export function cpu(): Promise<void> {
 
 /** The kind's emitted expression, with JSON literals, parsed back into a factory call. */
 export function emitted(kind: LayerKind, config: LayerConfig, layerName = 'probe'): { factory: string; args: Record<string, unknown> } {
-  const code = kind.emit(config, { tf: 'tf', layerName, literal: (v) => JSON.stringify(v) });
+  const code = tfjsLayerLowering(kind)!.emit(config, { tf: 'tf', layerName, literal: (v) => JSON.stringify(v) });
   const match = /^tf\.layers\.([A-Za-z0-9]+)\((.*)\)$/s.exec(code);
   if (!match) throw new Error(`unexpected emitted code: ${code}`);
   return { factory: match[1]!, args: JSON.parse(match[2]!) as Record<string, unknown> };

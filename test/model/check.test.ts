@@ -306,7 +306,6 @@ describe('layers and shapes', () => {
         throw new Error('kaboom');
       },
       paramCount: () => 0,
-      emit: () => '',
     });
     const { text, marks } = marked(`
       version: 1

@@ -88,7 +88,6 @@ describe('schemas/mtl-spec.schema.json', () => {
       required: ['stddev'],
       outputShape: (_c, input) => ({ shape: input }),
       paramCount: () => 0,
-      emit: () => 'null',
     });
     const registry = createLayerRegistry([kind]);
     const spec = (layer: string) =>

@@ -8,7 +8,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { compileModel } from '../../api/compile.js';
+import { compileModel, targetDiagnostics } from '../../api/compile.js';
 import { validateSpecFile } from '../../api/validate.js';
 import { findOrphans, writeCompiled } from '../../api/write.js';
 import { promises as fsp } from 'node:fs';
@@ -28,10 +28,7 @@ export const TARGETS: readonly Target[] = ['tfjs', 'torch'];
 
 /** Problems of the torch lowering as diagnostics located in the spec. */
 export function torchDiagnostics(problems: readonly TorchProblem[], file: string, document: SpecDocument | undefined): Diagnostic[] {
-  return problems.map((p) => {
-    const at = document?.locate(p.pointer) ?? { line: 1, column: 1, endLine: 1, endColumn: 1 };
-    return { file, ...at, severity: 'error' as const, code: p.code, message: p.message, path: p.pointer, ...(p.hint ? { hint: p.hint } : {}) };
-  });
+  return targetDiagnostics(problems, file, document);
 }
 
 export interface CompileCliOptions {
@@ -80,18 +77,21 @@ export async function runCompile(
       continue;
     }
     const specPath = posix(path.relative(io.cwd, abs)) || posix(spec);
-    let files;
+    // Each target gives its files, or the located problems that keep the model from compiling to it.
+    let files, problems;
     if (target === 'torch') {
       const emitted = emitTorch(checked.model, options.registry ?? defaultRegistry(), { specPath });
-      if (emitted.problems.length > 0) {
-        const report = reports[reports.length - 1]!;
-        reports[reports.length - 1] = { ...report, diagnostics: [...report.diagnostics, ...torchDiagnostics(emitted.problems, spec, checked.document)] };
-        exitCode = Math.max(exitCode, ExitCode.invalid);
-        continue;
-      }
-      files = emitted.files;
+      ({ files } = emitted);
+      problems = targetDiagnostics(emitted.problems, spec, checked.document);
     } else {
-      files = compileModel(checked.model, { specPath, outDir, ...(options.registry ? { registry: options.registry } : {}) }).files;
+      const document = checked.document ? { document: checked.document } : {};
+      ({ files, diagnostics: problems } = compileModel(checked.model, { specPath, outDir, ...(options.registry ? { registry: options.registry } : {}) }, { diagnostics: [], ...document }));
+    }
+    if (problems.length > 0) {
+      const report = reports[reports.length - 1]!;
+      reports[reports.length - 1] = { ...report, diagnostics: [...report.diagnostics, ...problems] };
+      exitCode = Math.max(exitCode, ExitCode.invalid);
+      continue;
     }
     const folder = files[0]?.path.split('/')[0] ?? '';
     const previous = folders.get(folder);

@@ -179,7 +179,13 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
       throw new CliError(`--single-task ${argv[single + 1]} and --variant ${variant} disagree; give one of them`, ExitCode.usage);
     }
   }
-  const { files } = compileModel(model, { specPath, ...(registry ? { registry } : {}) });
+  const compiled = compileModel(model, { specPath, ...(registry ? { registry } : {}) }, { diagnostics: [], ...(checked.document ? { document: checked.document } : {}) });
+  if (compiled.diagnostics.length > 0) {
+    // A kind without a TensorFlow.js lowering (the torch engine builds the tfjs model too).
+    io.stderr(formatPretty([{ file: specPath, ...(checked.text !== undefined ? { text: checked.text } : {}), diagnostics: compiled.diagnostics }], { color: useColor(io) }));
+    return ExitCode.invalid;
+  }
+  const { files } = compiled;
   if (engine === 'torch') {
     const pkg = await torchPackageFor(model, specPath, checked.text, checked.document, registry, io);
     if (typeof pkg === 'number') return pkg;

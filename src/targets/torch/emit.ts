@@ -11,7 +11,7 @@
 import type { LayerRegistry } from '../../layers/kind.js';
 import type { CheckedModel, Junction, LayerNode } from '../../model/ir.js';
 import { lineCommentText } from '../../codegen/literal.js';
-import type { GeneratedFile } from '../../codegen/emit.js';
+import type { GeneratedFile } from '../output.js';
 import { hasTorchLowering, lowerJunction, lowerLayer, torchJunctionKinds } from './lowerings.js';
 import { isPythonIdentifier, pyCommentLines, pyLiteral, pyString } from './python.js';
 

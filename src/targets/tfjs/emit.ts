@@ -1,20 +1,34 @@
 /**
- * The emitter: a pure function from the checked model (IR) to the generated files
- * (`<kebab>/model.ts`, `<kebab>/train.ts`, `<kebab>/index.ts`). Files are described as ts-morph
- * structures and printed once each with `printStructure` (no Project, no manipulate-then-query).
- * ts-morph is loaded lazily, on the first emit, so `validate` never pays for it.
+ * The TensorFlow.js target: a pure function from the checked model (IR) to the generated files
+ * (`<kebab>/model.ts`, `<kebab>/train.ts`, `<kebab>/index.ts`), or the located problems that keep
+ * the model from compiling to tfjs (a plugin kind without a tfjs lowering). Layers and junctions
+ * are applied in the IR's `order`; each is spelt by its kind's tfjs lowering (./lowering.ts).
+ * Files are described as ts-morph structures and printed once each with `printStructure` (no
+ * Project, no manipulate-then-query). ts-morph is loaded lazily, on the first emit, so
+ * `validate` never pays for it.
  */
 import { createRequire } from 'node:module';
 import type * as TsMorph from 'ts-morph';
-import type { LayerKind, LayerRegistry } from '../layers/kind.js';
-import type { CheckedModel, LayerNode } from '../model/ir.js';
-import { commentText, lineCommentText, literal, prettyLiteral, propertyKey, stringLiteral } from './literal.js';
-import { camelCase, kebabCase } from './naming.js';
+import type { JunctionKind } from '../../junctions/kind.js';
+import type { LayerKind, LayerRegistry } from '../../layers/kind.js';
+import type { CheckedModel, LayerNode } from '../../model/ir.js';
+import { commentText, lineCommentText, literal, prettyLiteral, propertyKey, stringLiteral } from '../../codegen/literal.js';
+import { camelCase, kebabCase } from '../../codegen/naming.js';
+import type { GeneratedFile, TargetOutput, TargetProblem } from '../output.js';
+import { TFJS_JUNCTION_LOWERINGS } from './junctions.js';
+import { TFJS_LAYER_LOWERINGS } from './layers.js';
+import type { RuntimeClass, TfjsJunctionLowering, TfjsLayerLowering } from './lowering.js';
 
-export interface GeneratedFile {
-  /** Relative to the output directory, posix slashes: `<kebab>/model.ts`. */
-  readonly path: string;
-  readonly content: string;
+export type { GeneratedFile } from '../output.js';
+
+/** A layer kind's tfjs lowering: the target's own for a built-in kind, the kind's `lowerings.tfjs` for a plugin's. */
+export function tfjsLayerLowering(kind: LayerKind): TfjsLayerLowering | undefined {
+  return kind.lowerings?.tfjs ?? (Object.hasOwn(TFJS_LAYER_LOWERINGS, kind.type) ? TFJS_LAYER_LOWERINGS[kind.type] : undefined);
+}
+
+/** A junction kind's tfjs lowering, likewise. */
+export function tfjsJunctionLowering(kind: JunctionKind): TfjsJunctionLowering | undefined {
+  return kind.lowerings?.tfjs ?? (Object.hasOwn(TFJS_JUNCTION_LOWERINGS, kind.kind) ? TFJS_JUNCTION_LOWERINGS[kind.kind] : undefined);
 }
 
 export interface EmitOptions {
@@ -36,6 +50,9 @@ const MODEL_RUNTIME = 'mtlc/runtime/model';
 const TRAIN_RUNTIME = 'mtlc/runtime/train';
 const TFJS = '@tensorflow/tfjs';
 
+/** Names generated code imports from mtlc's runtime, which a plugin's class must not take. */
+const MTLC_IMPORTS: ReadonlySet<string> = new Set(['tf', 'withSeededRandom', ...Object.values(TFJS_JUNCTION_LOWERINGS).map((l) => l.runtimeClass.exportName)]);
+
 let tsMorph: typeof TsMorph | undefined;
 function loadTsMorph(): typeof TsMorph {
   tsMorph ??= createRequire(import.meta.url)('ts-morph') as typeof TsMorph;
@@ -54,7 +71,8 @@ export function modelFolder(model: Pick<CheckedModel, 'name'>): string {
   return kebabCase(model.name);
 }
 
-export function emitModel(model: CheckedModel, registry: LayerRegistry, options: EmitOptions = {}): GeneratedFile[] {
+export function emitTfjs(model: CheckedModel, registry: LayerRegistry, options: EmitOptions = {}): TargetOutput {
+  const problems: TargetProblem[] = [];
   const { printStructure, StructureKind, VariableDeclarationKind } = loadTsMorph();
   const folder = modelFolder(model);
   const specPath = (options.specPath ?? model.specFile).replace(/\\/g, '/');
@@ -102,13 +120,13 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   const runtimeImports = new Map<string, string>(); // exportName -> local identifier
   const pluginImports = new Map<string, Set<string>>(); // module specifier -> export names
   /** Imports a kind's runtime class (mtlc's runtime or a plugin's module); its local name. */
-  const importClass = (what: string, runtimeClass: { readonly module: string; readonly exportName: string }): string => {
+  const importClass = (what: string, runtimeClass: RuntimeClass): string => {
     const { module, exportName } = runtimeClass;
     if (module === RUNTIME || module === MODEL_RUNTIME) runtimeImports.set(exportName, id(exportName));
     else {
       const specifier = options.importSpecifier?.(module) ?? module;
       const taken = [...pluginImports.entries()].some(([m, names]) => m !== specifier && names.has(exportName));
-      if (taken || exportName === 'CrossStitch' || exportName === 'withSeededRandom' || exportName === 'tf') {
+      if (taken || MTLC_IMPORTS.has(exportName)) {
         throw new Error(`${what}: runtime class name ${exportName} clashes with another import of the generated model`);
       }
       // ts-morph prints the specifier between quotes as given: refuse what would need escaping.
@@ -119,17 +137,22 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     }
     return id(exportName);
   };
-  const kindOf = (node: LayerNode): LayerKind => {
+  const towerVar = (i: number) => `tower${i}`;
+  const layerStatement = (node: LayerNode, v: string): string | undefined => {
     const kind = registry.get(node.type);
     if (!kind) throw new Error(`no layer kind "${node.type}" is registered (layer ${node.layerName})`);
-    if (kind.runtimeClass) importClass(`layer kind "${kind.type}"`, kind.runtimeClass);
-    return kind;
-  };
-  const towerVar = (i: number) => `tower${i}`;
-  const layerStatement = (node: LayerNode, v: string): string => {
-    const kind = kindOf(node);
-    const runtimeClass = kind.runtimeClass ? id(kind.runtimeClass.exportName) : undefined;
-    const expr = kind.emit(node.config, { tf: 'tf', layerName: node.layerName, literal, ...(runtimeClass ? { runtimeClass } : {}) });
+    const lowering = tfjsLayerLowering(kind);
+    if (!lowering) {
+      problems.push({
+        pointer: node.pointer,
+        code: 'no-tfjs-lowering',
+        message: `layer kind '${node.type}' (layer ${node.layerName}) has no TensorFlow.js lowering`,
+        hint: "give the kind lowerings: { tfjs: { emit, runtimeClass } }, or compile for a target it has a lowering for",
+      });
+      return undefined;
+    }
+    const runtimeClass = lowering.runtimeClass ? importClass(`layer kind "${kind.type}"`, lowering.runtimeClass) : undefined;
+    const expr = lowering.emit(node.config, { tf: 'tf', layerName: node.layerName, literal, ...(runtimeClass ? { runtimeClass } : {}) });
     return `${v} = ${expr}.apply(${v}) as tf.SymbolicTensor;`;
   };
 
@@ -138,9 +161,11 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
   for (let i = 0; i < model.towers.length; i++) body.push(`let ${towerVar(i)}: tf.SymbolicTensor = input;`);
   for (const step of model.order) {
     switch (step.op) {
-      case 'layer':
-        body.push(layerStatement(model.towers[step.tower]!.layers[step.layer]!, towerVar(step.tower)));
+      case 'layer': {
+        const statement = layerStatement(model.towers[step.tower]!.layers[step.layer]!, towerVar(step.tower));
+        if (statement !== undefined) body.push(statement);
         break;
+      }
       case 'share':
         body.push(`${towerVar(step.tower)} = ${towerVar(step.from)}; // shares ${model.towers[step.from]!.layers[step.layer]!.layerName}`);
         break;
@@ -149,16 +174,29 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
         const vars = junction.towers.map((t) => towerVar(tasks.indexOf(t)));
         const kind = registry.junction(junction.kind);
         if (!kind) throw new Error(`no junction kind "${junction.kind}" is registered (junction ${junction.name})`);
-        const cls = importClass(`junction kind "${kind.kind}"`, kind.runtimeClass);
+        const lowering = tfjsJunctionLowering(kind);
+        if (!lowering) {
+          problems.push({
+            pointer: junction.pointer,
+            code: 'no-tfjs-lowering',
+            message: `junction kind '${junction.kind}' (junction ${junction.name}) has no TensorFlow.js lowering`,
+            hint: 'give the kind lowerings: { tfjs: { runtimeClass } }, or compile for a target it has a lowering for',
+          });
+          break;
+        }
+        const cls = importClass(`junction kind "${kind.kind}"`, lowering.runtimeClass);
         const args = literal({ name: junction.layerName, ...junction.options, trainable: junction.trainable });
         body.push(`[${vars.join(', ')}] = new ${cls}(${args}).apply([${vars.join(', ')}]) as [${vars.map(() => 'tf.SymbolicTensor').join(', ')}];`);
         break;
       }
-      case 'head':
-        body.push(layerStatement(model.towers[step.tower]!.head, towerVar(step.tower)));
+      case 'head': {
+        const statement = layerStatement(model.towers[step.tower]!.head, towerVar(step.tower));
+        if (statement !== undefined) body.push(statement);
         break;
+      }
     }
   }
+  if (problems.length > 0) return { files: [], problems };
   body.push(
     `return tf.model(${`{ name: ${stringLiteral(camel)}, inputs: input, outputs: [${model.towers.map((_, i) => towerVar(i)).join(', ')}] }`});`,
   );
@@ -267,11 +305,12 @@ export function emitModel(model: CheckedModel, registry: LayerRegistry, options:
     { kind: StructureKind.ExportDeclaration, moduleSpecifier: './train.js' },
   ]);
 
-  return [
+  const files: GeneratedFile[] = [
     { path: `${folder}/index.ts`, content: indexFile },
     { path: `${folder}/model.ts`, content: modelFile },
     { path: `${folder}/train.ts`, content: trainFile },
   ];
+  return { files, problems };
 }
 
 /** A type literal, one member per line (type literals, unlike interfaces, fit `Record<string, T>`). */
