@@ -43,6 +43,15 @@ const scaleKind = `{
   paramCount: () => 0,
   lowerings: { tfjs: { emit: (c, ctx) => \`\${ctx.tf}.layers.rescaling({ scale: \${ctx.literal(c.factor)}, name: \${ctx.literal(ctx.layerName)} })\` } },
 }`;
+/** A junction kind written as plain JS: equal shapes, no parameters (its runtime class is never loaded here). */
+const passKind = `{
+  kind: 'pass',
+  description: 'Hands each tower its own activation.',
+  properties: {},
+  check: (_c, { towers }) => ({ options: {}, params: 0 }),
+  label: () => 'pass',
+  lowerings: { tfjs: { runtimeClass: { module: 'pass-layers', exportName: 'Pass' } } },
+}`;
 const spec = `version: 1
 name: Scaled
 input: { name: x, shape: [3] }
@@ -106,7 +115,7 @@ describe('config loading', () => {
     ['a throwing config', 'mtlc.config.mjs', "throw new Error('boom');\n", /mtlc\.config\.mjs: failed to load: boom$/],
     ['no default export', 'mtlc.config.mjs', 'export const layerKinds = [];\n', /mtlc\.config\.mjs: has no default export/],
     ['layerKinds not an array', 'mtlc.config.mjs', "export default { layerKinds: 'dense' };\n", /mtlc\.config\.mjs: layerKinds must be an array of layer kinds, got string dense$/],
-    ['an unknown key', 'mtlc.config.mjs', 'export default { kinds: [] };\n', /mtlc\.config\.mjs: unknown config key "kinds" \(expected layerKinds, plugins\)$/],
+    ['an unknown key', 'mtlc.config.mjs', 'export default { kinds: [] };\n', /mtlc\.config\.mjs: unknown config key "kinds" \(expected layerKinds, junctionKinds, plugins\)$/],
     ['a kind without emit', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, lowerings: { tfjs: {} } }] };\n`, /layerKinds\[0\] \("scale"\)\.lowerings\.tfjs\.emit must be a function/],
     ['a kind with emit on itself (before lowerings)', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, emit: () => '' }] };\n`, /layerKinds\[0\] \("scale"\)\.emit: a kind's TensorFlow\.js code goes in its lowering now: lowerings: \{ tfjs: \{ emit, runtimeClass \} \}$/],
     ['a lowering for a target plugins cannot supply', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, lowerings: { torch: {} } }] };\n`, /layerKinds\[0\] \("scale"\)\.lowerings\.torch: a plugin kind can bring a lowering for tfjs \(the torch target lowers the built-in kinds only\)$/],
@@ -116,6 +125,11 @@ describe('config loading', () => {
     ['a TypeScript syntax error', 'mtlc.config.ts', 'export default {\n  layerKinds: [,\n', /mtlc\.config\.ts:\d+:\d+: /],
     ['invalid JSON', 'mtlc.config.json', '{ "plugins": [ }', /mtlc\.config\.json: invalid JSON/],
     ['a missing plugin module', 'mtlc.config.json', '{ "plugins": ["./nope.mjs"] }', /mtlc\.config\.json: module "\.\/nope\.mjs" not found/],
+    ['junctionKinds not an array', 'mtlc.config.mjs', "export default { junctionKinds: {} };\n", /mtlc\.config\.mjs: junctionKinds must be an array of junction kinds, got an object$/],
+    ['a junction kind clashing with a built-in', 'mtlc.config.mjs', `export default { junctionKinds: [{ ...${passKind}, kind: 'sluice' }] };\n`, /mtlc\.config\.mjs: junction kind "sluice" clashes with the built-in kind of that name; choose another kind$/],
+    ['a junction kind without check', 'mtlc.config.mjs', `export default { junctionKinds: [{ ...${passKind}, check: undefined }] };\n`, /junctionKinds\[0\] \("pass"\)\.check must be a function$/],
+    ['a junction kind with runtimeClass on itself', 'mtlc.config.mjs', `export default { junctionKinds: [{ ...${passKind}, runtimeClass: { module: 'x', exportName: 'X' } }] };\n`, /junctionKinds\[0\] \("pass"\)\.runtimeClass: a kind's TensorFlow\.js class goes in its lowering: lowerings: \{ tfjs: \{ runtimeClass \} \}$/],
+    ['a junction kind whose tfjs lowering has no runtime class', 'mtlc.config.mjs', `export default { junctionKinds: [{ ...${passKind}, lowerings: { tfjs: {} } }] };\n`, /junctionKinds\[0\] \("pass"\)\.lowerings\.tfjs\.runtimeClass is required/],
     ['a missing runtime class module', 'mtlc.config.mjs', `export default { layerKinds: [{ ...${scaleKind}, lowerings: { tfjs: { emit: () => '', runtimeClass: { module: './layer.js', exportName: 'Scale' } } } }] };\n`, /module "\.\/layer\.js" not found/],
   ])('%s is exit 2 with one line naming the file', async (_title, name, text, message) => {
     const dir = project({ 'package.json': '{}', [name]: text, 'x.yaml': spec });
@@ -157,6 +171,19 @@ describe('config loading', () => {
     const none = await run(['validate', 'x.yaml', '--no-config'], dir);
     expect(none.code).toBe(1);
     expect(none.out).toContain("unknown layer type 'scale'");
+  });
+
+  it('a plugin module can add junction kinds too: kind: pass validates through it (and is unknown without it)', async () => {
+    const stitched = `${spec.replace('"two"', '3')}crossStitch:\n  - { kind: pass, after: s }\n`;
+    const dir = project({ 'package.json': '{}', 'mtlc.config.json': '{ "plugins": ["./pass.mjs"] }', 'pass.mjs': `export default { layerKinds: [${scaleKind}], junctionKinds: [${passKind}] };\n`, 'x.yaml': stitched });
+    const config = await loadProjectConfig(dir);
+    expect(config!.junctionKinds.map((k) => k.kind)).toEqual(['pass']);
+    expect(configRegistry(config).junctionKinds().map((k) => k.kind)).toEqual(['crossStitch', 'sluice', 'nddr', 'pass']);
+    const ok = await run(['validate', 'x.yaml', '--config', 'mtlc.config.json'], dir);
+    expect(ok.code).toBe(0);
+    const none = await run(['validate', 'x.yaml', '--no-config', '--format', 'json'], dir);
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('/crossStitch/0/kind');
   });
 
   it('configRegistry refuses a kind defined twice (two plugins), naming the config', async () => {

@@ -1,20 +1,25 @@
 /**
- * How API callers choose the layer kinds: a ready `registry`, or `layerKinds` added to the
- * built-ins (a plugin's, e.g. from `loadProjectConfig`). Registries built from the same array are
- * reused, so the compiled schema is too.
+ * How API callers choose the layer and junction kinds: a ready `registry`, or `layerKinds` /
+ * `junctionKinds` added to the built-ins (a plugin's, e.g. from `loadProjectConfig`). Registries
+ * built from the same arrays are reused, so the compiled schema is too.
  */
+import type { JunctionKind } from '../junctions/kind.js';
 import { createLayerRegistry } from '../layers/index.js';
 import { LayerRegistry, type LayerKind } from '../layers/kind.js';
 
 export interface LayerKindsOption {
-  /** The layer kinds to use (built-ins included); wins over `layerKinds`. */
+  /** The kinds to use (built-ins included); wins over `layerKinds` and `junctionKinds`. */
   readonly registry?: LayerRegistry;
-  /** Extra kinds registered after the built-ins; a type already registered throws. */
+  /** Extra layer kinds registered after the built-ins; a type already registered throws. */
   readonly layerKinds?: readonly LayerKind[];
+  /** Extra junction kinds registered after the built-ins; a kind already registered throws. */
+  readonly junctionKinds?: readonly JunctionKind[];
 }
 
 let builtins: LayerRegistry | undefined;
-const byKinds = new WeakMap<readonly LayerKind[], LayerRegistry>();
+const byKinds = new WeakMap<object, LayerRegistry>();
+const byJunctionKinds = new WeakMap<object, WeakMap<object, LayerRegistry>>();
+const NONE: readonly never[] = [];
 
 /** The registry of the built-in layer kinds (one instance, so the compiled schema is cached). */
 export function defaultRegistry(): LayerRegistry {
@@ -25,9 +30,17 @@ export function defaultRegistry(): LayerRegistry {
 export function registryOf(option: LayerRegistry | LayerKindsOption | undefined): LayerRegistry {
   if (option instanceof LayerRegistry) return option;
   if (option?.registry) return option.registry;
-  const kinds = option?.layerKinds;
-  if (!kinds || kinds.length === 0) return defaultRegistry();
-  let registry = byKinds.get(kinds);
-  if (!registry) byKinds.set(kinds, (registry = createLayerRegistry(kinds)));
+  const kinds = option?.layerKinds ?? NONE;
+  const junctions = option?.junctionKinds ?? NONE;
+  if (kinds.length === 0 && junctions.length === 0) return defaultRegistry();
+  if (junctions.length === 0) {
+    let registry = byKinds.get(kinds);
+    if (!registry) byKinds.set(kinds, (registry = createLayerRegistry(kinds)));
+    return registry;
+  }
+  let forKinds = byJunctionKinds.get(kinds);
+  if (!forKinds) byJunctionKinds.set(kinds, (forKinds = new WeakMap()));
+  let registry = forKinds.get(junctions);
+  if (!registry) forKinds.set(junctions, (registry = createLayerRegistry(kinds, junctions)));
   return registry;
 }

@@ -33,6 +33,6 @@ export async function commandKindsFor({ config: option }: { config?: string | bo
 /** Adds `--config <file>` and `--no-config` to the program (they apply to every command). */
 export function addConfigOptions(program: Command): Command {
   return program
-    .option('--config <file>', 'mtlc.config.{ts,mts,js,mjs,json} with extra layer kinds (default: searched from the working directory up to the project root)')
-    .option('--no-config', 'use the built-in layer kinds only');
+    .option('--config <file>', 'mtlc.config.{ts,mts,js,mjs,json} with extra layer and junction kinds (default: searched from the working directory up to the project root)')
+    .option('--no-config', 'use the built-in layer and junction kinds only');
 }

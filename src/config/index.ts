@@ -1,6 +1,6 @@
 /**
  * Project configuration (`mtlc.config.ts` / `.mts` / `.js` / `.mjs` / `.json`): where a user's
- * layer-kind plugins come from (PRODUCT.md §8). Found from the working directory upward, stopping
+ * layer-kind and junction-kind plugins come from. Found from the working directory upward, stopping
  * at the package or repository root; a `.ts` config is transpiled with the TypeScript that ts-morph
  * bundles (no extra dependency) into a temporary `.mjs` beside it, so its relative imports and
  * package imports resolve as they would for the config itself (relatively imported `.ts` files
@@ -11,6 +11,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { builtinJunctionKinds } from '../junctions/index.js';
+import { defineJunctionKind, type JunctionKind } from '../junctions/kind.js';
 import { createLayerRegistry, builtinLayerKinds } from '../layers/index.js';
 import { defineLayerKind, type LayerKind, type LayerRegistry } from '../layers/kind.js';
 import { compiledSchema } from '../spec/validate-schema.js';
@@ -19,6 +21,8 @@ import { compiledSchema } from '../spec/validate-schema.js';
 export interface MtlcConfig {
   /** Extra layer kinds, defined with `defineLayerKind` like the built-in ones. */
   readonly layerKinds?: readonly LayerKind[];
+  /** Extra junction kinds (a spec picks one with `kind:` on an entry of `crossStitch:`), defined with `defineJunctionKind`. */
+  readonly junctionKinds?: readonly JunctionKind[];
   /** Modules (relative to the config, or package names) whose default export is an `MtlcConfig`. */
   readonly plugins?: readonly string[];
 }
@@ -32,6 +36,7 @@ export function defineConfig(config: MtlcConfig): MtlcConfig {
 export interface LoadedConfig {
   readonly file: string;
   readonly layerKinds: readonly LayerKind[];
+  readonly junctionKinds: readonly JunctionKind[];
   readonly files: readonly string[];
 }
 
@@ -84,8 +89,8 @@ export async function loadProjectConfig(cwd: string, options: ConfigOptions = {}
 /** Loads one config file and its plugins; the kinds are checked (not yet against the built-ins). */
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const files: string[] = [];
-  const layerKinds = await loadInto(path.resolve(file), files, []);
-  return { file: path.resolve(file), layerKinds, files };
+  const { layerKinds, junctionKinds } = await loadInto(path.resolve(file), files, []);
+  return { file: path.resolve(file), layerKinds, junctionKinds, files };
 }
 
 /**
@@ -93,41 +98,52 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
  * built-in or another plugin's kind, or with a schema fragment ajv cannot compile, is a ConfigError.
  */
 export function configRegistry(config: LoadedConfig | undefined): LayerRegistry {
-  if (!config || config.layerKinds.length === 0) return createLayerRegistry();
-  const builtins = new Set(builtinLayerKinds.map((k) => k.type));
-  const seen = new Set<string>();
-  for (const kind of config.layerKinds) {
-    if (builtins.has(kind.type)) throw new ConfigError(config.file, `layer kind "${kind.type}" clashes with the built-in kind of that name; choose another type`);
-    if (seen.has(kind.type)) throw new ConfigError(config.file, `layer kind "${kind.type}" is defined twice`);
-    seen.add(kind.type);
-  }
-  const registry = createLayerRegistry(config.layerKinds);
+  if (!config || config.layerKinds.length + config.junctionKinds.length === 0) return createLayerRegistry();
+  const unique = (what: string, names: readonly string[], builtins: readonly string[], property: string) => {
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (builtins.includes(name)) throw new ConfigError(config.file, `${what} "${name}" clashes with the built-in kind of that name; choose another ${property}`);
+      if (seen.has(name)) throw new ConfigError(config.file, `${what} "${name}" is defined twice`);
+      seen.add(name);
+    }
+  };
+  unique('layer kind', config.layerKinds.map((k) => k.type), builtinLayerKinds.map((k) => k.type), 'type');
+  unique('junction kind', config.junctionKinds.map((k) => k.kind), builtinJunctionKinds.map((k) => k.kind), 'kind');
+  const registry = createLayerRegistry(config.layerKinds, config.junctionKinds);
   try {
     compiledSchema(registry);
   } catch (e) {
-    throw new ConfigError(config.file, `a layer kind's schema fragment is not valid JSON Schema: ${(e as Error).message}`);
+    throw new ConfigError(config.file, `a kind's schema fragment is not valid JSON Schema: ${(e as Error).message}`);
   }
   return registry;
 }
 
-async function loadInto(file: string, files: string[], chain: readonly string[]): Promise<LayerKind[]> {
+async function loadInto(file: string, files: string[], chain: readonly string[]): Promise<{ layerKinds: LayerKind[]; junctionKinds: JunctionKind[] }> {
   if (chain.includes(file)) throw new ConfigError(file, `plugins include each other (${[...chain, file].map((f) => path.basename(f)).join(' -> ')})`);
   files.push(file);
   const config = await importConfig(file, files);
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new ConfigError(file, `the default export must be a config object (defineConfig({ layerKinds: [...] })), got ${describe(config)}`);
   }
-  const { layerKinds, plugins, ...rest } = config as Record<string, unknown>;
+  const { layerKinds, junctionKinds, plugins, ...rest } = config as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw new ConfigError(file, `unknown config key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected layerKinds, plugins)`);
-  const kinds: LayerKind[] = [];
+  if (unknown.length > 0) throw new ConfigError(file, `unknown config key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected layerKinds, junctionKinds, plugins)`);
+  const kinds = { layerKinds: [] as LayerKind[], junctionKinds: [] as JunctionKind[] };
   if (plugins !== undefined) {
     if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string')) throw new ConfigError(file, 'plugins must be an array of module specifiers');
-    for (const specifier of plugins as string[]) kinds.push(...(await loadInto(resolveModule(specifier, file), files, [...chain, file])));
+    for (const specifier of plugins as string[]) {
+      const plugin = await loadInto(resolveModule(specifier, file), files, [...chain, file]);
+      kinds.layerKinds.push(...plugin.layerKinds);
+      kinds.junctionKinds.push(...plugin.junctionKinds);
+    }
   }
   if (layerKinds !== undefined) {
     if (!Array.isArray(layerKinds)) throw new ConfigError(file, `layerKinds must be an array of layer kinds, got ${describe(layerKinds)}`);
-    layerKinds.forEach((kind, i) => kinds.push(checkKind(kind, i, file)));
+    layerKinds.forEach((kind, i) => kinds.layerKinds.push(checkKind(kind, i, file)));
+  }
+  if (junctionKinds !== undefined) {
+    if (!Array.isArray(junctionKinds)) throw new ConfigError(file, `junctionKinds must be an array of junction kinds, got ${describe(junctionKinds)}`);
+    junctionKinds.forEach((kind, i) => kinds.junctionKinds.push(checkJunctionKind(kind, i, file)));
   }
   return kinds;
 }
@@ -243,6 +259,33 @@ function checkKind(value: unknown, index: number, file: string): LayerKind {
     // Own properties and prototype methods both survive (a kind may be a class instance).
     const checked = Object.assign(Object.create(Object.getPrototypeOf(kind) as object) as LayerKind, kind, lowerings ? { lowerings } : {});
     return defineLayerKind(checked);
+  } catch (e) {
+    throw new ConfigError(file, `${name}: ${(e as Error).message}`);
+  }
+}
+
+/** Checks a plugin's junction kind has the JunctionKind shape and a tfjs runtime class; relative modules become absolute files. */
+function checkJunctionKind(value: unknown, index: number, file: string): JunctionKind {
+  const where = `junctionKinds[${index}]`;
+  if (typeof value !== 'object' || value === null) throw new ConfigError(file, `${where} must be a junction kind (defineJunctionKind({...})), got ${describe(value)}`);
+  const kind = value as Partial<Record<keyof JunctionKind | 'runtimeClass', unknown>>;
+  const name = typeof kind.kind === 'string' ? `${where} ("${kind.kind}")` : where;
+  if (typeof kind.kind !== 'string') throw new ConfigError(file, `${where}.kind must be a string (the spec's kind: value)`);
+  if (typeof kind.description !== 'string' || kind.description.trim() === '') throw new ConfigError(file, `${name}.description must be a sentence (it becomes the schema's description)`);
+  if (typeof kind.properties !== 'object' || kind.properties === null || Array.isArray(kind.properties)) throw new ConfigError(file, `${name}.properties must be an object of JSON Schemas`);
+  if (kind.required !== undefined && (!Array.isArray(kind.required) || !kind.required.every((r) => typeof r === 'string'))) throw new ConfigError(file, `${name}.required must be an array of property names`);
+  for (const required of (kind.required as string[] | undefined) ?? []) {
+    if (!(required in (kind.properties as object))) throw new ConfigError(file, `${name}.required names "${required}", which is not in its properties`);
+  }
+  for (const fn of ['check', 'label'] as const) if (typeof kind[fn] !== 'function') throw new ConfigError(file, `${name}.${fn} must be a function`);
+  if (kind.runtimeClass !== undefined) throw new ConfigError(file, `${name}.runtimeClass: a kind's TensorFlow.js class goes in its lowering: lowerings: { tfjs: { runtimeClass } }`);
+  const lowerings = checkLowerings(kind.lowerings, name, file, (tfjs, at) => {
+    if (tfjs['runtimeClass'] === undefined) throw new ConfigError(file, `${at}.runtimeClass is required: the junction's runtime layer class ({ module, exportName })`);
+    return { runtimeClass: checkRuntimeClass(tfjs['runtimeClass'], `${at}.runtimeClass`, file) };
+  });
+  try {
+    const checked = Object.assign(Object.create(Object.getPrototypeOf(kind) as object) as JunctionKind, kind, lowerings ? { lowerings } : {});
+    return defineJunctionKind(checked);
   } catch (e) {
     throw new ConfigError(file, `${name}: ${(e as Error).message}`);
   }

@@ -18,6 +18,7 @@ import { compileSpec, type CompileResult } from '../api/compile.js';
 import { writeAtomic } from '../runtime/files.js';
 import { formatPretty } from '../cli/format/index.js';
 import { configRegistry, ConfigError, loadProjectConfig, type LoadedConfig } from '../config/index.js';
+import type { JunctionKind } from '../junctions/kind.js';
 import type { LayerKind, LayerRegistry } from '../layers/kind.js';
 import { createLayerRegistry } from '../layers/index.js';
 import { hasErrors } from '../spec/diagnostic.js';
@@ -25,8 +26,10 @@ import { hasErrors } from '../spec/diagnostic.js';
 export interface MtlcViteOptions {
   /** Which imports are specs (default: files ending in `.mtl.yaml` or `.mtl.yml`). */
   readonly include?: RegExp;
-  /** Extra layer kinds; when given, no config file is read. */
+  /** Extra layer kinds; when given (or junctionKinds), no config file is read. */
   readonly layerKinds?: readonly LayerKind[];
+  /** Extra junction kinds; when given (or layerKinds), no config file is read. */
+  readonly junctionKinds?: readonly JunctionKind[];
   /** A config file (relative to Vite's root) instead of searching from the root; `false`: none. */
   readonly configFile?: string | false;
   /** Write `<name>.mtl.d.yaml.ts` declarations beside the specs (default false). */
@@ -57,7 +60,7 @@ export function mtlc(options: MtlcViteOptions = {}): Plugin {
 
   const loadKinds = () => {
     kinds ??= (async () => {
-      if (options.layerKinds) return { registry: createLayerRegistry(options.layerKinds) };
+      if (options.layerKinds || options.junctionKinds) return { registry: createLayerRegistry(options.layerKinds, options.junctionKinds) };
       const config = await loadProjectConfig(root, options.configFile !== undefined ? { configFile: options.configFile } : {});
       configFiles = config?.files ?? [];
       return { registry: configRegistry(config), ...(config ? { config } : {}) };
@@ -134,7 +137,7 @@ export function mtlc(options: MtlcViteOptions = {}): Plugin {
         compiled.delete(file);
         return [...new Set([...modules, ...(server.moduleGraph.getModulesByFile(file) ?? [])])];
       }
-      if (!options.layerKinds && isConfigFile(file)) {
+      if (!options.layerKinds && !options.junctionKinds && isConfigFile(file)) {
         // A plugin's kinds changed: reload them and every compiled spec.
         kinds = undefined;
         compiled.clear();

@@ -170,6 +170,7 @@ function junctionAlpha(v: unknown, where: Where): JunctionAlpha {
   return {
     name: str(o['name'], `${where}.name`),
     layerName: typeof o['layerName'] === 'string' ? o['layerName'] : str(o['name'], `${where}.name`),
+    ...(o['kind'] !== undefined ? { kind: str(o['kind'], `${where}.kind`) } : {}),
     mode: mode as JunctionAlpha['mode'],
     towers,
     shape,
