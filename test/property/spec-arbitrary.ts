@@ -103,6 +103,9 @@ export const specArbitrary: fc.Arbitrary<GeneratedSpec> = fc
     junctions: fc.array(
       fc.record({
         at: fc.nat(),
+        kind: fc.constantFrom('crossStitch', 'crossStitch', 'crossStitch', 'sluice', 'nddr'),
+        subspaces: fc.integer({ min: 1, max: 2 }),
+        batchNorm: fc.boolean(),
         mode: fc.constantFrom('channel', 'scalar', 'unit'),
         subset: fc.boolean(),
         init: fc.oneof(fc.constant(undefined), fc.record({ self: fc.constantFrom(0.9, 0.5, 1), other: fc.constantFrom(0.1, 0.5, 0) })),
@@ -153,18 +156,22 @@ export const specArbitrary: fc.Arbitrary<GeneratedSpec> = fc
       };
     });
     const flatFrom = r.image ? r.spatial.length + 1 : 0; // first step index whose output is rank 1
-    const crossStitch = r.junctions.map((j, i) => {
+    const junctions = r.junctions.map((j, i) => {
       const at = j.at % steps.length;
       const mode = j.mode === 'unit' && at < flatFrom ? 'channel' : j.mode;
+      const common = { name: `j${i}`, after: `s${at}`, ...(j.subset ? { towers: r.tasks.slice(0, 2) } : {}) };
+      // Junction kinds (src/junctions/): sluice subspaces, NDDR 1×1 convolutions with batch norm.
+      if (j.kind === 'sluice') return { ...common, kind: 'sluice', subspaces: j.subspaces, mode: 'sluice' };
+      if (j.kind === 'nddr') return { ...common, kind: 'nddr', batchNorm: j.batchNorm, mode: 'nddr' };
       return {
-        name: `j${i}`,
-        after: `s${at}`,
+        ...common,
         mode,
-        ...(j.subset ? { towers: r.tasks.slice(0, 2) } : {}),
         ...(j.init && mode !== 'unit' ? { init: j.init } : {}),
         ...(j.trainable ? {} : { trainable: false }),
       };
     });
+    // `mode` above only labels the summary for the other kinds.
+    const crossStitch = junctions.map((c) => ('kind' in c && c.kind !== undefined ? Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'mode')) : c));
     const spec = {
       version: 1,
       name: r.name,
@@ -180,6 +187,6 @@ export const specArbitrary: fc.Arbitrary<GeneratedSpec> = fc
       },
       data: { format: 'jsonl', path: 'data.jsonl', input: r.inputName, targets: Object.fromEntries(r.tasks.map((t) => [t, t])) },
     };
-    const summary = `${r.name}(${r.inputName} [${spec.input.shape.join(',')}]) ${r.tasks.join('/')}: ${steps.map((s) => s.kind).join(' > ')}; junctions ${crossStitch.map((c) => `${c.mode}@${c.after}`).join(', ') || 'none'}`;
+    const summary = `${r.name}(${r.inputName} [${spec.input.shape.join(',')}]) ${r.tasks.join('/')}: ${steps.map((s) => s.kind).join(' > ')}; junctions ${junctions.map((c) => `${c.mode}@${c.after}`).join(', ') || 'none'}`;
     return { spec, summary };
   });

@@ -99,6 +99,7 @@ describe('validate ⇒ train (random accepted specs)', () => {
     const failures: string[] = [];
     const rejected = new Map<string, number>();
     let accepted = 0;
+    const kinds = new Map<string, number>();
     const dirs: string[] = [];
     for (const [i, { spec, summary }] of samples.entries()) {
       const text = `# ${summary}\n${stringify(spec)}`;
@@ -118,6 +119,10 @@ describe('validate ⇒ train (random accepted specs)', () => {
         continue;
       }
       accepted++;
+      for (const j of (spec['crossStitch'] as { kind?: string; mode?: string }[] | undefined) ?? []) {
+        const k = j.kind ?? j.mode ?? 'channel';
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+      }
       try {
         const { files } = compileSpec(text, file);
         const dir = path.join(work, String(i));
@@ -175,6 +180,7 @@ describe('validate ⇒ train (random accepted specs)', () => {
       }
     }
     const summary = `${accepted}/${RUNS} accepted; refused by code: ${JSON.stringify(Object.fromEntries(rejected))}`;
+    console.info(`validate ⇒ train, seed ${SEED}: ${summary}; junction kinds trained: ${JSON.stringify(Object.fromEntries(kinds))}`);
     if (failures.length) throw new Error(`${failures.length} failure(s); ${summary}\n\n${failures.slice(0, 8).join('\n\n')}`);
     expect(accepted, summary).toBeGreaterThanOrEqual(Math.ceil(RUNS * 0.5));
   }, 600_000);

@@ -251,7 +251,10 @@ export async function renderReport(run: RunRecords): Promise<string> {
     });
     sections.push(`<section><h2>${esc(measure)}</h2>${plot}</section>`);
   }
-  for (const a of run.alphas) sections.push(`<section><h2>α ${esc(a.name)} (${esc(a.mode)} mode)</h2>${await svg(alphaSpec(a, order))}</section>`);
+  for (const a of run.alphas) {
+    const kind = a.kind && a.kind !== 'crossStitch' ? `${a.kind}, ` : '';
+    sections.push(`<section><h2>α ${esc(a.name)} (${esc(kind)}${esc(a.mode)} mode)</h2>${await svg(alphaSpec(a, order))}</section>`);
+  }
 
   const last = run.history[run.history.length - 1];
   const headline = !last

@@ -167,8 +167,10 @@ function junctionAlpha(v: unknown, where: Where): JunctionAlpha {
   if (shape.length !== rank || shape[0] !== shape[1]) throw new Shape(`${where}.shape: a ${mode}-mode α is ${mode === 'channel' ? '[N, N, C]' : mode === 'scalar' ? '[N, N]' : '[D, D]'}, got [${shape.join(', ')}]`);
   const towers = list(o['towers'], `${where}.towers`, str);
   if (mode !== 'unit' && towers.length > 0 && towers.length !== shape[0]) throw new Shape(`${where}.towers: ${towers.length} names for ${shape[0]} towers`);
+  const kind = optional(o, 'kind', where, str);
   return {
     name: str(o['name'], `${where}.name`),
+    ...(kind !== undefined ? { kind } : {}),
     layerName: typeof o['layerName'] === 'string' ? o['layerName'] : str(o['name'], `${where}.name`),
     ...(o['kind'] !== undefined ? { kind: str(o['kind'], `${where}.kind`) } : {}),
     mode: mode as JunctionAlpha['mode'],
