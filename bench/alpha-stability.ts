@@ -48,6 +48,8 @@ const OPTIMIZERS = {
   'adam 0.001': { type: 'adam', learningRate: 0.001 },
   'adam 0.01': { type: 'adam', learningRate: 0.01 },
   'rmsprop 0.001': { type: 'rmsprop', learningRate: 0.001 },
+  'adagrad 0.01': { type: 'adagrad', learningRate: 0.01 },
+  'adadelta 1': { type: 'adadelta', learningRate: 1 },
 } as const;
 
 const MULTIPLIERS = [1, 10, 100, 1000];
@@ -83,18 +85,22 @@ function teacher(shape: readonly number[], n: number): { inputs: tf.Tensor; targ
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seeds: { type: 'string' }, epochs: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' } } });
+  const { values } = parseArgs({ options: { seeds: { type: 'string' }, epochs: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, optimizers: { type: 'string' }, families: { type: 'string' } } });
+  // --optimizers 'adagrad 0.01,adadelta 1' / --families unit-96,conv-channel: a subset.
+  const pick = <K extends string>(all: readonly K[], flag: string | undefined): K[] => (flag ? all.filter((k) => flag.split(',').includes(k)) : [...all]);
+  const optimizers = pick(Object.keys(OPTIMIZERS) as (keyof typeof OPTIMIZERS)[], values.optimizers);
+  const families = pick(Object.keys(FAMILIES) as (keyof typeof FAMILIES)[], values.families);
   const seeds = Number(values.seeds ?? (values.quick ? 1 : 3));
   const epochs = Number(values.epochs ?? (values.quick ? 2 : 4));
   const backend = (values.backend ?? 'wasm') as 'wasm' | 'cpu';
   await selectBackend(backend);
   mkdirSync(path.join(root, '.mtlc-cache'), { recursive: true });
   const work = mkdtempSync(path.join(root, '.mtlc-cache', 'alpha-stability-'));
-  const rows: { family: string; optimizer: string; multiplier: number; seed: number; losses: number[]; diverged: boolean }[] = [];
+  const rows: { family: string; optimizer: string; multiplier: number; seed: number; losses: number[]; diverged: boolean; error?: string }[] = [];
   try {
-    for (const family of Object.keys(FAMILIES) as (keyof typeof FAMILIES)[]) {
+    for (const family of families) {
       const data = teacher(FAMILIES[family].input, 2048);
-      for (const optimizer of Object.keys(OPTIMIZERS) as (keyof typeof OPTIMIZERS)[]) {
+      for (const optimizer of optimizers) {
         for (const multiplier of MULTIPLIERS) {
           const text = specFor(family, optimizer, multiplier);
           const checked = validateSpec(text, 'stability.yaml');
@@ -111,18 +117,23 @@ async function main(): Promise<void> {
           for (let seed = 1; seed <= seeds; seed++) {
             const losses: number[] = [];
             let diverged = false;
+            let error: string | undefined;
             try {
               const r = await trainModel(plan, build, { ...data, epochs, batchSize: 32, seed, quiet: true, backend, onEpochEnd: (rec) => void losses.push(rec.loss) });
               r.model.dispose();
-            } catch {
-              diverged = true; // a non-finite loss stops training with a TrainingError
+            } catch (e) {
+              // A non-finite loss stops training with a TrainingError saying which group blew up.
+              if (!(e instanceof Error) || !/diverged/.test(e.message)) throw e;
+              diverged = true;
+              error = e.message;
             }
             diverged ||= losses.length < epochs || losses.some((l) => !Number.isFinite(l)) || losses[losses.length - 1]! > losses[0]!;
-            rows.push({ family, optimizer, multiplier, seed, losses, diverged });
+            rows.push({ family, optimizer, multiplier, seed, losses, diverged, ...(error ? { error } : {}) });
           }
           const these = rows.filter((r) => r.family === family && r.optimizer === optimizer && r.multiplier === multiplier);
           const finals = these.map((r) => r.losses[r.losses.length - 1] ?? Number.NaN).sort((a, b) => a - b);
-          process.stdout.write(`${family.padEnd(13)} ${optimizer.padEnd(14)} ×${String(multiplier).padEnd(5)} diverged ${these.filter((r) => r.diverged).length}/${these.length}  median final loss ${finals[Math.floor(finals.length / 2)]?.toFixed(4)}\n`);
+          const blew = [...new Set(these.flatMap((r) => (r.error ? [/junction parameters/.test(r.error) ? 'α' : /tower weights/.test(r.error) ? 'towers' : 'data'] : [])))];
+          process.stdout.write(`${family.padEnd(13)} ${optimizer.padEnd(14)} ×${String(multiplier).padEnd(5)} diverged ${these.filter((r) => r.diverged).length}/${these.length}${blew.length ? ` (${blew.join(', ')})` : ''}  median final loss ${finals[Math.floor(finals.length / 2)]?.toFixed(4)}\n`);
         }
       }
       tf.dispose([data.inputs, ...Object.values(data.targets)]);

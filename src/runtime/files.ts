@@ -41,12 +41,16 @@ export async function writeAtomic(file: string, data: string | Uint8Array): Prom
 
 /** Appends one line and flushes it (a log that survives a crash line by line). */
 export async function appendLine(file: string, line: string): Promise<void> {
-  const handle = await fs.open(file, 'a');
   try {
-    await handle.writeFile(`${line}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await fs.open(file, 'a');
+    try {
+      await handle.writeFile(`${line}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    throw withPath(e, file);
   }
 }
 
