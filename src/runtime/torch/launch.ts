@@ -4,9 +4,11 @@
  * this machine with gloo on CPU (NCCL when the ranks see GPUs). Debian's torchrun under Python
  * 3.11 fails on its default `--redirects 0` (Std.from_str returns None), so it is given
  * `--redirects 1 --tee 1`: stdout goes through, prefixed `[default<rank>]:`; the prefix is
- * stripped here. Rank 0 prints progress as JSON events after `@mtlc `.
+ * stripped here. Rank 0 prints progress as JSON events after `@mtlc `. Several runs on one
+ * machine at once each rendezvous on a port of their own.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,18 +67,37 @@ export interface LaunchResult {
 const RANK_PREFIX = /^\[[A-Za-z_]*\d+\]:/;
 export const EVENT_PREFIX = '@mtlc ';
 
-export function launchArgs(o: Pick<LaunchOptions, 'nproc' | 'packageName' | 'job'>): string[] {
+/**
+ * The Python arguments: the package's train module, or torchrun over it. `port`: the local
+ * rendezvous port (torchrun's --standalone always takes 29400, so two runs on one machine at
+ * once would meet there and fail or merge).
+ */
+export function launchArgs(o: Pick<LaunchOptions, 'nproc' | 'packageName' | 'job'>, port?: number): string[] {
   const script = ['-m', `${o.packageName}.train`, '--job', o.job, '--events', 'json'];
   if (o.nproc === 1) return script;
-  return ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', String(o.nproc), '--redirects', '1', '--tee', '1', ...script];
+  const rendezvous = port === undefined ? ['--standalone'] : ['--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${port}`, '--rdzv_id', `mtlc-${process.pid}-${port}`];
+  return ['-m', 'torch.distributed.run', ...rendezvous, '--nnodes', '1', '--nproc_per_node', String(o.nproc), '--redirects', '1', '--tee', '1', ...script];
 }
 
-export function launch(o: LaunchOptions): Promise<LaunchResult> {
+/** A port free on this machine now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function launch(o: LaunchOptions): Promise<LaunchResult> {
+  const port = o.nproc > 1 ? await freePort() : undefined;
   const env = { ...(o.env ?? process.env) };
   env['PYTHONPATH'] = [o.packageRoot, pythonRuntimeDir(), env['PYTHONPATH']].filter(Boolean).join(path.delimiter);
   env['PYTHONUNBUFFERED'] = '1';
   // torchrun sets OMP_NUM_THREADS=1 per rank when unset; one rank alone may use the cores.
-  const child = spawn(o.python, launchArgs(o), { cwd: o.packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(o.python, launchArgs(o, port), { cwd: o.packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const handle = (line: string): void => {
     const text = line.replace(RANK_PREFIX, '');
     if (text.startsWith(EVENT_PREFIX)) {
