@@ -5,6 +5,8 @@ A shard directory (written by `mtlc train --engine torch`, src/runtime/torch/han
                "targets": {task: {"file": "y-<i>.f32", "shape": [...]}}}
   x.f32       float32 little-endian, n * prod(input shape), row-major (NHWC for images)
   y-<i>.f32   float32, n * prod(target shape), one file per task
+  m-<i>.u8    partially labelled data: uint8, n, 1 where the example carries task i's label
+              (meta: targets[task].labelled = {"file", "count"}); absent when all carry it
 Nothing is loaded whole: each batch gathers its rows from the maps.
 """
 import json
@@ -30,17 +32,20 @@ class Shard:
         self.input_shape = [int(d) for d in meta["input"]["shape"]]
         self.x = self._map(meta["input"]["file"], self.input_shape)
         self.targets = {task: self._map(t["file"], [int(d) for d in t["shape"]]) for task, t in meta["targets"].items()}
+        # Label masks of the partially labelled tasks (a task absent here is labelled everywhere).
+        self.masks = {task: self._map(t["labelled"]["file"], [], "u1") for task, t in meta["targets"].items() if t.get("labelled")}
+        self.label_counts = {task: int(meta["targets"][task]["labelled"]["count"]) for task in self.masks}
 
-    def _map(self, name, shape):
+    def _map(self, name, shape, dtype="<f4"):
         path = os.path.join(self.directory, name)
         per = int(np.prod(shape, dtype=np.int64))
-        want = self.size * per * 4
+        want = self.size * per * np.dtype(dtype).itemsize
         have = os.path.getsize(path)
         if have != want:
             raise ShardError("%s: %d bytes, expected %d (%d examples of shape %s)" % (path, have, want, self.size, shape))
         if self.size == 0:
-            return np.zeros([0] + shape, dtype=np.float32)
-        return np.memmap(path, dtype="<f4", mode="r", shape=tuple([self.size] + shape))
+            return np.zeros([0] + shape, dtype=dtype)
+        return np.memmap(path, dtype=dtype, mode="r", shape=tuple([self.size] + shape))
 
     def rows(self, indices):
         """(x, {task: y}) float32 tensors for these example indices."""
@@ -48,6 +53,11 @@ class Shard:
         x = torch.from_numpy(np.ascontiguousarray(self.x[idx], dtype=np.float32))
         ys = {task: torch.from_numpy(np.ascontiguousarray(m[idx], dtype=np.float32)) for task, m in self.targets.items()}
         return x, ys
+
+    def labelled(self, indices):
+        """{task: bool tensor [len(indices)]} for the partially labelled tasks: which examples carry the label."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return {task: torch.from_numpy(np.ascontiguousarray(m[idx]) > 0) for task, m in self.masks.items()}
 
 
 def epoch_order(size, seed, epoch):

@@ -265,35 +265,49 @@ def train(job, model_class, events_mode="text"):
         order = data_mod.epoch_order(train_data.size, seed if job.get("shuffle", True) else None, epoch + 1)
         batches = data_mod.global_batches(train_data.size, batch_size, order)
         n_metrics = sum(len(t["metrics"]) for t in tasks)
-        sums = np.zeros(len(tasks) + n_metrics + 2)  # task loss sums, metric sums, total, seen
+        k_tasks = len(tasks)
+        # task loss sums, metric sums, labelled counts per task, total x batch size, seen
+        sums = np.zeros(k_tasks + n_metrics + k_tasks + 2)
+        partial = False
         started = time.perf_counter()
         cpu_started = time.process_time()
         for b, batch in enumerate(batches):
             local = data_mod.rank_slice(batch, ctx.rank, ctx.world)
             x, ys = train_data.rows(local)
+            masks = train_data.labelled(local)
+            # Each task's denominator: the GLOBAL batch's labelled count (every rank reads the
+            # masks of the whole batch), so the ranks' gradients add up to one process's.
+            global_counts = {task: int(m.sum()) for task, m in train_data.labelled(batch).items()}
             x = x.to(ctx.device)
             outs = ddp(x)
             global_n = len(batch)
             local_obj = None
             stats = []
             metric_stats = []
+            counts = []
             for i, t in enumerate(tasks):
                 name = t["plan"]["name"]
-                y = ys[name].to(ctx.device)
-                p = outs[i]
-                s, _ = reduce_sum(t["loss"](y, p))
+                # A batch with every example labelled for the task takes plain means (as tfjs).
+                masked = name in global_counts and global_counts[name] < global_n
+                keep = masks[name].to(ctx.device) if masked else None
+                denominator = global_counts[name] if masked else global_n
+                s, mets, count = task_sums(t, ys[name].to(ctx.device), outs[i], keep)
                 stats.append(s.detach())
-                with torch.no_grad():
-                    for _, fn in t["metrics"]:
-                        metric_stats.append(reduce_sum(fn(y, p))[0])
-                # This rank's share of the global batch mean; DDP averages over ranks, hence × world.
-                share = s * (ctx.world / global_n)
+                metric_stats += mets
+                counts.append(count)
+                partial = partial or masked
+                # This rank's share of the global batch mean; DDP averages over ranks, hence x world.
+                share = s * (ctx.world / max(denominator, 1))
                 if objective.log_variance is not None:
                     lv = objective.log_variance[name]
                     term = torch.exp(-lv) * share + lv
                 else:
                     term = share * dynamic[name]
                 term = term * t["plan"]["lossWeight"]
+                if denominator == 0:
+                    # No label for the task in the whole batch: it adds nothing (log sigma^2 included),
+                    # with zero gradients (kept in the graph, so DDP sees every parameter used).
+                    term = term * 0.0
                 local_obj = term if local_obj is None else local_obj + term
             # Junctions' own terms (sluice orthogonality, NDDR weight decay): each rank adds the
             # whole term, and DDP's average keeps it once.
@@ -309,32 +323,39 @@ def train(job, model_class, events_mode="text"):
             total_local = float(local_obj.detach()) / ctx.world
             if not math.isfinite(total_local):
                 raise TrainingError("epoch %d, batch %d: the loss is %s (diverged); lower the learning rate or check the data" % (epoch + 1, b + 1, total_local), 1)
-            row = [float(v) for v in stats] + [float(v) for v in metric_stats] + [total_local, len(local)]
+            # The total weighted by the batch's size, as the tfjs loop records it.
+            row = [float(v) for v in stats] + [float(v) for v in metric_stats] + [float(c) for c in counts] + [total_local * global_n, len(local)]
             sums += np.asarray(row)
-            events.emit("batch", size=global_n, losses={t["plan"]["name"]: float(stats[i]) / max(len(local), 1) for i, t in enumerate(tasks)})
+            events.emit("batch", size=global_n, losses={t["plan"]["name"]: float(stats[i]) / max(float(counts[i]), 1) for i, t in enumerate(tasks)})
         elapsed = time.perf_counter() - started
         # CPU seconds of every rank's training steps (this process's threads), for the bench.
         cpu_seconds = ctx.all_sum([time.process_time() - cpu_started])[0]
-        g = ctx.all_sum(sums.tolist())
+        g = ctx.all_sum(sums.tolist() + [1.0 if partial else 0.0])
+        partial = g.pop() > 0
         seen = g[-1]
-        record = {"epoch": epoch + 1, "loss": g[-2] / len(batches), "tasks": {}, "examples": int(seen)}
+        record = {"epoch": epoch + 1, "loss": g[-2] / seen, "tasks": {}, "examples": int(seen)}
         log_variance = None
         if objective.log_variance is not None:
             log_variance = {t: float(objective.log_variance[t].detach()) for t in task_names}
-        k = len(tasks)
+        labelled = g[k_tasks + n_metrics:k_tasks + n_metrics + k_tasks]
+        k = k_tasks
         for i, t in enumerate(tasks):
             name = t["plan"]["name"]
             weight = (math.exp(-log_variance[name]) if log_variance else dynamic[name]) * t["plan"]["lossWeight"]
+            over = max(labelled[i], 1)
             metrics = {}
             for m, _ in t["metrics"]:
-                metrics[m] = g[k] / seen
+                metrics[m] = g[k] / over
                 k += 1
-            record["tasks"][name] = {"loss": g[i] / seen, "weight": weight, "metrics": metrics}
+            record["tasks"][name] = {"loss": g[i] / over, "weight": weight, "metrics": metrics}
+        if partial:
+            record["labelled"] = {t["plan"]["name"]: int(labelled[i]) for i, t in enumerate(tasks)}
         if log_variance is not None:
             record["logVariance"] = log_variance
         if val_data is not None and val_data.size > 0:
             record["val"] = evaluate(ctx, model, tasks, val_data, batch_size)
-        loss_history.append({t["plan"]["name"]: g[i] / seen for i, t in enumerate(tasks)})
+        # DWA reads the epoch means over labelled examples.
+        loss_history.append({t["plan"]["name"]: g[i] / max(labelled[i], 1) for i, t in enumerate(tasks)})
         history.append(record)
         if ctx.rank == 0:
             save_checkpoint(run_dir, model, model_json_text, optimizers, _checkpoint_state(job, epoch + 1, history, loss_history, log_variance))
@@ -423,37 +444,64 @@ def read_alphas(model, junctions):
     return out
 
 
+def task_sums(t, y, p, keep=None):
+    """A task's loss sum, metric sums and example count over these rows; with ``keep`` (bool
+    [rows]) over the labelled rows only. An unlabelled row's target may hold anything (NaN is a
+    common "missing"): it is replaced by zeros before the loss and its value dropped with
+    ``where`` (a product with the mask would make 0 * NaN = NaN, in the gradient too)."""
+    if keep is None:
+        s, n = reduce_sum(t["loss"](y, p))
+        with torch.no_grad():
+            mets = [reduce_sum(fn(y, p))[0] for _, fn in t["metrics"]]
+        return s, mets, n
+    target = torch.where(keep.reshape((-1,) + (1,) * (y.dim() - 1)), y, torch.zeros_like(y))
+
+    def masked(v):
+        return torch.sum(torch.where(keep, v, torch.zeros_like(v)))
+    s = masked(t["loss"](target, p))
+    with torch.no_grad():
+        mets = [masked(fn(target, p)) for _, fn in t["metrics"]]
+    return s, mets, int(keep.sum())
+
+
 @torch.no_grad()
 def evaluate(ctx, model, tasks, source, batch_size):
+    """Loss and metrics over a validation shard in inference mode (means over labelled examples)."""
     model.eval()
+    k_tasks = len(tasks)
     n_metrics = sum(len(t["metrics"]) for t in tasks)
-    sums = np.zeros(len(tasks) + n_metrics + 1)
+    sums = np.zeros(k_tasks + n_metrics + k_tasks)
     for batch in data_mod.global_batches(source.size, batch_size, data_mod.epoch_order(source.size, None, 0)):
         local = data_mod.rank_slice(batch, ctx.rank, ctx.world)
         if len(local) == 0:
             continue
         x, ys = source.rows(local)
+        masks = source.labelled(local)
+        global_counts = {task: int(m.sum()) for task, m in source.labelled(batch).items()}
         outs = model(x.to(ctx.device))
         row = []
         mets = []
+        counts = []
         for i, t in enumerate(tasks):
-            y = ys[t["plan"]["name"]].to(ctx.device)
-            row.append(float(reduce_sum(t["loss"](y, outs[i]))[0]))
-            for _, fn in t["metrics"]:
-                mets.append(float(reduce_sum(fn(y, outs[i]))[0]))
-        sums += np.asarray(row + mets + [len(local)])
+            name = t["plan"]["name"]
+            masked = name in global_counts and global_counts[name] < len(batch)
+            s, m, n = task_sums(t, ys[name].to(ctx.device), outs[i], masks[name].to(ctx.device) if masked else None)
+            row.append(float(s))
+            mets += [float(v) for v in m]
+            counts.append(float(n))
+        sums += np.asarray(row + mets + counts)
     model.train()
     g = ctx.all_sum(sums.tolist())
-    seen = max(g[-1], 1)
     res = {"loss": 0.0, "tasks": {}}
-    k = len(tasks)
+    k = k_tasks
     for i, t in enumerate(tasks):
+        over = max(g[k_tasks + n_metrics + i], 1)
         metrics = {}
         for m, _ in t["metrics"]:
-            metrics[m] = g[k] / seen
+            metrics[m] = g[k] / over
             k += 1
-        res["tasks"][t["plan"]["name"]] = {"loss": g[i] / seen, "metrics": metrics}
-        res["loss"] += g[i] / seen * t["plan"]["lossWeight"]
+        res["tasks"][t["plan"]["name"]] = {"loss": g[i] / over, "metrics": metrics}
+        res["loss"] += g[i] / over * t["plan"]["lossWeight"]
     return res
 
 

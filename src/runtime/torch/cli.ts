@@ -18,7 +18,7 @@ import { formatAlphas } from '../train/format.js';
 import { TrainingError } from '../train/loop.js';
 import { Progress } from '../train/progress.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
-import { JOB_FILE, JOB_VERSION, TORCH_DIR, saveInitialModel, writeJob, writeShard, type TorchJob } from './handover.js';
+import { JOB_FILE, JOB_VERSION, TORCH_DIR, saveInitialModel, writeJob, writeShard, type ShardMeta, type TorchJob } from './handover.js';
 import { findTorchPython, launch, launchArgs, pythonRuntimeDir, type TorchEvent } from './launch.js';
 
 export interface TorchPackage {
@@ -42,6 +42,13 @@ Options:
                          torchrun command instead of running it (for clusters)
   --data FILE, --epochs N, --batch-size N, --out DIR, --resume, --seed N, --quiet: as for tfjs
 `;
+}
+
+/** "; labelled: left 6000, right 500" for partially labelled data (as the tfjs engine's start line), else nothing. */
+function labelSummary(meta: ShardMeta): string {
+  const targets = Object.entries(meta.targets);
+  if (!targets.some(([, t]) => t.labelled)) return '';
+  return `; labelled: ${targets.map(([task, t]) => `${task} ${t.labelled?.count ?? meta.examples}`).join(', ')}`;
 }
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
@@ -153,7 +160,7 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
       );
       return 0;
     }
-    progress.line(`engine: torch ${found.torch} (${found.python}), ${nproc} process${nproc === 1 ? '' : 'es'}; ${trainMeta.examples} training examples`);
+    progress.line(`engine: torch ${found.torch} (${found.python}), ${nproc} process${nproc === 1 ? '' : 'es'}; ${trainMeta.examples} training examples${labelSummary(trainMeta)}`);
 
     let failure: { message: string; exitCode: number } | undefined;
     let alphas: JunctionAlpha[] = [];

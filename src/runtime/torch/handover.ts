@@ -4,6 +4,7 @@
  * row stops with the same located error, and a file larger than memory never sits in memory
  * whole), the initial weights the seed gives (saved from the tfjs model, tfjs files), and
  * job.json. Everything goes to `<run>/torch/`, each part written beside its place and renamed in.
+ * Partially labelled data keeps its label masks (one byte per example and task).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
@@ -21,7 +22,11 @@ export interface ShardMeta {
   version: 1;
   examples: number;
   input: { file: string; shape: number[] };
-  targets: Record<string, { file: string; shape: number[] }>;
+  /**
+   * Per task its targets; `labelled` when some example lacks the task's label (partially
+   * labelled data): a uint8 [examples] file, 1 where the example carries the label, and the count.
+   */
+  targets: Record<string, { file: string; shape: number[]; labelled?: { file: string; count: number } }>;
 }
 
 async function writeStream(file: string): Promise<{ write: (bytes: Uint8Array) => Promise<void>; close: () => Promise<void> }> {
@@ -55,6 +60,10 @@ export async function writeShard(source: BatchSource, dir: string, inputShape: r
   try {
     const x = await writeStream(path.join(tmp, 'x.f32'));
     const ys = await Promise.all(tasks.map((_, i) => writeStream(path.join(tmp, `y-${i}.f32`))));
+    // Label masks as the batches carry them (a task without a mask in a batch is labelled on all
+    // of its examples); the file of a task labelled everywhere is dropped at the end.
+    const masks = await Promise.all(tasks.map((_, i) => writeStream(path.join(tmp, `m-${i}.u8`))));
+    const counts = tasks.map(() => 0);
     let examples = 0;
     const targetShapes: (number[] | undefined)[] = tasks.map(() => undefined);
     for await (const batch of source.batches(batchSize, null)) {
@@ -66,19 +75,27 @@ export async function writeShard(source: BatchSource, dir: string, inputShape: r
           targetShapes[i] ??= y.shape.slice(1);
           const data = y.dtype === 'float32' ? ((await y.data()) as Float32Array) : Float32Array.from(await y.data());
           await ys[i]!.write(bytesOf(data));
+          const m = batch.labelled?.[tasks[i]!];
+          const mask = m ? Uint8Array.from(await m.data(), (v) => (v > 0 ? 1 : 0)) : new Uint8Array(batch.size).fill(1);
+          counts[i]! += mask.reduce((a, b) => a + b, 0);
+          await masks[i]!.write(mask);
         }
         examples += batch.size;
       } finally {
-        tf.dispose([batch.xs, ...Object.values(batch.ys)]);
+        tf.dispose([batch.xs, ...Object.values(batch.ys), ...Object.values(batch.labelled ?? {})]);
       }
     }
     await x.close();
-    await Promise.all(ys.map((y) => y.close()));
+    await Promise.all([...ys, ...masks].map((y) => y.close()));
+    const partial = tasks.map((_, i) => counts[i]! < examples);
+    await Promise.all(tasks.map((_, i) => (partial[i] ? undefined : fs.rm(path.join(tmp, `m-${i}.u8`)))));
     const meta: ShardMeta = {
       version: 1,
       examples,
       input: { file: 'x.f32', shape: [...inputShape] },
-      targets: Object.fromEntries(tasks.map((t, i) => [t, { file: `y-${i}.f32`, shape: targetShapes[i] ?? [] }])),
+      targets: Object.fromEntries(
+        tasks.map((t, i) => [t, { file: `y-${i}.f32`, shape: targetShapes[i] ?? [], ...(partial[i] ? { labelled: { file: `m-${i}.u8`, count: counts[i]! } } : {}) }]),
+      ),
     };
     await fs.writeFile(path.join(tmp, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
     await fs.rm(dir, { recursive: true, force: true });
