@@ -1,5 +1,5 @@
 /**
- * The longer run of the validate ⇒ train property (test/property/validate-train.test.ts runs 40
+ * The longer run of the validate ⇒ train property (test/property/validate-train.test.ts runs 60
  * specs in the suite): RUNS random specs per seed, several seeds, each in its own vitest run.
  *
  *   node --conditions=source --import tsx bench/validate-train.ts [--runs 300] [--seeds 7,8,9]

@@ -19,7 +19,7 @@ export interface GeneratedSpec {
 const MODEL_NAMES = ['Model', 'Built', 'Train', 'Training', 'Junction', 'Net', 'Tf', 'Input', 'Predict', 'Build'];
 const TASK_NAMES = ['a', 'b', 'left', 'right', 'model', 'input', 'predict', 'tasks', 'build', 'tf', 'result', 'x', 'tower0'];
 const INPUT_NAMES = ['x', 'input', 'image', 'tf', 'model', 'features', 'tower0'];
-const ACTIVATIONS = ['relu', 'linear', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'relu6'];
+const ACTIVATIONS = ['relu', 'linear', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'relu6', 'softsign', 'hardSigmoid', 'softmax', 'swish', 'mish', 'gelu', 'gelu_new'];
 
 type Step =
   | { kind: 'conv2d'; filters: number; kernelSize: number; strides: number; padding: 'valid' | 'same'; activation: string; vary: boolean }
@@ -90,6 +90,9 @@ export const specArbitrary: fc.Arbitrary<GeneratedSpec> = fc
     name: fc.constantFrom(...MODEL_NAMES),
     inputName: fc.constantFrom(...INPUT_NAMES),
     image: fc.boolean(),
+    // A rank-4 input (a volume): only flatten/dense/normalisation apply; batch normalisation there
+    // is what tfjs cannot do (the checker must refuse it).
+    volume: fc.constantFrom(false, false, false, true),
     side: fc.tuple(fc.integer({ min: 3, max: 10 }), fc.integer({ min: 3, max: 10 })),
     channels: fc.integer({ min: 1, max: 3 }),
     width: fc.integer({ min: 1, max: 8 }),
@@ -119,10 +122,22 @@ export const specArbitrary: fc.Arbitrary<GeneratedSpec> = fc
   })
   .map((r) => {
     // The skeleton: steps every tower takes (named s0, s1, ...), with the rank they leave.
-    const steps: Step[] = r.image ? [...r.spatial, { kind: r.collapse }, ...r.dense] : r.dense.length > 0 ? r.dense : [{ kind: 'dense', units: 3, activation: 'relu', vary: false }];
+    const volume = r.volume && !r.image;
+    const steps: Step[] = r.image
+      ? [...r.spatial, { kind: r.collapse }, ...r.dense]
+      : volume
+        ? [{ kind: 'flatten' }, ...r.dense]
+        : r.dense.length > 0
+          ? r.dense
+          : [{ kind: 'dense', units: 3, activation: 'relu', vary: false }];
     const towers: Record<string, unknown> = {};
     r.tasks.forEach((task, t) => {
       const layers: Record<string, unknown>[] = [];
+      // On a volume, a normalisation layer straight on the input (rank 4 without the batch axis).
+      if (volume) {
+        const e = r.extras[t]![7];
+        if (e) layers.push({ ...e, name: 'v0' });
+      }
       steps.forEach((s, k) => {
         const name = `s${k}`;
         // A step marked `vary` gives towers after the first a different width.
@@ -155,7 +170,7 @@ export const specArbitrary: fc.Arbitrary<GeneratedSpec> = fc
         ...(head.metrics.length ? { metrics: [...head.metrics] } : {}),
       };
     });
-    const flatFrom = r.image ? r.spatial.length + 1 : 0; // first step index whose output is rank 1
+    const flatFrom = r.image ? r.spatial.length + 1 : 0; // first step index whose output is rank 1 (a volume's flatten is step 0)
     const junctions = r.junctions.map((j, i) => {
       const at = j.at % steps.length;
       const mode = j.mode === 'unit' && at < flatFrom ? 'channel' : j.mode;
@@ -175,7 +190,7 @@ export const specArbitrary: fc.Arbitrary<GeneratedSpec> = fc
     const spec = {
       version: 1,
       name: r.name,
-      input: { name: r.inputName, shape: r.image ? [r.side[0], r.side[1], r.channels] : [r.width] },
+      input: { name: r.inputName, shape: r.image ? [r.side[0], r.side[1], r.channels] : volume ? [2, r.side[0], r.side[1], r.channels] : [r.width] },
       towers,
       ...(crossStitch.length ? { crossStitch } : {}),
       training: {

@@ -5,7 +5,7 @@
  * with the same losses and the same weight updates, to float tolerance. A spec the checker
  * refuses is fine (the generator varies widths so some junctions mismatch); the test also checks
  * that most generated specs are accepted, so it cannot pass vacuously.
- * Size: MTLC_PROPERTY_RUNS (default 40, about a minute on 2 cores); bench/validate-train.ts runs
+ * Size: MTLC_PROPERTY_RUNS (default 60, 20–60 s on 2 shared cores); bench/validate-train.ts runs
  * more.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,7 +21,7 @@ import { validateSpec } from '../../src/api/validate.js';
 import { specArbitrary } from './spec-arbitrary.js';
 
 const root = path.join(import.meta.dirname, '..', '..');
-const RUNS = Number(process.env['MTLC_PROPERTY_RUNS'] ?? 40);
+const RUNS = Number(process.env['MTLC_PROPERTY_RUNS'] ?? 60);
 const SEED = Number(process.env['MTLC_PROPERTY_SEED'] ?? 20261130);
 const EXAMPLES = 8;
 const LR = 0.01;
