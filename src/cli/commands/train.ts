@@ -24,7 +24,9 @@ import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
 import { applyVariant, parseVariant, VariantError } from '../../model/variant.js';
 import type { CheckedModel } from '../../model/ir.js';
 import { writeAtomic } from '../../runtime/files.js';
-import { flagArgv, TRAINING_FLAGS } from '../../runtime/train/flags.js';
+import { engineRefusal, flagArgv, takes, TRAINING_FLAGS } from '../../runtime/train/flags.js';
+
+const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 import type { TrainingPlan } from '../../runtime/plan.js';
 import type { LayerRegistry } from '../../layers/kind.js';
 import { commandKinds } from '../config.js';
@@ -240,29 +242,23 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
     .command('train')
     .description('compile a spec and train it (defaults from its training: section)')
     .argument('<spec>', 'the spec file');
-  // The training flags are the generated entrypoint's (declared once, in the runtime), passed through.
-  for (const f of TRAINING_FLAGS) command.option(`--${f.name}${f.value ? ` <${f.value.toLowerCase()}${f.multiple ? '...' : ''}>` : ''}`, f.cliDefaultText ? `${f.description} (default ${f.cliDefaultText})` : f.description);
+  // The training flags of both engines (declared once, in the runtime), passed through; the
+  // engine refuses the other's (--nproc without --engine torch is refused here, before compiling).
+  for (const f of TRAINING_FLAGS) {
+    const only = f.engines?.length === 1 ? `--engine ${f.engines[0]}: ` : '';
+    command.option(`--${f.name}${f.value ? ` <${f.value.toLowerCase()}${f.multiple ? '...' : ''}>` : ''}`, `${only}${f.description}${f.cliDefaultText ? ` (default ${f.cliDefaultText})` : ''}`);
+  }
   command
     .option('--variant <variant>', 'cross-stitch | independent | shared | split:<layer> | single-task:<task> (baselines from the same spec)')
     .option('--engine <engine>', 'tfjs (default) | torch (PyTorch under torchrun; see --nproc, --python)')
-    .option('--nproc <n>', '--engine torch: processes (ranks) on this machine (gloo on CPU, NCCL on GPUs)')
-    .option('--python <path>', '--engine torch: the Python with torch (default MTLC_PYTHON, python3, /usr/bin/python3)')
-    .option('--prepare-only', '--engine torch: write the job (data shards, initial weights) and print the torchrun command')
     .action(async (spec: string, opts: Record<string, string | boolean | string[] | undefined>, command: Command) => {
       const { registry } = await commandKinds(command, io);
       const argv = flagArgv(opts);
       const engine = opts['engine'] ?? 'tfjs';
       if (engine !== 'tfjs' && engine !== 'torch') throw new CliError(`--engine: expected tfjs or torch, got '${String(engine)}'`, ExitCode.usage);
       if (engine === 'tfjs') {
-        for (const k of ['nproc', 'python', 'prepareOnly']) {
-          if (opts[k] !== undefined) throw new CliError(`--${k === 'prepareOnly' ? 'prepare-only' : k} needs --engine torch`, ExitCode.usage);
-        }
-      }
-      // The torch engine's own flags, after the training flags.
-      for (const [name, key] of [['nproc', 'nproc'], ['python', 'python'], ['prepare-only', 'prepareOnly']] as const) {
-        const v = opts[key];
-        if (typeof v === 'string') argv.push(`--${name}`, v);
-        else if (v === true) argv.push(`--${name}`);
+        const torchOnly = TRAINING_FLAGS.find((f) => !takes(f, 'tfjs') && opts[camel(f.name)] !== undefined);
+        if (torchOnly) throw new CliError(engineRefusal(torchOnly, 'tfjs'), ExitCode.usage);
       }
       setExit(await trainSpec(spec, argv, io, typeof opts['variant'] === 'string' ? opts['variant'] : undefined, registry, engine));
     });

@@ -16,6 +16,7 @@ import { kebabCase } from '../naming.js';
 import type { TrainingCliIO } from '../train/cli.js';
 import { formatAlphas } from '../train/format.js';
 import { TrainingError } from '../train/loop.js';
+import { parseArgsOptions, refusedFlag, torchTrainingHelp } from '../train/flags.js';
 import { Progress } from '../train/progress.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
 import { JOB_FILE, JOB_VERSION, TORCH_DIR, saveInitialModel, writeJob, writeShard, type ShardMeta, type TorchJob } from './handover.js';
@@ -28,21 +29,8 @@ export interface TorchPackage {
   name: string;
 }
 
-const UNSUPPORTED = ['backend', 'workers', 'single-task', 'init-from'] as const;
-
-export function torchTrainingHelp(plan: TrainingPlan): string {
-  return `Usage: mtlc train <spec> --engine torch [options]
-
-Train ${plan.modelName} with PyTorch (DistributedDataParallel under torchrun).
-
-Options:
-  --nproc N              processes (ranks) on this machine (default 1; gloo on CPU, NCCL on GPUs)
-  --python PATH          the Python with torch (default: env MTLC_PYTHON, python3, /usr/bin/python3)
-  --prepare-only         write the job (data shards, initial weights, job.json) and print the
-                         torchrun command instead of running it (for clusters)
-  --data FILE, --epochs N, --batch-size N, --out DIR, --resume, --seed N, --quiet: as for tfjs
-`;
-}
+/** `mtlc train --engine torch --help` (the flags are declared once, in ../train/flags.ts). */
+export { torchTrainingHelp };
 
 /** "; labelled: left 6000, right 500" for partially labelled data (as the tfjs engine's start line), else nothing. */
 function labelSummary(meta: ShardMeta): string {
@@ -60,25 +48,8 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
 export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO, pkg: TorchPackage): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        data: { type: 'string' },
-        epochs: { type: 'string' },
-        'batch-size': { type: 'string' },
-        out: { type: 'string' },
-        resume: { type: 'boolean' },
-        seed: { type: 'string' },
-        nproc: { type: 'string' },
-        python: { type: 'string' },
-        'prepare-only': { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(UNSUPPORTED.map((k) => [k, { type: 'string' as const, multiple: true as const }])),
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    // The torch engine's flags, and the tfjs engine's too, so that those are refused by name.
+    values = parseArgs({ args: [...argv], options: parseArgsOptions('torch', true), strict: true, allowPositionals: false }).values as typeof values;
   } catch (e) {
     io.stderr(`error: ${(e as Error).message}\n(add --help for usage)\n`);
     return 2;
@@ -88,9 +59,8 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     return 0;
   }
   try {
-    for (const k of UNSUPPORTED) {
-      if (values[k] !== undefined) throw new TrainingError(`--${k} is not supported with --engine torch (it is a tfjs engine option)`);
-    }
+    const refused = refusedFlag(values, 'torch');
+    if (refused) throw new TrainingError(refused);
     const seedText = values['seed'] as string | undefined;
     if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new TrainingError(`--seed: expected a non-negative integer, got '${seedText}'`);
     const seed = seedText !== undefined ? Number(seedText) : plan.seed;
