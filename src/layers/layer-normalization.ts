@@ -1,5 +1,5 @@
 /** `layerNormalization` (tfjs `tf.layers.layerNormalization`), over the last axis. */
-import { readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
+import { fail, formatShape, readBoolean, readNumber, requireMinRank, shapeRule } from './common.js';
 import { defineLayerKind, type LayerConfig } from './kind.js';
 
 const properties = {
@@ -28,6 +28,14 @@ export const layerNormalization = defineLayerKind({
   outputShape: (config, input) =>
     shapeRule(() => {
       requireMinRank('layerNormalization', input, 1);
+      // tfjs normalises through its batchNormalization op, implemented for ranks 2 to 4 with the batch axis.
+      if (input.length > 3) {
+        fail({
+          code: 'unsupported-by-tfjs',
+          message: `layerNormalization: TensorFlow.js normalises inputs of rank ≤ 3 (without the batch axis); this one is ${formatShape(input)}`,
+          hint: 'reshape to [height, width, channels] (or flatten) before it',
+        });
+      }
       read(config);
       return input;
     }),

@@ -161,6 +161,13 @@ describe('shape issues where tfjs fails or shrinks to nothing', () => {
     expect(() => tf.variableGrads(() => (layer.apply(x) as tf.Tensor).sum() as tf.Scalar)).toThrow(/dilation rates greater than 1 are not yet supported in gradients/);
   });
 
+  it('layerNormalization over rank 4 (5 with the batch axis) is refused: tfjs normalises through the same op', () => {
+    const result = kind('layerNormalization').outputShape({ type: 'layerNormalization' }, [2, 3, 4, 5]);
+    expect('error' in result && result.error.code).toBe('unsupported-by-tfjs');
+    const layer = tf.layers.layerNormalization();
+    expect(() => layer.apply(tf.ones([2, 2, 3, 4, 5]))).toThrow(/rank 5/);
+  });
+
   it('batchNormalization over rank 4 (5 with the batch axis) is refused: tfjs has no kernel for it', () => {
     const result = kind('batchNormalization').outputShape({ type: 'batchNormalization' }, [2, 3, 4, 5]);
     expect('error' in result && result.error.code).toBe('unsupported-by-tfjs');
