@@ -119,7 +119,11 @@ def save_model(model_dir, model_json_text, weights):
     parent = os.path.dirname(os.path.abspath(model_dir))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".%s-tmp-" % os.path.basename(model_dir), dir=parent)
-    write_model_files(tmp, model_json_text, weights)
+    try:
+        write_model_files(tmp, model_json_text, weights)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     replace_dir(tmp, os.path.abspath(model_dir))
 
 

@@ -81,11 +81,16 @@ class Events:
 def _write_atomic(path, data):
     d = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".tmp-", dir=d)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def _append_line(path, line):
@@ -157,10 +162,12 @@ def _task_runtimes(plan_tasks):
 
 def _checkpoint_state(job, epoch, history, loss_history, log_variance):
     state = {"version": 1, "modelName": job["plan"]["modelName"], "specHash": job["plan"]["specHash"], "epoch": epoch,
-             "seed": job["seed"], "rng": [0, 0, 0, 0], "history": history, "lossHistory": loss_history,
+             "seed": job["seed"], "rng": list(job.get("rng") or [1, 0, 0, 0]), "history": history, "lossHistory": loss_history,
              "engine": "torch", "optimizers": job["optimizerGroups"]}
     if log_variance is not None:
         state["logVariance"] = log_variance
+    if job.get("singleTask") is not None:
+        state["singleTask"] = job["singleTask"]
     return state
 
 
@@ -179,12 +186,27 @@ def train(job, model_class, events_mode="text"):
     model_json_text, init_weights = tfjs_io.read_model(job["initModel"])
     tfjs_io.load_into(model, init_weights)
     junctions = junction_modules(model, model_class.JUNCTIONS)
+    single = job.get("singleTask")
+    all_tasks = [t["name"] for t in plan["tasks"]]
+    if single is not None and single not in all_tasks:
+        raise TrainingError("--single-task: unknown task '%s'; tasks: %s" % (single, ", ".join(all_tasks)))
+    if single is not None:
+        # --single-task: each junction lets every tower see only itself, and stops learning.
+        for _, m in junctions:
+            m.isolate()
+    active = [t for t in plan["tasks"] if single is None or t["name"] == single]
     weighting = plan["taskWeighting"]["type"]
-    task_names = [t["name"] for t in plan["tasks"]]
+    task_names = [t["name"] for t in active]
     objective = Objective(model, task_names, weighting == "uncertainty").to(ctx.device)
     groups = junction_groups(junctions, plan["crossStitchLearningRateMultiplier"])
     junction_ids = {id(p) for _, params in groups.values() for p in params}
-    tower_params = [p for p in model.parameters() if p.requires_grad and id(p) not in junction_ids]
+    tower_params = [p for name, p in tower_parameters(model, single) if p.requires_grad and id(p) not in junction_ids]
+    # What no optimizer steps (the other towers of --single-task, frozen junctions) takes no
+    # gradient: DDP expects one for every parameter that requires it.
+    trained = {id(p) for p in tower_params} | junction_ids
+    for p in model.parameters():
+        if id(p) not in trained:
+            p.requires_grad_(False)
     main_params = tower_params + (list(objective.log_variance.values()) if objective.log_variance is not None else [])
     optimizers = {"main": create_optimizer(main_params, plan["optimizer"])}
     for name, (multiplier, params) in groups.items():
@@ -203,7 +225,9 @@ def train(job, model_class, events_mode="text"):
         ddp = nn.parallel.DistributedDataParallel(objective, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
     else:
         ddp = objective
-    tasks = _task_runtimes(plan["tasks"])
+    tasks = _task_runtimes(active)
+    # The model's output of each trained task (outputs are in TASKS order).
+    out_index = [list(model_class.TASKS).index(t["name"]) for t in active]
     train_data = data_mod.Shard(job["trainData"])
     val_data = data_mod.Shard(job["valData"]) if job.get("valData") else None
     if train_data.size == 0:
@@ -223,13 +247,20 @@ def train(job, model_class, events_mode="text"):
             if state.get("specHash") != plan["specHash"]:
                 raise TrainingError("--resume: the checkpoint in %s was made from a different spec (hash %s, now %s); use another --out or drop --resume"
                                     % (found, str(state.get("specHash"))[:12], plan["specHash"][:12]))
+            if state.get("singleTask") != single:
+                raise TrainingError("--resume: the checkpoint in %s was made with%s; pass the same options"
+                                    % (found, " --single-task %s" % state["singleTask"] if state.get("singleTask") else "out --single-task"))
             if state.get("engine") != "torch":
                 raise TrainingError("--resume: the checkpoint in %s was written by the tfjs engine; resume it with --engine tfjs, or use another --out" % found)
             _, saved = tfjs_io.read_model(os.path.join(found, "model"))
             tfjs_io.load_into(model, saved)
-            extra = torch.load(os.path.join(found, "torch-state.pt"), map_location="cpu")
-            for group, opt in optimizers.items():
-                opt.load_state_dict(extra["optimizers"][group])
+            try:
+                extra = torch.load(os.path.join(found, "torch-state.pt"), map_location="cpu")
+                for group, opt in optimizers.items():
+                    opt.load_state_dict(extra["optimizers"][group])
+            except Exception as e:  # a truncated or foreign file: say which, not a traceback
+                raise TrainingError("--resume: %s: cannot read the optimizer state (%s: %s); the checkpoint is damaged: --restart, or use another --out"
+                                    % (os.path.join(found, "torch-state.pt"), type(e).__name__, str(e).splitlines()[0] if str(e) else "")) from None
             if objective.log_variance is not None:
                 with torch.no_grad():
                     for t, v in state.get("logVariance", {}).items():
@@ -241,10 +272,13 @@ def train(job, model_class, events_mode="text"):
 
     if ctx.rank == 0:
         os.makedirs(run_dir, exist_ok=True)
-        _write_atomic(os.path.join(run_dir, "run.json"), json.dumps(
-            {"modelName": plan["modelName"], "specHash": plan["specHash"], "tasks": task_names, "seed": seed, "epochs": epochs,
-             "batchSize": batch_size, "backend": "torch", "engine": "torch", "nproc": ctx.world,
-             "device": str(ctx.device), "torch": torch.__version__}, indent=2) + "\n")
+        info = {"modelName": plan["modelName"], "specHash": plan["specHash"], "tasks": all_tasks}
+        if single is not None:
+            info["singleTask"] = single
+        info.update({"seed": seed, "epochs": epochs, "batchSize": batch_size, "backend": "torch", "engine": "torch", "nproc": ctx.world,
+                     "device": str(ctx.device), "torch": torch.__version__})
+        info.update(job.get("run") or {})
+        _write_atomic(os.path.join(run_dir, "run.json"), json.dumps(info, indent=2) + "\n")
         _write_atomic(os.path.join(run_dir, "metrics.jsonl"), "".join(_dumps(h) + "\n" for h in history))
     events.emit("start", torch=torch.__version__, world=ctx.world, device=str(ctx.device), examples=train_data.size,
                 validation=val_data.size if val_data else None, startEpoch=start_epoch)
@@ -291,7 +325,7 @@ def train(job, model_class, events_mode="text"):
                 masked = name in global_counts and global_counts[name] < global_n
                 keep = masks[name].to(ctx.device) if masked else None
                 denominator = global_counts[name] if masked else global_n
-                s, mets, count = task_sums(t, ys[name].to(ctx.device), outs[i], keep)
+                s, mets, count = task_sums(t, ys[name].to(ctx.device), outs[out_index[i]], keep)
                 stats.append(s.detach())
                 metric_stats += mets
                 counts.append(count)
@@ -353,7 +387,7 @@ def train(job, model_class, events_mode="text"):
         if log_variance is not None:
             record["logVariance"] = log_variance
         if val_data is not None and val_data.size > 0:
-            record["val"] = evaluate(ctx, model, tasks, val_data, batch_size)
+            record["val"] = evaluate(ctx, model, tasks, out_index, val_data, batch_size)
         # DWA reads the epoch means over labelled examples.
         loss_history.append({t["plan"]["name"]: g[i] / max(labelled[i], 1) for i, t in enumerate(tasks)})
         history.append(record)
@@ -402,6 +436,20 @@ def replica_digests(ctx, model, optimizers):
     out = [None] * ctx.world
     dist.all_gather_object(out, digest)
     return out
+
+
+def tower_parameters(model, single):
+    """[(tfjs weight name, parameter)] the main optimizer trains: every one, or with
+    --single-task the task's own layers (`<task>_...` and its head `<task>`), as the tfjs loop."""
+    renamed = getattr(model, "TFJS_NAMES", None) or {}
+    out = []
+    for name, p in model.named_parameters():
+        layer = tfjs_io.tfjs_name(name, renamed).split("/")[0]
+        out.append((layer, p))
+    if single is None:
+        return out
+    own = [(n, p) for n, p in out if n == single or n.startswith(single + "_")]
+    return own or out
 
 
 def junction_modules(model, junctions):
@@ -465,7 +513,7 @@ def task_sums(t, y, p, keep=None):
 
 
 @torch.no_grad()
-def evaluate(ctx, model, tasks, source, batch_size):
+def evaluate(ctx, model, tasks, out_index, source, batch_size):
     """Loss and metrics over a validation shard in inference mode (means over labelled examples)."""
     model.eval()
     k_tasks = len(tasks)
@@ -485,7 +533,7 @@ def evaluate(ctx, model, tasks, source, batch_size):
         for i, t in enumerate(tasks):
             name = t["plan"]["name"]
             masked = name in global_counts and global_counts[name] < len(batch)
-            s, m, n = task_sums(t, ys[name].to(ctx.device), outs[i], masks[name].to(ctx.device) if masked else None)
+            s, m, n = task_sums(t, ys[name].to(ctx.device), outs[out_index[i]], masks[name].to(ctx.device) if masked else None)
             row.append(float(s))
             mets += [float(v) for v in m]
             counts.append(float(n))
@@ -508,16 +556,22 @@ def evaluate(ctx, model, tasks, source, batch_size):
 def save_checkpoint(run_dir, model, model_json_text, optimizers, state):
     """<run>/checkpoint/{model/, torch-state.pt, state.json}: a temp directory swapped in by renames."""
     tmp = tempfile.mkdtemp(prefix=".checkpoint-tmp-", dir=run_dir)
-    os.makedirs(os.path.join(tmp, "model"))
-    tfjs_io.write_model_files(os.path.join(tmp, "model"), model_json_text, tfjs_io.model_weights(model))
-    with open(os.path.join(tmp, "torch-state.pt"), "wb") as f:
-        torch.save({"optimizers": {g: o.state_dict() for g, o in optimizers.items()}}, f)
-        f.flush()
-        os.fsync(f.fileno())
-    with open(os.path.join(tmp, "state.json"), "w", encoding="utf-8") as f:
-        f.write(_dumps(state) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        os.makedirs(os.path.join(tmp, "model"))
+        tfjs_io.write_model_files(os.path.join(tmp, "model"), model_json_text, tfjs_io.model_weights(model))
+        with open(os.path.join(tmp, "torch-state.pt"), "wb") as f:
+            torch.save({"optimizers": {g: o.state_dict() for g, o in optimizers.items()}}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        with open(os.path.join(tmp, "state.json"), "w", encoding="utf-8") as f:
+            f.write(_dumps(state) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        # A full disk mid-save: the previous checkpoint stays, and no half one is left behind.
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     tfjs_io.replace_dir(tmp, os.path.join(run_dir, CHECKPOINT_DIR))
     for name in os.listdir(run_dir):
         if name.startswith(".checkpoint-tmp-") and os.path.join(run_dir, name) != tmp:

@@ -35,8 +35,6 @@ describe('one declaration of the training flags', () => {
   it.each([
     [['--workers', '2']],
     [['--backend', 'wasm']],
-    [['--init-from', 'runs/a']],
-    [['--restart']],
   ])('the torch engine refuses the tfjs flag %j by name (exit 2, before anything runs)', async (argv) => {
     let err = '';
     const io = { stdout: () => {}, stderr: (t: string) => void (err += t), cwd: '/nonexistent', isTTY: false, env: {} };

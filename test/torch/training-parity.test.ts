@@ -51,6 +51,7 @@ interface Case {
   backend: 'cpu' | 'wasm';
   optimizer: OptimizerPlan;
   weighting?: TrainingPlan['taskWeighting'];
+  singleTask?: string;
 }
 
 const CASES: Case[] = [
@@ -64,6 +65,8 @@ const CASES: Case[] = [
   // Sluice (orthogonality penalty) and NDDR (batch norm, own lr multiplier, weight decay).
   { spec: 'test/torch/fixtures/junction-kinds.yaml', backend: 'cpu', optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 } },
   { spec: 'test/torch/fixtures/junction-kinds.yaml', backend: 'wasm', optimizer: { type: 'adam', learningRate: 0.001 }, weighting: { type: 'uncertainty' } },
+  // --single-task: junctions isolated and frozen (the sluice's penalty still shapes tower a), other towers untouched.
+  { spec: 'test/torch/fixtures/junction-kinds.yaml', backend: 'cpu', optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 }, weighting: { type: 'uncertainty' }, singleTask: 'a' },
 ];
 
 describe.skipIf(!torchPython)(`torch training parity ${skipReason ?? ''}`, () => {
@@ -80,7 +83,7 @@ describe.skipIf(!torchPython)(`torch training parity ${skipReason ?? ''}`, () =>
   });
 
   CASES.forEach((c, n) => {
-    it(`spec=${c.spec}; backend=${c.backend}; optimizer=${c.optimizer.type}; weighting=${c.weighting?.type ?? 'fixed'}: ${STEPS} steps agree`, async () => {
+    it(`spec=${c.spec}; backend=${c.backend}; optimizer=${c.optimizer.type}; weighting=${c.weighting?.type ?? 'fixed'}${c.singleTask ? `; single-task=${c.singleTask}` : ''}: ${STEPS} steps agree`, async () => {
       const f = fixtures.get(c.spec)!;
       const seed = 3 + n;
       const plan: TrainingPlan = { ...f.plan, optimizer: c.optimizer, batchSize: BATCH, epochs: 1, validationSplit: 0, seed, taskWeighting: c.weighting ?? { type: 'fixed' } };
@@ -94,15 +97,16 @@ describe.skipIf(!torchPython)(`torch training parity ${skipReason ?? ''}`, () =>
       init.model.dispose();
       writeFileSync(
         path.join(jobDir, 'job.json'),
-        JSON.stringify({ version: 1, runDir: '..', initModel: 'init', trainData: 'data/train', plan, seed, epochs: 1, batchSize: BATCH, resume: false, shuffle: false }),
+        JSON.stringify({ version: 1, runDir: '..', initModel: 'init', trainData: 'data/train', plan, seed, epochs: 1, batchSize: BATCH, resume: false, shuffle: false, ...(c.singleTask ? { singleTask: c.singleTask } : {}) }),
       );
       const torchRun = await py.request<{ history: { loss: number; tasks: Record<string, { loss: number; weight: number }> }[] }>({ op: 'train', root: f.torchRoot, package: f.torchPackage, job: path.join(jobDir, 'job.json') });
 
       const dataset = tf.data.array(items.map((it) => ({ xs: it.xs, ys: it.ys })));
-      const result = await trainModel(plan, f.build, { dataset, backend: c.backend, quiet: true, seed });
+      const result = await trainModel(plan, f.build, { dataset, backend: c.backend, quiet: true, seed, ...(c.singleTask ? { singleTask: c.singleTask } : {}) });
       const tfjsRecord = result.history[0]!;
       const torchRecord = torchRun.history[0]!;
-      for (const t of f.model.towers) {
+      expect(Object.keys(torchRecord.tasks)).toEqual(Object.keys(tfjsRecord.tasks));
+      for (const t of f.model.towers.filter((t) => !c.singleTask || t.task === c.singleTask)) {
         expect(Math.abs(torchRecord.tasks[t.task]!.loss - tfjsRecord.tasks[t.task]!.loss), `loss of ${t.task}`).toBeLessThanOrEqual(1e-5 * Math.max(1, tfjsRecord.tasks[t.task]!.loss));
       }
       // The objective, junctions' own terms (orthogonality, weight decay) and log σ² included.

@@ -9,14 +9,16 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../backend.js';
-import { DataError } from '../data/types.js';
 import { loadData } from '../data/index.js';
 import type { TrainingPlan } from '../plan.js';
 import { kebabCase } from '../naming.js';
-import type { TrainingCliIO } from '../train/cli.js';
 import { formatAlphas } from '../train/format.js';
-import { TrainingError } from '../train/loop.js';
+import { userError, type TrainingCliIO } from '../train/cli.js';
 import { parseArgsOptions, refusedFlag, torchTrainingHelp } from '../train/flags.js';
+import { freezeJunctionsToIdentity } from '../train/junction-params.js';
+import { TrainingError, initFrom } from '../train/loop.js';
+import { prepareRunFolder, readRunInfo } from '../train/run-files.js';
+import { Rng, deriveSeed } from '../random.js';
 import { Progress } from '../train/progress.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
 import { JOB_FILE, JOB_VERSION, TORCH_DIR, saveInitialModel, writeJob, writeShard, type ShardMeta, type TorchJob } from './handover.js';
@@ -31,6 +33,19 @@ export interface TorchPackage {
 
 /** `mtlc train --engine torch --help` (the flags are declared once, in ../train/flags.ts). */
 export { torchTrainingHelp };
+
+/** What a killed or failed rank may leave in the run folder (Python's and the runtime's temp names). */
+const TEMP_ENTRY = /^\.(checkpoint-tmp-|model-tmp-|run\.json\.tmp-|metrics\.jsonl\.tmp-|alphas\.json\.tmp-)/;
+
+async function removeTempEntries(out: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(out);
+  } catch {
+    return;
+  }
+  for (const name of names) if (TEMP_ENTRY.test(name)) await fs.rm(path.join(out, name), { recursive: true, force: true });
+}
 
 /** "; labelled: left 6000, right 500" for partially labelled data (as the tfjs engine's start line), else nothing. */
 function labelSummary(meta: ShardMeta): string {
@@ -63,9 +78,14 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     if (refused) throw new TrainingError(refused);
     const seedText = values['seed'] as string | undefined;
     if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new TrainingError(`--seed: expected a non-negative integer, got '${seedText}'`);
-    const seed = seedText !== undefined ? Number(seedText) : plan.seed;
+    let seed = seedText !== undefined ? Number(seedText) : plan.seed;
     const epochs = positiveInt('--epochs', values['epochs'] as string | undefined) ?? plan.epochs;
-    const batchSize = positiveInt('--batch-size', values['batch-size'] as string | undefined) ?? plan.batchSize;
+    const batchSizeGiven = positiveInt('--batch-size', values['batch-size'] as string | undefined);
+    let batchSize = batchSizeGiven ?? plan.batchSize;
+    let singleTask = values['single-task'] as string | undefined;
+    const taskNames = plan.tasks.map((t) => t.name);
+    if (singleTask !== undefined && !taskNames.includes(singleTask)) throw new TrainingError(`--single-task: unknown task '${singleTask}'; tasks: ${taskNames.join(', ')}`);
+    const initFromDirs = ((values['init-from'] as string[] | undefined) ?? []).map((d) => path.resolve(io.cwd, d));
     const nproc = positiveInt('--nproc', values['nproc'] as string | undefined) ?? 1;
     const out = path.resolve(io.cwd, (values['out'] as string | undefined) ?? path.join('runs', kebabCase(plan.modelName)));
     const dataPath = values['data'] as string | undefined;
@@ -78,6 +98,31 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
       io.stderr(`error: ${found.missing}\n`);
       return 3;
     }
+
+    // The run folder (after Python, so a missing torch is exit 3 whatever it holds): a folder
+    // holding a run is continued (--resume, which keeps the run's seed, batch size and single
+    // task and refuses flags that change them), discarded (--restart), or refused.
+    const resume = Boolean(values['resume']);
+    const restart = Boolean(values['restart']);
+    const prepared = await prepareRunFolder(out, { resume, restart }, {
+      epochs,
+      given: {
+        ...(seedText !== undefined ? { seed } : {}),
+        ...(batchSizeGiven !== undefined ? { batchSize } : {}),
+        ...(singleTask !== undefined ? { singleTask } : {}),
+      },
+    });
+    if (prepared.kept) {
+      seed = prepared.kept.seed;
+      batchSize = prepared.kept.batchSize;
+      singleTask = prepared.kept.singleTask ?? singleTask;
+    }
+    if (prepared.done) {
+      io.stdout(`${prepared.done}\n`);
+      return 0;
+    }
+    if (restart) await fs.rm(path.join(out, TORCH_DIR), { recursive: true, force: true });
+    if (prepared.note && !quiet) io.stderr(`${prepared.note}\n`);
 
     const effective: TrainingPlan = dataPath
       ? {
@@ -103,8 +148,13 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     } finally {
       loaded.dispose();
     }
+    // The initial weights as the tfjs engine starts: the seed's, junctions isolated for
+    // --single-task, towers from --init-from runs (junction parameters never copied).
     const built = build({ seed });
     try {
+      if (singleTask !== undefined) freezeJunctionsToIdentity(built.model);
+      const loaded = new Map<string, number>();
+      for (const dir of initFromDirs) await initFrom(built.model, built.tasks, dir, progress, loaded);
       await saveInitialModel(built.model, path.join(jobDir, 'init'));
     } finally {
       built.model.dispose();
@@ -119,7 +169,15 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
       seed,
       epochs,
       batchSize,
-      resume: Boolean(values['resume']),
+      resume,
+      ...(singleTask !== undefined ? { singleTask } : {}),
+      // What run.json and the checkpoint carry as the tfjs engine writes them (the checkpoint's
+      // rng is the tfjs loop's start state: the torch engine draws from its own generators).
+      rng: [...new Rng(deriveSeed(seed, 0x5eed)).state()],
+      run: {
+        data: effective.data.format === 'multimnist' ? `built-in MultiMNIST (${effective.data.trainSize ?? 6000} train, ${effective.data.testSize ?? 1000} test)` : effective.data.path,
+        startedAt: (resume ? (await readRunInfo(out).catch(() => undefined))?.startedAt : undefined) ?? new Date().toISOString(),
+      },
     };
     const jobFile = path.join(jobDir, JOB_FILE);
     await writeJob(jobFile, job);
@@ -174,6 +232,7 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
         if (!quiet && !/^\*+$|OMP_NUM_THREADS|^WARNING:__main__:$|^$/.test(line.trim())) progress.line(line);
       },
     });
+    if (failure || result.exitCode !== 0) await removeTempEntries(out);
     if (failure) {
       io.stderr(`error: ${failure.message}\n`);
       return failure.exitCode;
@@ -195,20 +254,12 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     io.stdout(`run directory: ${path.relative(io.cwd, out) || '.'} (model/, checkpoint/, metrics.jsonl)\n`);
     return 0;
   } catch (e) {
-    if (e instanceof DataError) {
-      io.stderr(`error: ${e.message}\n`);
-      return e.exitCode;
+    const user = userError(e);
+    if (user) {
+      io.stderr(`error: ${user.message}\n`);
+      return user.exitCode;
     }
-    if (e instanceof TrainingError) {
-      io.stderr(`error: ${e.message}\n`);
-      return e.exitCode;
-    }
-    const fsError = e as NodeJS.ErrnoException;
-    if (e instanceof Error && typeof fsError.syscall === 'string' && /^(ENOENT|EEXIST|ENOTDIR|EISDIR|EACCES|EPERM|EROFS|ENOSPC)$/.test(fsError.code ?? '')) {
-      io.stderr(`error: cannot ${fsError.syscall}${fsError.path ? ` ${fsError.path}` : ''}: ${fsError.code}\n`);
-      return 2;
-    }
-    io.stderr(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    io.stderr(`error: internal error (a bug; please report it with the spec): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 70;
   }
 }

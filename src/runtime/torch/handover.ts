@@ -124,6 +124,12 @@ export interface TorchJob {
   epochs: number;
   batchSize: number;
   resume: boolean;
+  /** --single-task: the one task that trains (junctions isolated, other towers frozen). */
+  singleTask?: string;
+  /** The checkpoint's `rng` (the tfjs loop's start state; the torch engine has its own generators). */
+  rng?: number[];
+  /** run.json's description of the data and the run's start (kept by --resume). */
+  run?: { data: string; startedAt: string };
 }
 
 export async function writeJob(file: string, job: TorchJob): Promise<void> {

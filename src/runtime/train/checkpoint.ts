@@ -31,6 +31,8 @@ export interface CheckpointState {
   /** Uncertainty weighting: log σ² per task. */
   logVariance?: Record<string, number>;
   singleTask?: string;
+  /** The engine that wrote it, when not tfjs (`torch`: its optimizer state is PyTorch's). */
+  engine?: string;
   optimizers: string[];
 }
 

@@ -44,13 +44,12 @@ export const TRAINING_FLAGS: readonly TrainingFlag[] = [
   { name: 'resume', description: 'continue from the last checkpoint in --out' },
   {
     name: 'restart',
-    engines: ['tfjs'],
     description: 'discard the run in --out and train from scratch',
     more: '(without --resume or --restart, a folder that holds a run is refused)',
   },
   { name: 'seed', value: 'N', description: 'random seed', defaultText: (plan) => String(plan.seed) },
-  { name: 'single-task', value: 'TASK', engines: ['tfjs'], description: 'train one tower alone (other losses off, α frozen to identity)' },
-  { name: 'init-from', value: 'DIR', multiple: true, engines: ['tfjs'], description: 'load towers from a run directory by layer name (repeatable)' },
+  { name: 'single-task', value: 'TASK', description: 'train one tower alone (other losses off, α frozen to identity)' },
+  { name: 'init-from', value: 'DIR', multiple: true, description: 'load towers from a run directory by layer name (repeatable)' },
   {
     name: 'workers',
     value: 'N',

@@ -154,11 +154,11 @@ function activeTasks(plan: TrainingPlan, singleTask: string | undefined): TaskPl
 }
 
 /**
- * --init-from: towers from (single-task) runs, by layer name; junction parameters are never
+ * --init-from (both engines): towers from (single-task) runs, by layer name; junction parameters are never
  * copied. Says per task how many layers it loaded; a run that fits no layer of this model, or
  * whose layers have other shapes, is refused (it is not a run of this model's towers).
  */
-async function initFrom(model: tf.LayersModel, tasks: readonly string[], dir: string, progress: Progress, loaded: Map<string, number>): Promise<void> {
+export async function initFrom(model: tf.LayersModel, tasks: readonly string[], dir: string, progress: Progress, loaded: Map<string, number>): Promise<void> {
   const modelDir = await modelDirOf(dir);
   let only: string | undefined;
   try {
@@ -353,6 +353,9 @@ async function resume(
   const saved = await readCheckpointState(dir);
   if (saved.specHash !== plan.specHash) {
     throw new TrainingError(`--resume: the checkpoint in ${dir} was made from a different spec (hash ${saved.specHash.slice(0, 12)}, now ${plan.specHash.slice(0, 12)}); use another --out or drop --resume`);
+  }
+  if (saved.engine !== undefined && saved.engine !== 'tfjs') {
+    throw new TrainingError(`--resume: the checkpoint in ${dir} was written by the ${saved.engine} engine; resume it with --engine ${saved.engine}, or use another --out`);
   }
   if ((saved.singleTask ?? undefined) !== options.singleTask) {
     throw new TrainingError(`--resume: the checkpoint in ${dir} was made with${saved.singleTask ? ` --single-task ${saved.singleTask}` : 'out --single-task'}; pass the same options`);

@@ -388,6 +388,7 @@ export function checkpointState(text: string, file: string): Record<string, unkn
       if (rng.length !== 4 || rng.every((x) => x === 0) || rng.some((x) => x >= 2 ** 32)) throw new Shape('state.rng: expected four 32-bit integers, not all 0');
       const logVariance = optional(o, 'logVariance', 'state', numbers);
       const singleTask = optional(o, 'singleTask', 'state', str);
+      const engine = optional(o, 'engine', 'state', str);
       const epoch = int(o['epoch'], 'state.epoch', 0);
       const history = list(o['history'], 'state.history', epochRecord);
       if (history.length !== epoch || history.some((h, i) => h.epoch !== i + 1)) throw new Shape(`state.epoch: ${epoch}, but the history holds epochs ${history.map((h) => h.epoch).join(', ') || 'none'}`);
@@ -402,9 +403,11 @@ export function checkpointState(text: string, file: string): Record<string, unkn
         lossHistory: list(o['lossHistory'], 'state.lossHistory', numbers),
         ...(logVariance ? { logVariance } : {}),
         ...(singleTask !== undefined ? { singleTask } : {}),
+        ...(engine !== undefined ? { engine } : {}),
         optimizers: list(o['optimizers'], 'state.optimizers', (x, w) => {
           const g = str(x, w);
-          if (!/^[a-z][a-z0-9]*$/.test(g)) throw new Shape(`${w}: '${g}' is not an optimizer group name`);
+          // Plain words, and a junction kind's own group: `junction-x10`, `junction-x0.5`.
+          if (!/^[a-z][a-z0-9]*(-[a-z0-9.]+)*$/.test(g) || g.includes('..')) throw new Shape(`${w}: '${g}' is not an optimizer group name`);
           return g;
         }),
       };
