@@ -1,5 +1,5 @@
 /**
- * The programmatic API of mtlc (PRODUCT.md §8): what the CLI and the Vite plugin call.
+ * The programmatic API of mtlc (docs/api.md): what the CLI and the Vite plugin call.
  * text -> spec document -> checked model (IR) -> emitted files.
  */
 export type { Diagnostic, Severity, SourceRange } from './spec/diagnostic.js';

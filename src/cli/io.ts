@@ -44,7 +44,7 @@ export function useColor(io: CliIO): boolean {
   return io.isTTY;
 }
 
-/** Exit codes (PRODUCT.md §4). */
+/** Exit codes (as the README lists them). */
 export const ExitCode = {
   ok: 0,
   /** Invalid spec, stale output, failed check. */

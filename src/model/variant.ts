@@ -1,5 +1,5 @@
 /**
- * Architecture variants of one spec (issue 7): pure IR -> IR transforms, so a baseline is built
+ * Architecture variants of one spec (baselines): pure IR -> IR transforms, so a baseline is built
  * from the same checked model the compiler emits. `cross-stitch` is the spec as written;
  * `independent` drops every junction; `shared` shares one trunk up to the last junction position
  * with separate task heads after it (the paper's "MTL-shared"); `split:<layer>` shares up to

@@ -1,5 +1,5 @@
 /**
- * Backend selection (PRODUCT.md §6):
+ * Backend selection (docs/backends.md):
  *   gpu  -> @tensorflow/tfjs-node-gpu (libtensorflow with CUDA 11.2 / cuDNN 8.1)
  *   node -> @tensorflow/tfjs-node     (libtensorflow, CPU)
  *   wasm -> @tensorflow/tfjs-backend-wasm, plus the training kernels the runtime supplies
@@ -39,7 +39,7 @@ export type BackendErrorCode =
   | 'backend-load-failed'
   | 'backend-init-failed';
 
-/** An explicit backend could not be used. `exitCode` is 3 (PRODUCT.md §4). */
+/** An explicit backend could not be used. `exitCode` is 3 (backend unavailable). */
 export class BackendUnavailableError extends Error {
   override readonly name = 'BackendUnavailableError';
   readonly exitCode = 3;

@@ -1,6 +1,6 @@
 /**
  * The cross-stitch unit (Misra et al., CVPR 2016) as a TensorFlow.js layer: N >= 2 inputs,
- * N outputs, x̃_i = Σ_j α_ij · x_j (PRODUCT.md §1).
+ * N outputs, x̃_i = Σ_j α_ij · x_j.
  *
  * Modes and the shape of the weight `alpha` (row i = output i, column j = input j):
  * - `channel`: α [N, N, C], C the last axis; applied at every position (paper form).

@@ -1,6 +1,6 @@
 /**
  * Plain data that generated code hands to the runtime: what to train and how. No TensorFlow.js
- * import here, so the compiler may import these types (PRODUCT.md §7: the compiler never
+ * import here, so the compiler may import these types (the compiler never
  * imports TensorFlow.js; the runtime never imports the compiler).
  */
 

@@ -130,6 +130,13 @@ describe('examples/gated-junction: compile', () => {
   });
 });
 
+it('the torch target has no lowering for a plugin junction kind: a located no-torch-lowering error', async () => {
+  const r = await run(['compile', '--target', 'torch', '--check', '--format', 'json', 'gated-pair.yaml']);
+  expect(r.code).toBe(1);
+  const { diagnostics } = JSON.parse(r.out) as { diagnostics: { code: string; path: string; line: number }[] };
+  expect(diagnostics.map((d) => [d.code, d.path, d.line])).toEqual([['no-torch-lowering', '/crossStitch/0', lineOf(specText, '{ name: blend, kind: gate')]]);
+});
+
 describe('examples/gated-junction: run', () => {
   it('builds a real Gate layer that implements the junction-layer contract; the blend is (1 − g)·x_i + g·mean of the others', () => {
     const built = buildGatedPair({ seed: 1 });

@@ -2,8 +2,8 @@
  * `mtlc inspect <spec> [--format pretty|json]`: per tower a table of layers (type, output shape,
  * parameters), the junctions with their towers, mode and shapes, and the totals. Exit 0 for a
  * valid spec, 1 for an invalid one (its diagnostics are printed with the validate formatters),
- * 2 for usage or I/O errors. `--weights <run-dir>` prints a run's learned α instead (issue 5's form
- * of `mtlc weights`). Checking goes through `validateSpecFile` (load → schema → model).
+ * 2 for usage or I/O errors. `--weights <run-dir>` prints a run's learned α instead (the same
+ * as `mtlc weights`). Checking goes through `validateSpecFile` (load → schema → model).
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';

@@ -1,6 +1,6 @@
 /**
  * `--format json`: one JSON object, `{"diagnostics":[{file, line, column, endLine, endColumn,
- * severity, code, message, path, hint?}], "specs": [...], "summary": {...}}` (PRODUCT.md §4),
+ * severity, code, message, path, hint?}], "specs": [...], "summary": {...}}`,
  * positions 1-based, `path` a JSON pointer. Keys in that order; one line, then a newline.
  */
 import type { Diagnostic } from '../../spec/diagnostic.js';

@@ -33,7 +33,7 @@ export class DataError extends Error {
     readonly line: number | undefined,
     readonly field: string | undefined,
     readonly reason: string,
-    /** 1 for bad data; 2 for a file that cannot be read (an I/O error, PRODUCT.md §4). */
+    /** 1 for bad data; 2 for a file that cannot be read (an I/O error; the README's exit codes). */
     readonly exitCode: 1 | 2 = 1,
   ) {
     super(`${file}${line !== undefined ? `:${line}` : ''}: ${field !== undefined ? `field '${field}': ` : ''}${reason}`);

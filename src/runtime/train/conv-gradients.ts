@@ -1,5 +1,5 @@
 /**
- * Convolutions that compute only the gradients someone asked for (issue 6).
+ * Convolutions that compute only the gradients someone asked for.
  *
  * Why: with a linear activation, tf.layers' conv2d runs `tf.fused.conv2d`, whose gradient is a
  * `customGrad` that computes the input gradient and the filter gradient eagerly, before the tape

@@ -1,5 +1,5 @@
 /**
- * Data-parallel training over `worker_threads` (issue 6: the second core). Off by default;
+ * Data-parallel training over `worker_threads` (the second core). Off by default;
  * `TrainOptions.workers` / `--workers N` turns it on for the wasm and cpu backends, which run
  * single-threaded in Node.
  *

@@ -1,6 +1,6 @@
 /**
  * Optimizers from the plan. α gets a second optimizer of the same type with a larger learning
- * rate (PRODUCT.md §1): its own state, so the multiplier holds for Adam and RMSProp too, where a
+ * rate (the multiplier): its own state, so the multiplier holds for Adam and RMSProp too, where a
  * gradient scale would cancel out.
  */
 import * as tf from '@tensorflow/tfjs';

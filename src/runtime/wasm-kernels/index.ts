@@ -1,5 +1,5 @@
 /**
- * Training kernels for the wasm backend (issue 3 item 3, issue 6).
+ * Training kernels for the wasm backend.
  *
  * What `@tensorflow/tfjs-backend-wasm` 4.22 lacks for training the layer kinds of the spec
  * language, found by comparing `tf.getKernelsForBackend('wasm')` with 'cpu' and running a
