@@ -1,5 +1,5 @@
 /*
- * mtlc's SIMD training kernels for tfjs-backend-wasm, in C-style C++ (templates only
+ * mtlc's SIMD training kernels for tfjs-backend-wasm (issue 17), in C-style C++ (templates only
  * to give the register tiles compile-time sizes).
  *
  * Built by scripts/build-wasm-kernels.ts with clang's wasm32 target and SIMD128 into
