@@ -32,7 +32,8 @@ async function runOne(spec: RunSpec, cfg: ExperimentConfig, dir: string): Promis
   const checked = validateSpecFile(SPEC, 'specs/multi-mnist.yaml');
   if (!checked.model) throw new Error(`specs/multi-mnist.yaml does not check: ${checked.diagnostics.map((d) => d.message).join('; ')}`);
   let model = applyVariant(checked.model, parseVariant(spec.variant, checked.model));
-  if (spec.init) model = { ...model, junctions: model.junctions.map((j) => ({ ...j, init: { self: spec.init![0], other: spec.init![1] } })) };
+  // The runtime layer is built from `options` (its init too); `init` beside it is what inspect shows.
+  if (spec.init) model = { ...model, junctions: model.junctions.map((j) => ({ ...j, init: { self: spec.init![0], other: spec.init![1] }, options: { ...j.options, init: { self: spec.init![0], other: spec.init![1] } } })) };
   if (spec.lrMultiplier !== undefined) model = { ...model, training: { ...model.training, crossStitchLearningRateMultiplier: spec.lrMultiplier } };
   const files = compileModel(model, { specPath: 'specs/multi-mnist.yaml' }).files.filter((f) => f.path.endsWith('.ts'));
   // Generated code imports `mtlc/runtime`; under the repo it resolves to this package (sources).

@@ -12,7 +12,7 @@ import type { RegisterCommand } from './index.js';
 export const registerGraph: RegisterCommand = (program, io, setExit) => {
   program
     .command('graph')
-    .description('draw towers (columns), layers with output shapes, and cross-stitch junctions')
+    .description('draw towers (columns), layers with output shapes, and junctions of every kind')
     .argument('<spec>', 'the spec file')
     .addOption(new Option('-f, --format <format>', 'diagram language').choices(['mermaid', 'dot']).default('mermaid'))
     .action(async (spec: string, options: { format: GraphFormat }, command: Command) => {
