@@ -80,6 +80,17 @@ describe('an existing run folder', () => {
     expect(JSON.parse(readFileSync(path.join(d, 'run.json'), 'utf8'))).toMatchObject({ seed: plan.seed });
   });
 
+  it('--restart with a data file that does not check out: exit 1, the old run is still there', async () => {
+    const d = copy();
+    const before = snapshot(d);
+    const bad = path.join(path.dirname(d), 'bad.jsonl');
+    writeFileSync(bad, '{"x": [1, 2, 3], "a": 0, "b": 1}\n');
+    const r = await train(['--out', d, '--restart', '--data', bad], path.dirname(d));
+    expect(r.err).toMatch(/bad\.jsonl:1: field 'x': has 3 values, expected 4/);
+    expect(r.code).toBe(1);
+    expect(snapshot(d)).toEqual(before);
+  });
+
   it('--resume with flags that change the run: exit 2 naming each, nothing changed', async () => {
     const d = copy();
     const before = snapshot(d);

@@ -121,8 +121,11 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
     // The backend first (an unavailable one is exit 3 whatever the run folder holds), then the
     // run folder: continued (--resume), discarded (--restart), or refused.
     await selectBackend(options.backend, { defaultChoice: plan.backend });
-    // A folder holding a run is continued (--resume), discarded (--restart), or refused.
-    const prepared = await prepareRunFolder(out, { resume: options.resume === true, restart: Boolean(values['restart']) }, {
+    // A folder holding a run is continued (--resume), discarded (--restart), or refused. A restart
+    // is left to trainModel, which discards the old run only once the new data has checked out.
+    if (values['restart']) options.restart = true;
+    if (options.restart && options.resume) throw new RunFileError(out, '--resume continues the run in --out and --restart discards it; give one of them');
+    const prepared = options.restart ? {} : await prepareRunFolder(out, { resume: options.resume === true, restart: false }, {
       epochs: options.epochs ?? plan.epochs,
       given: {
         ...(options.seed !== undefined ? { seed: options.seed } : {}),

@@ -309,10 +309,11 @@ async function startRunFolder(
   const state: RunState = { startEpoch: 0, rng: new Rng(deriveSeed(seed, 0x5eed)), history: [], lossHistory: [] };
   if (!out) return state;
   // A folder holding a run is continued (resume), discarded (restart) or refused, never overwritten.
-  await prepareRunFolder(out, { resume: options.resume === true, restart: options.restart === true }, {
+  const prepared = await prepareRunFolder(out, { resume: options.resume === true, restart: options.restart === true }, {
     epochs: settings.epochs,
     given: { seed, batchSize: settings.batchSize, workers: settings.workers, ...(options.singleTask !== undefined ? { singleTask: options.singleTask } : {}) },
   });
+  if (prepared.note) progress.line(prepared.note);
   await fs.mkdir(out, { recursive: true });
   const previous = options.resume ? await readRunInfo(out) : undefined;
   if (options.resume) await resume(out, plan, options, model, groups, logVars, state, progress);
