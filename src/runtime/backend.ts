@@ -15,6 +15,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from './plan.js';
 import { prepareWasmSimdKernels, registerWasmTrainingKernels } from './wasm-kernels/index.js';
+// The cpu backend's AvgPoolGrad, exact at 'same' borders (registered on import).
+import './avg-pool-grad.js';
 
 export const BACKEND_ORDER: readonly BackendName[] = ['gpu', 'node', 'wasm', 'cpu'];
 const CHOICES: readonly BackendChoice[] = [...BACKEND_ORDER, 'auto'];

@@ -140,13 +140,21 @@ function refPoolGrad(kind: 'max' | 'avg', x: Float32Array, xs: number[], dy: Flo
           const g = dy[((b * OH + oy) * OW + ox) * C + c]!;
           let best = -Infinity;
           let at = -1;
+          // Average: the window's in-bounds count, the forward's divisor (src/runtime/avg-pool-grad.ts).
+          let count = 0;
+          for (let i = 0; i < k[0]; i++)
+            for (let j = 0; j < k[1]; j++) {
+              const iy = oy * s[0] - info.padInfo.top + i;
+              const ix = ox * s[1] - info.padInfo.left + j;
+              if (iy >= 0 && iy < H && ix >= 0 && ix < W) count++;
+            }
           for (let i = 0; i < k[0]; i++)
             for (let j = 0; j < k[1]; j++) {
               const iy = oy * s[0] - info.padInfo.top + i;
               const ix = ox * s[1] - info.padInfo.left + j;
               if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
               const p = ((b * H + iy) * W + ix) * C + c;
-              if (kind === 'avg') out[p]! += g / (k[0] * k[1]);
+              if (kind === 'avg') out[p]! += g / count;
               else if (x[p]! > best) {
                 best = x[p]!;
                 at = p;

@@ -57,6 +57,7 @@ interface Case {
 const CASES: Case[] = [
   { spec: 'specs/multi-mnist.yaml', backend: 'wasm', optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'sgd', learningRate: 0.01 } },
+  { spec: 'test/torch/fixtures/trainable.yaml', backend: 'wasm', optimizer: { type: 'sgd', learningRate: 0.01 } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'adam', learningRate: 0.001 }, weighting: { type: 'uncertainty' } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'rmsprop', learningRate: 0.001, momentum: 0.5 } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'adagrad', learningRate: 0.01 } },

@@ -138,7 +138,7 @@ export function maxPoolGradSimd({ inputs, backend, attrs }: KernelArgs): tf.Tens
   return out;
 }
 
-/** AvgPoolGrad with tfjs's rule: dy / (filter height · width) to every in-bounds window element. */
+/** AvgPoolGrad: dy / (the window's in-bounds count) to each in-bounds window element (the forward's divisor; ../avg-pool-grad.ts). */
 export function avgPoolGradSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
   const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const wb = asWasm(backend);
@@ -149,7 +149,7 @@ export function avgPoolGradSimd({ inputs, backend, attrs }: KernelArgs): tf.Tens
   simd.avg_pool_grad(
     ptr(wb, dy), ptr(wb, out), i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth,
     i.filterHeight, i.filterWidth, i.strideHeight, i.strideWidth, i.dilationHeight, i.dilationWidth, i.padInfo.top, i.padInfo.left,
-    1 / (i.filterHeight * i.filterWidth), 0,
+    0, 1,
   );
   return out;
 }

@@ -3,7 +3,9 @@
  * handle:
  * - Sum over leading axes (every bias gradient) in one SIMD pass; wasm's Sum transposes the
  *   reduced axes to the end first.
- * - AvgPoolGrad in one SIMD pass (tfjs's rule kept: dy / (filter height · width)).
+ * - AvgPoolGrad in one SIMD pass, else one JavaScript pass; both divide each window's dy by its
+ *   in-bounds count as the forward does (tfjs's own divides by the filter size: wrong at 'same'
+ *   borders; ../avg-pool-grad.ts).
  * - Identity without a copy: tfjs-core clones every tensor it saves for the backward pass
  *   (`saveTensorsForBackwardMode`) through Identity; on cpu that is a reference-count bump, on
  *   wasm a memcpy (73 a MultiMNIST step). No wasm kernel writes into an input's buffer (tensors
@@ -12,14 +14,24 @@
 import type * as tf from '@tensorflow/tfjs';
 import { avgPoolGradSimd, conv2DForwardSimd, sumLeadingSimd } from './simd-kernels.js';
 import { simdFor } from './simd.js';
-import { asWasm, type KernelArgs, type WasmKernelFunc } from './util.js';
+import { asWasm, f32, type KernelArgs, type WasmKernelFunc } from './util.js';
+import { avgPoolGradInto, avgPoolInfo, type AvgPoolGradAttrs } from '../avg-pool-grad.js';
 
 export function makeSum(original: WasmKernelFunc): WasmKernelFunc {
   return (args: KernelArgs): tf.TensorInfo => sumLeadingSimd(args) ?? original(args);
 }
 
 export function makeAvgPoolGrad(original: WasmKernelFunc): WasmKernelFunc {
-  return (args: KernelArgs): tf.TensorInfo => avgPoolGradSimd(args) ?? original(args);
+  return (args: KernelArgs): tf.TensorInfo => avgPoolGradSimd(args) ?? avgPoolGradJs(args) ?? original(args);
+}
+
+function avgPoolGradJs({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  if (dy.dtype !== 'float32') return undefined;
+  const wb = asWasm(backend);
+  const out = wb.makeOutput(input.shape, 'float32');
+  avgPoolGradInto(f32(wb, dy), f32(wb, out), avgPoolInfo(input.shape, attrs as unknown as AvgPoolGradAttrs));
+  return out;
 }
 
 /** Shares x's buffer (reference counted) when the SIMD kernels are on; copies otherwise. */
