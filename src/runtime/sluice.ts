@@ -159,6 +159,11 @@ export class Sluice extends tf.layers.Layer implements JunctionLayer {
     this.trainable = false;
   }
 
+  /** The penalty is over the whole batch's activations; per-shard penalties would not add up to it. */
+  dataParallelObstacle(): string | undefined {
+    return this.orthogonality > 0 ? 'an orthogonality penalty over the batch' : undefined;
+  }
+
   reportedMix(): ReportedMix {
     const labels = this.towers.length > 0 && this.subspaces > 1 ? this.towers.flatMap((t) => Array.from({ length: this.subspaces }, (_, s) => `${t}.${s + 1}`)) : this.towers.length > 0 ? this.towers : undefined;
     return { mode: 'scalar', values: this.alpha!.read().arraySync() as number[][], ...(labels ? { labels } : {}) };

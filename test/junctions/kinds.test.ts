@@ -74,12 +74,15 @@ describe('every built-in kind trains end to end (small data)', () => {
     writeFileSync(file, text);
     return { dir, file };
   };
+  // Sluice without its orthogonality penalty (a penalty over the batch refuses --workers, below).
+  const noPenalty = (t: string) => t.replace('    orthogonality: 0.001\n', '');
   it.each([
     // (cpu is covered by the gradient checks in runtime.test.ts; a LeNet epoch on plain-JS cpu costs ~50 s here)
     ['sluice-digits.yaml', 'wasm', '2'],
     ['nddr-digits.yaml', 'wasm', '1'],
   ])('spec=%s; backend=%s; workers=%s', async (spec, backend, workers) => {
-    const { dir, file } = small(spec);
+    const { dir, file } = small(spec, spec.startsWith('sluice') ? noPenalty : undefined);
+    if (spec.startsWith('sluice')) expect(readFileSync(file, 'utf8')).not.toMatch(/orthogonality: 0\.001/);
     const out = path.join(dir, 'run');
     const r = await run(['train', file, '--epochs', '1', '--batch-size', '32', '--backend', backend, '--workers', workers, '--out', out, '--quiet'], dir);
     expect(r.err).toBe('');
@@ -101,5 +104,12 @@ describe('every built-in kind trains end to end (small data)', () => {
     const refused = await run(['train', bn.file, '--epochs', '1', '--backend', 'wasm', '--workers', '2', '--out', path.join(bn.dir, 'run'), '--quiet'], bn.dir);
     expect(refused.code).toBe(2);
     expect(refused.err).toContain('cross_stitch_afterPool1 (Nddr: batch normalization)');
+  });
+
+  it('sluice with an orthogonality penalty refuses --workers 2 and says why (per-shard penalties do not add up to the batch\'s)', async () => {
+    const { dir, file } = small('sluice-digits.yaml');
+    const refused = await run(['train', file, '--epochs', '1', '--backend', 'wasm', '--workers', '2', '--out', path.join(dir, 'run'), '--quiet'], dir);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('cross_stitch_afterPool1 (Sluice: an orthogonality penalty over the batch)');
   });
 });

@@ -57,7 +57,6 @@ interface Case {
 const CASES: Case[] = [
   { spec: 'specs/multi-mnist.yaml', backend: 'wasm', optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'sgd', learningRate: 0.01 } },
-  { spec: 'test/torch/fixtures/trainable.yaml', backend: 'wasm', optimizer: { type: 'sgd', learningRate: 0.01 } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'adam', learningRate: 0.001 }, weighting: { type: 'uncertainty' } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'rmsprop', learningRate: 0.001, momentum: 0.5 } },
   { spec: 'test/torch/fixtures/trainable.yaml', backend: 'cpu', optimizer: { type: 'adagrad', learningRate: 0.01 } },
@@ -68,6 +67,8 @@ const CASES: Case[] = [
   { spec: 'test/torch/fixtures/junction-kinds.yaml', backend: 'wasm', optimizer: { type: 'adam', learningRate: 0.001 }, weighting: { type: 'uncertainty' } },
   // --single-task: junctions isolated and frozen (the sluice's penalty still shapes tower a), other towers untouched.
   { spec: 'test/torch/fixtures/junction-kinds.yaml', backend: 'cpu', optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9 }, weighting: { type: 'uncertainty' }, singleTask: 'a' },
+  // Average pooling with padding same on wasm (its gradient's border windows; cpu above).
+  { spec: 'test/torch/fixtures/trainable.yaml', backend: 'wasm', optimizer: { type: 'sgd', learningRate: 0.01 } },
 ];
 
 describe.skipIf(!torchPython)(`torch training parity ${skipReason ?? ''}`, () => {
