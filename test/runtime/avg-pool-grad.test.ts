@@ -36,8 +36,8 @@ for (const [backend, simd] of [['cpu', true], ['wasm', true], ['wasm', false]] a
         useWasmSimdKernels(simd);
         const n = c.shape.reduce((a, b) => a * b, 1);
         const x0 = rand(n, 7);
-        const loss = (x: tf.Tensor4D): tf.Scalar => {
-          const y = tf.avgPool(x, c.pool, c.strides, c.padding);
+        const loss = (x: tf.Tensor): tf.Scalar => {
+          const y = tf.avgPool(x as tf.Tensor4D, c.pool, c.strides, c.padding);
           return tf.sum(tf.mul(y, tf.tensor(rand(y.size, 11), y.shape)));
         };
         const analytic = tf.tidy(() => Array.from(tf.grad(loss)(tf.tensor4d(x0, c.shape)).dataSync()));
