@@ -1,11 +1,14 @@
 /** α as text (no TensorFlow.js import: the CLI's `weights` command uses it). */
 import type { JunctionAlpha } from './types.js';
 
-/** Text table of α per junction (channel mode: mean over channels, plus min..max). */
+/** Text table of α per junction (channel mode: mean over channels, plus min..max; other kinds than cross-stitch named). */
 export function formatAlphas(alphas: readonly JunctionAlpha[]): string {
   const lines: string[] = [];
   for (const a of alphas) {
-    lines.push(`α ${a.name} (${a.mode}${a.mode === 'channel' ? `, ${a.shape[2]} channels: mean [min..max]` : ''}):`);
+    // A kind other than cross-stitch is named, as the report does: an NDDR junction's N×N is the
+    // mean diagonal of its 1×1 weights' blocks, not a scalar cross-stitch.
+    const kind = a.kind && a.kind !== 'crossStitch' ? `${a.kind}, ` : '';
+    lines.push(`α ${a.name} (${kind}${a.mode}${a.mode === 'channel' ? `, ${a.shape[2]} channels: mean [min..max]` : ''}):`);
     const towers = a.towers.length > 0 ? a.towers : Array.from({ length: a.shape[0]! }, (_, i) => String(i));
     if (a.mode === 'unit') {
       const m = a.values as number[][];
