@@ -34,7 +34,7 @@ export function findTorchPython(explicit: string | undefined, env: NodeJS.Proces
   for (const python of candidates) {
     const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
     if (r.status === 0) return { python, torch: r.stdout.trim() };
-    const why = r.error ? ((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message) : /No module named '?(\w+)/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
+    const why = r.error ? ((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message) : /No module named '?\w+'?/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
     tried.push(`${python} (${why})`);
   }
   return { missing: `no Python with PyTorch: tried ${tried.join(', ')}; ${TORCH_INSTALL_HINT}` };
