@@ -53,6 +53,13 @@ describe('mtlc inspect', () => {
     expect(stdout).toMatch(/late +crossStitch \(unit\) +gender, age +fc +gender \[32\], age \[64\] +9,216/);
   });
 
+  it("totals count every junction kind's parameters as junctions, not as cross-stitch α", async () => {
+    const { code, stdout } = await run(['inspect', 'specs/nddr-digits.yaml']);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')).toContain('  junctions          8,496');
+    expect(stdout).not.toContain('cross-stitch α');
+  });
+
   it('--format json gives the model as data', async () => {
     const { code, stdout } = await run(['inspect', 'specs/customer-signals.yaml', '--format', 'json']);
     expect(code).toBe(0);

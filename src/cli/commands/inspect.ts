@@ -134,7 +134,8 @@ export function renderInspect(model: CheckedModel, c: Colors = pc.createColors(f
     ...table(
       [
         ['towers and heads', count(totals.towers)],
-        ['cross-stitch α', count(totals.junctions)],
+        // Every kind's parameters: NDDR's are 1×1 weights and batch norm, not α.
+        ['junctions', count(totals.junctions)],
         'rule',
         ['total', count(totals.total)],
       ],
