@@ -43,6 +43,12 @@ export interface SharingConfig {
     readonly singleEpochs: number;
     readonly fineTuneEpochs: number;
     readonly alphaLrMultipliers: readonly number[];
+    /**
+     * The towers' learning rate while fine-tuning (stitched and control alike; α's is this times
+     * the multiplier). The paper fine-tunes at a lower rate than it trains; at the spec's 0.01
+     * (momentum 0.9) α at ×100 blew most fine-tuned networks up.
+     */
+    readonly fineTuneLearningRate: number;
     /** Added to a seed for the ensemble's second network per task. */
     readonly ensembleSeedOffset: number;
   };
@@ -58,7 +64,7 @@ export const FULL: SharingConfig = {
     starvedLabels: [300],
     variants: ['independent', 'shared', 'split:pool2', 'cross-stitch', 'sluice', 'nddr'],
   },
-  e2: { singleEpochs: 4, fineTuneEpochs: 2, alphaLrMultipliers: [100, 1000], ensembleSeedOffset: 100 },
+  e2: { singleEpochs: 4, fineTuneEpochs: 2, alphaLrMultipliers: [100, 1000], fineTuneLearningRate: 0.001, ensembleSeedOffset: 100 },
 };
 
 /** A smoke run in a minute or two: every kind of run once, on a few hundred images. */
@@ -67,7 +73,7 @@ export const QUICK: SharingConfig = {
   batchSize: 32,
   seeds: [1, 2],
   e1: { epochs: 1, starvedLabels: [64], variants: ['independent', 'cross-stitch', 'sluice', 'nddr'] },
-  e2: { singleEpochs: 1, fineTuneEpochs: 1, alphaLrMultipliers: [100], ensembleSeedOffset: 100 },
+  e2: { singleEpochs: 1, fineTuneEpochs: 1, alphaLrMultipliers: [100], fineTuneLearningRate: 0.001, ensembleSeedOffset: 100 },
 };
 
 export type Stage = 'e1' | 'single' | 'finetune' | 'control';
@@ -160,9 +166,15 @@ export interface AlphaMagnitude {
 
 export interface RunResult {
   readonly spec: RunSpec;
+  /** The towers' learning rate the run trained at. */
+  readonly learningRate?: number;
   /** Test accuracy per task the run trains. */
   readonly accuracy: Readonly<Partial<Record<Task, number>>>;
-  /** The training loss went non-finite (a diverged run: excluded from α summaries, marked in tables). */
+  /**
+   * The run blew up: its loss went non-finite, or it ended above the loss of guessing (ln 10 per
+   * task, the loss of a uniform prediction) — a collapsed softmax. Excluded from α summaries,
+   * counted in the tables; its test accuracy counts as it tests.
+   */
   readonly diverged: boolean;
   readonly finalLoss: number;
   readonly alphas: readonly AlphaMagnitude[];

@@ -37,7 +37,13 @@ async function modelFor(spec: RunSpec, cfg: SharingConfig) {
   const checked = validateSpec(text, 'specs/multi-mnist.yaml');
   if (!checked.model) throw new Error(`specs/multi-mnist.yaml (${spec.variant}) does not check: ${checked.diagnostics.map((d) => d.message).join('; ')}`);
   const model = kind ? checked.model : applyVariant(checked.model, parseVariant(spec.variant, checked.model));
-  const training = { ...model.training, batchSize: cfg.batchSize, ...(spec.alphaLr !== undefined ? { crossStitchLearningRateMultiplier: spec.alphaLr } : {}) };
+  const fineTuning = spec.stage === 'finetune' || spec.stage === 'control';
+  const training = {
+    ...model.training,
+    batchSize: cfg.batchSize,
+    ...(spec.alphaLr !== undefined ? { crossStitchLearningRateMultiplier: spec.alphaLr } : {}),
+    ...(fineTuning ? { optimizer: { ...model.training.optimizer, learningRate: cfg.e2.fineTuneLearningRate } } : {}),
+  };
   // E1: the starved task's loss weight is its labelled share, so that each labelled example
   // weighs in the objective what an example of the fully labelled task does (its batch loss is
   // a mean over far fewer examples).
@@ -109,6 +115,9 @@ async function runOne(spec: RunSpec, cfg: SharingConfig, dir: string): Promise<v
     diverged = true;
   }
   const trainSeconds = (performance.now() - t0) / 1000;
+  // Above the loss of a uniform guess (ln 10 per task, weighted) counts as blown up too.
+  const chanceLoss = plan.tasks.reduce((s, t) => s + t.lossWeight * Math.log(10), 0);
+  if (!(finalLoss <= chanceLoss)) diverged = true;
   // Test accuracy and the softmax outputs (saved for ensembles). A diverged run is tested as it stands.
   const built = result?.built ?? (build as (o?: { seed?: number }) => { predict(x: import('@tensorflow/tfjs').Tensor): Record<string, import('@tensorflow/tfjs').Tensor> })({ seed: spec.seed });
   const accuracy: Partial<Record<Task, number>> = {};
@@ -125,6 +134,7 @@ async function runOne(spec: RunSpec, cfg: SharingConfig, dir: string): Promise<v
   }
   const res: RunResult = {
     spec,
+    learningRate: plan.optimizer.learningRate,
     accuracy,
     diverged,
     finalLoss,
