@@ -65,6 +65,12 @@ describe.skipIf(!torchPython)(`torch engine run folders ${skipReason ?? ''}`, ()
     expect(tfjs.code).toBe(2);
     expect(tfjs.err).toContain('written by the torch engine; resume it with --engine torch');
 
+    // A restart whose data does not check out keeps the old run.
+    const bad = train(['--out', 'r', '--epochs', '1', '--restart', '--data', path.join(root, 'test', 'fixtures', 'data', 'bad-wrong-length.jsonl')]);
+    expect(bad.code).toBe(1);
+    expect(epochs('r')).toBe(2);
+    expect(existsSync(path.join(dir, 'r', 'checkpoint', 'state.json'))).toBe(true);
+
     const restarted = train(['--out', 'r', '--epochs', '1', '--restart']);
     expect(restarted.code, restarted.err).toBe(0);
     expect(restarted.err).toContain('restart: removed the previous run');

@@ -17,7 +17,7 @@ import { userError, type TrainingCliIO } from '../train/cli.js';
 import { parseArgsOptions, refusedFlag, torchTrainingHelp } from '../train/flags.js';
 import { freezeJunctionsToIdentity } from '../train/junction-params.js';
 import { TrainingError, initFrom } from '../train/loop.js';
-import { prepareRunFolder, readRunInfo } from '../train/run-files.js';
+import { RunFileError, prepareRunFolder, readRunInfo } from '../train/run-files.js';
 import { Rng, deriveSeed } from '../random.js';
 import { Progress } from '../train/progress.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
@@ -101,10 +101,12 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
 
     // The run folder (after Python, so a missing torch is exit 3 whatever it holds): a folder
     // holding a run is continued (--resume, which keeps the run's seed, batch size and single
-    // task and refuses flags that change them), discarded (--restart), or refused.
+    // task and refuses flags that change them), discarded (--restart), or refused. A restart
+    // discards the old run only once the new data and initial weights have checked out.
     const resume = Boolean(values['resume']);
     const restart = Boolean(values['restart']);
-    const prepared = await prepareRunFolder(out, { resume, restart }, {
+    if (resume && restart) throw new RunFileError(out, '--resume continues the run in --out and --restart discards it; give one of them');
+    const prepared = restart ? {} : await prepareRunFolder(out, { resume, restart: false }, {
       epochs,
       given: {
         ...(seedText !== undefined ? { seed } : {}),
@@ -121,8 +123,6 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
       io.stdout(`${prepared.done}\n`);
       return 0;
     }
-    if (restart) await fs.rm(path.join(out, TORCH_DIR), { recursive: true, force: true });
-    if (prepared.note && !quiet) io.stderr(`${prepared.note}\n`);
 
     const effective: TrainingPlan = dataPath
       ? {
@@ -153,8 +153,8 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     const built = build({ seed });
     try {
       if (singleTask !== undefined) freezeJunctionsToIdentity(built.model);
-      const loaded = new Map<string, number>();
-      for (const dir of initFromDirs) await initFrom(built.model, built.tasks, dir, progress, loaded);
+      const initialised = new Map<string, number>();
+      for (const dir of initFromDirs) await initFrom(built.model, built.tasks, dir, progress, initialised);
       await saveInitialModel(built.model, path.join(jobDir, 'init'));
     } finally {
       built.model.dispose();
@@ -179,6 +179,12 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
         startedAt: (resume ? (await readRunInfo(out).catch(() => undefined))?.startedAt : undefined) ?? new Date().toISOString(),
       },
     };
+    if (restart) {
+      const discarded = await prepareRunFolder(out, { resume: false, restart: true }, { epochs, given: {} });
+      if (discarded.note) progress.line(discarded.note);
+    }
+    // A shard of an earlier job that this one does not use (validation data no longer split off).
+    if (!loaded.val) await fs.rm(path.join(jobDir, 'data', 'val'), { recursive: true, force: true });
     const jobFile = path.join(jobDir, JOB_FILE);
     await writeJob(jobFile, job);
     if (prepareOnly) {
