@@ -26,6 +26,15 @@ const temp = () => mkdtempSync(join(tmpdir(), 'mtlc-compile-'));
 const mnist = readFileSync(join(root, 'specs/multi-mnist.yaml'), 'utf8');
 
 describe('mtlc compile', () => {
+  it('--target torch --check names the command that regenerates that target, and --help says what it writes', async () => {
+    const out = temp();
+    const check = await run(['compile', '--target', 'torch', '--check', 'specs/multi-mnist.yaml', '--out', out]);
+    expect(check.code).toBe(1);
+    expect(check.stdout + check.stderr).toContain('run `mtlc compile --target torch` without --check to regenerate');
+    const help = await run(['compile', '--help']);
+    expect(help.stdout).toContain('{__init__,model,train}.py');
+  });
+
   it('writes model.ts, train.ts, index.ts per spec; a second run rewrites nothing; --check passes', async () => {
     const out = temp();
     const first = await run(['compile', 'specs/multi-mnist.yaml', 'specs/face-attributes.yaml', '--out', out]);

@@ -148,7 +148,7 @@ export async function runCompile(
   }
   if (options.check && exitCode === ExitCode.ok) lines.push(`${outShown}/ is up to date with ${specs.length} spec${specs.length === 1 ? '' : 's'}`);
   if (options.check && exitCode === ExitCode.invalid && lines.some((l) => l.startsWith('stale'))) {
-    lines.push('run `mtlc compile` without --check to regenerate');
+    lines.push(`run \`mtlc compile${target === 'torch' ? ' --target torch' : ''}\` without --check to regenerate`);
   }
   const format = options.format ?? 'pretty';
   // Diagnostics are printed only when there are some, but then for every spec, so the summary
@@ -226,7 +226,7 @@ export async function watchCompile(specs: readonly string[], options: CompileCli
 export const registerCompile: RegisterCommand = (program, io, setExit) => {
   program
     .command('compile')
-    .description('generate typed TensorFlow.js code (model.ts, train.ts, index.ts) from specs')
+    .description('generate typed TensorFlow.js code (model.ts, train.ts, index.ts) or, with --target torch, a PyTorch package from specs')
     .argument('<spec...>', 'spec files (YAML); use your shell for globs, e.g. specs/*.yaml')
     .option('-o, --out <dir>', 'output directory (default generated/, or generated/torch/ for --target torch)')
     .addOption(new Option('-t, --target <target>', 'what to generate: tfjs (TypeScript) or torch (a PyTorch package)').choices(TARGETS).default('tfjs'))
@@ -236,7 +236,8 @@ export const registerCompile: RegisterCommand = (program, io, setExit) => {
     .addHelpText(
       'after',
       `
-Each spec writes <out>/<kebab-name>/{model,train,index}.ts. Unchanged files are not rewritten;
+Each spec writes <out>/<kebab-name>/{model,train,index}.ts (--target torch:
+<out>/<snake_name>/{__init__,model,train}.py). Unchanged files are not rewritten;
 generated files the spec no longer produces are removed; a file without the generated header is
 never overwritten.
 Exit codes: 0 ok, 1 invalid spec or (--check) stale output, 2 usage/I/O error or a hand-written
