@@ -508,7 +508,10 @@ def task_sums(t, y, p, keep=None):
         return torch.sum(torch.where(keep, v, torch.zeros_like(v)))
     s = masked(t["loss"](target, p))
     with torch.no_grad():
-        mets = [masked(fn(target, p)) for _, fn in t["metrics"]]
+        # Metrics see no prediction on unlabelled rows either: a per-batch metric (precision)
+        # would count their positive predictions.
+        seen = torch.where(keep.reshape((-1,) + (1,) * (p.dim() - 1)), p, torch.zeros_like(p))
+        mets = [masked(fn(target, seen)) for _, fn in t["metrics"]]
     return s, mets, int(keep.sum())
 
 

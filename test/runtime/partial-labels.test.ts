@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TabularSource, lossFunction } from 'mtlc/runtime';
-import { objective, outputIndex, taskRuntimes, type TaskLabels } from '../../src/runtime/train/objective.js';
+import { objective, outputIndex, taskRuntimes, taskValues, type TaskLabels } from '../../src/runtime/train/objective.js';
 import type { TaskPlan } from '../../src/runtime/plan.js';
 
 beforeAll(async () => {
@@ -225,5 +225,18 @@ describe('a batch without labels for a task', () => {
       expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
       expect(r.history[0]!.labelled).toEqual({ a: 8, b: 40 });
     }
+  });
+});
+
+describe('per-batch metrics on partially labelled batches', () => {
+  it('precision and recall count only labelled rows', () => {
+    const t = taskRuntimes([{ name: 'a', loss: 'binaryCrossentropy', lossWeight: 1, metrics: ['precision', 'recall'], outputShape: [1] }])[0]!;
+    // Labelled rows: (y 1, p .9) tp, (y 0, p .8) fp, (y 1, p .2) fn. Unlabelled rows predict positive.
+    const y = tf.tensor2d([[1], [0], [1], [0], [0]]);
+    const p = tf.tensor2d([[0.9], [0.8], [0.2], [0.95], [0.99]]);
+    const mask = tf.tensor1d([1, 1, 1, 0, 0]);
+    const v = taskValues(t, y, p, mask, 3);
+    expect(v.metrics[0]!.dataSync()[0]).toBeCloseTo(0.5, 6); // precision 1 / 2
+    expect(v.metrics[1]!.dataSync()[0]).toBeCloseTo(0.5, 6); // recall 1 / 2
   });
 });

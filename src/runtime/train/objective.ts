@@ -79,12 +79,16 @@ export function labelCounts(masks: Readonly<Record<string, tf.Tensor1D>> | undef
 export function taskValues(t: TaskRuntime, y: tf.Tensor, p: tf.Tensor, mask?: tf.Tensor1D, denominator?: number): { loss: tf.Scalar; metrics: tf.Scalar[] } {
   if (!mask) return { loss: tf.mean(t.loss(y, p)) as tf.Scalar, metrics: t.metrics.map((m) => tf.mean(m.fn(y, p)) as tf.Scalar) };
   const keep = tf.greater(mask, 0);
-  const target = tf.where(tf.reshape(keep, [-1, ...y.shape.slice(1).map(() => 1)]), y, tf.zerosLike(y));
+  const rows = tf.reshape(keep, [-1, ...y.shape.slice(1).map(() => 1)]);
+  const target = tf.where(rows, y, tf.zerosLike(y));
+  // Metrics see no prediction on unlabelled rows either: a per-batch metric (precision) would
+  // count their positive predictions.
+  const seen = tf.where(tf.reshape(keep, [-1, ...p.shape.slice(1).map(() => 1)]), p, tf.zerosLike(p));
   // A shard's denominator may be a fraction (data-parallel.ts); 0 only when nothing is labelled.
   const count = denominator ?? (mask.dataSync() as Float32Array).reduce((a, b) => a + b, 0);
   const over = count > 0 ? count : 1;
   const mean = (v: tf.Tensor): tf.Scalar => tf.div(tf.sum(tf.where(keep, v, tf.zerosLike(v))), over) as tf.Scalar;
-  return { loss: mean(t.loss(target, p)), metrics: t.metrics.map((m) => mean(m.fn(target, p))) };
+  return { loss: mean(t.loss(target, p)), metrics: t.metrics.map((m) => mean(m.fn(target, seen))) };
 }
 
 export interface ObjectiveValue {
