@@ -56,6 +56,14 @@ describe('file data', () => {
     });
   }
 
+  it('a .csv or .jsonl file is read as its extension says, whatever the spec format (--data over a spec with the other format)', async () => {
+    for (const [file, specFormat] of [['tiny.csv', 'jsonl'], ['tiny.jsonl', 'csv']] as const) {
+      const plan = tinyPlan({ data: { format: specFormat, path: path.resolve(fixtures, file), input: 'x', targets: { a: 'a', b: 'b' } } });
+      const d = await loadData(plan, { seed: 1, validationSplit: 0 });
+      expect(d.train.size).toBe(24);
+    }
+  });
+
   it('shuffling is deterministic for a seed and differs between seeds', async () => {
     const d = await loadData(planFor('tiny.jsonl'), { seed: 1, validationSplit: 0 });
     const order = async (seed: number): Promise<number[]> => {

@@ -68,10 +68,14 @@ function labelMasks(n: number, fractions: Readonly<Record<string, number>>, task
 }
 
 function formatOf(file: string, plan: DataPlan): 'jsonl' | 'csv' {
-  if (plan.format === 'jsonl' || plan.format === 'csv') return plan.format;
+  // A .csv or .jsonl file is what its name says, whatever the spec's format: `--data x.csv` for a
+  // spec written with jsonl data is a CSV file (it was parsed as JSONL and failed on the header).
+  // Other names take the spec's format.
   const ext = path.extname(file).toLowerCase();
   if (ext === '.csv') return 'csv';
-  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  if (plan.format === 'jsonl' || plan.format === 'csv') return plan.format;
+  if (ext === '.json') return 'jsonl';
   throw new DataError(file, undefined, undefined, `cannot tell the format from the extension '${ext}'; use .jsonl or .csv`);
 }
 
