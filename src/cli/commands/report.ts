@@ -42,7 +42,8 @@ export async function printRunWeights(io: CliIO, runDir: string, format: string)
   else {
     const { formatAlphas } = await import('../../runtime/train/format.js');
     if (run.from === 'checkpoint') io.stdout(`(the run has not finished: α of its last checkpoint)\n`);
-    io.stdout(run.alphas.length > 0 ? `${formatAlphas(run.alphas)}\n` : 'no cross-stitch junctions\n');
+    if (run.alphas.length > 0 || !run.undecoded) io.stdout(run.alphas.length > 0 ? `${formatAlphas(run.alphas)}\n` : 'no cross-stitch junctions\n');
+    if (run.undecoded) io.stdout(`(not readable from this checkpoint, which predates the recorded mixes: junction${run.undecoded.length === 1 ? '' : 's'} ${run.undecoded.join(', ')}; the run's alphas.json will have them when it finishes)\n`);
   }
 }
 

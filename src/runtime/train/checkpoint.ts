@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { writeSynced } from '../files.js';
 import { fileSystemHandler } from '../io/index.js';
 import type { RngState } from '../random.js';
-import { CHECKPOINT_DIR, MODEL_DIR, RunFileError, checkpointState, readRunText } from './run-files.js';
-import type { EpochRecord } from './types.js';
+import { ALPHAS_FILE, CHECKPOINT_DIR, MODEL_DIR, RunFileError, checkpointState, readRunText } from './run-files.js';
+import type { EpochRecord, JunctionAlpha } from './types.js';
 
 export { CHECKPOINT_DIR };
 const OLD_SUFFIX = '.old';
@@ -42,6 +42,8 @@ export async function saveCheckpoint(
   model: tf.LayersModel,
   optimizers: Record<string, tf.Optimizer>,
   state: Omit<CheckpointState, 'optimizers' | 'version'>,
+  /** Each junction's learned mix as its kind reports it: `mtlc weights`/`report` of an unfinished run read it. */
+  alphas?: readonly JunctionAlpha[],
 ): Promise<void> {
   await fs.mkdir(runDir, { recursive: true });
   const tmp = path.join(runDir, `.checkpoint-tmp-${randomBytes(4).toString('hex')}`);
@@ -55,6 +57,7 @@ export async function saveCheckpoint(
       await writeSynced(path.join(tmp, `optimizer-${group}.bin`), bytes);
       await writeSynced(path.join(tmp, `optimizer-${group}.json`), JSON.stringify(specs));
     }
+    if (alphas) await writeSynced(path.join(tmp, ALPHAS_FILE), `${JSON.stringify({ modelName: state.modelName, alphas })}\n`);
     const full: CheckpointState = { version: 1, ...state, optimizers: Object.keys(optimizers) };
     await writeSynced(path.join(tmp, 'state.json'), `${JSON.stringify(full)}\n`);
   } catch (e) {

@@ -28,7 +28,7 @@ import { outputIndex, taskRuntimes } from './objective.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
 import { prepareRunFolder, readRunInfo, RunFileError, type RunInfo } from './run-files.js';
-import type { EpochRecord, ModelBuilder, TrainOptions, TrainResult } from './types.js';
+import type { EpochRecord, JunctionAlpha, ModelBuilder, TrainOptions, TrainResult } from './types.js';
 export { formatAlphas } from './format.js';
 export { TrainingError } from './errors.js';
 export { CROSS_STITCH_CLASS, identityLike, isCrossStitchLayer, isJunctionLayer, readAlphas } from './junction-params.js';
@@ -98,7 +98,7 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
       const { record, taskLosses } = await trainEpoch(ctx, epoch, state.rng, state.lossHistory);
       state.lossHistory.push(taskLosses);
       state.history.push(record);
-      if (out) await saveEpoch(out, plan, options, settings, model, groups, state, record);
+      if (out) await saveEpoch(out, plan, options, settings, model, groups, state, record, readAlphas(built));
       progress.endEpoch(record);
       await options.onEpochEnd?.(record);
     }
@@ -388,6 +388,7 @@ async function saveEpoch(
   groups: EpochContext['groups'],
   state: RunState,
   record: EpochRecord,
+  alphas: readonly JunctionAlpha[],
 ): Promise<void> {
   await saveCheckpoint(out, model, Object.fromEntries(groups.map((g) => [g.name, g.optimizer])), {
     modelName: plan.modelName,
@@ -399,6 +400,6 @@ async function saveEpoch(
     lossHistory: state.lossHistory,
     ...(record.logVariance ? { logVariance: record.logVariance } : {}),
     ...(options.singleTask !== undefined ? { singleTask: options.singleTask } : {}),
-  });
+  }, alphas);
   await appendLine(path.join(out, METRICS_FILE), JSON.stringify(record));
 }

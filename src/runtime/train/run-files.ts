@@ -266,15 +266,20 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
 }
 
 /**
- * α of a run that never finished (killed, or still training): decoded from its checkpoint's
- * model (the `CrossStitch` layers' `alpha` weights, float32), with each junction's towers traced
- * through the saved topology. Undefined when the run has no checkpoint.
+ * α of a run that never finished (killed, or still training): the mixes its checkpoint recorded
+ * (`checkpoint/alphas.json`, each junction as its kind reports it), or, for checkpoints without
+ * that file, decoded from the checkpoint's model (the `CrossStitch` layers' `alpha` weights,
+ * float32), with each junction's towers traced through the saved topology; the junctions of
+ * other kinds are then named in `undecoded`. Undefined when the run has no checkpoint.
  */
-export async function readCheckpointAlphas(runDir: string, tasks: readonly string[] = []): Promise<JunctionAlpha[] | undefined> {
+export async function readCheckpointAlphas(runDir: string, tasks: readonly string[] = []): Promise<{ alphas: JunctionAlpha[]; undecoded: string[] } | undefined> {
   for (const dir of [path.join(runDir, CHECKPOINT_DIR), path.join(runDir, `${CHECKPOINT_DIR}.old`)]) {
     const modelJson = path.join(dir, MODEL_DIR, 'model.json');
     const text = await readRunText(modelJson, 'checkpoint model');
     if (text === undefined) continue;
+    const recordedFile = path.join(dir, ALPHAS_FILE);
+    const recorded = await readRunText(recordedFile, 'α file');
+    if (recorded !== undefined) return { alphas: parseAlphas(recorded, recordedFile).alphas, undecoded: [] };
     const value = parseJson(text, modelJson);
     const parsed = checked(modelJson, undefined, () => checkpointTopology(value), 'a TensorFlow.js model');
     const bin = path.join(dir, MODEL_DIR, parsed.path);
@@ -286,12 +291,15 @@ export async function readCheckpointAlphas(runDir: string, tasks: readonly strin
     }
     if (bytes.byteLength !== parsed.bytes) throw new RunFileError(bin, `${bin}: ${bytes.byteLength} bytes, its model.json describes ${parsed.bytes}; the checkpoint is truncated or corrupt`);
     const towersOf = traceTowers(parsed.layers, tasks);
-    return parsed.alphas.map((a) => {
+    const decoded = parsed.alphas.map((a): JunctionAlpha => {
       const count = a.shape.reduce((x, y) => x * y, 1);
       const flat = Array.from({ length: count }, (_, i) => bytes.readFloatLE(a.offset + 4 * i));
       const towers = towersOf(a.layer);
       return { name: a.layer.replace(/^cross_stitch_/, ''), layerName: a.layer, mode: a.mode, towers, shape: a.shape, values: nest(flat, a.shape) };
     });
+    // Junction layers of other kinds (named cross_stitch_<name> like every junction) whose mix only their kind can compute.
+    const undecoded = parsed.layers.filter((l) => l.name.startsWith('cross_stitch_') && l.className !== 'CrossStitch').map((l) => l.name.replace(/^cross_stitch_/, ''));
+    return { alphas: decoded, undecoded };
   }
   return undefined;
 }
@@ -363,13 +371,14 @@ function traceTowers(layers: readonly TopologyLayer[], tasks: readonly string[])
 }
 
 /** α of a run: its `alphas.json` when it finished, else its last checkpoint's. */
-export async function readRunAlphas(runDir: string): Promise<{ alphas: JunctionAlpha[]; modelName?: string; from: 'final' | 'checkpoint' } | undefined> {
+export async function readRunAlphas(runDir: string): Promise<{ alphas: JunctionAlpha[]; modelName?: string; from: 'final' | 'checkpoint'; undecoded?: string[] } | undefined> {
   const file = path.join(runDir, ALPHAS_FILE);
   const text = await readRunText(file, 'α file');
   if (text !== undefined) return { ...parseAlphas(text, file), from: 'final' };
   const info = await readRunInfo(runDir);
-  const alphas = await readCheckpointAlphas(runDir, info?.tasks ?? []);
-  return alphas ? { alphas, ...(info ? { modelName: info.modelName } : {}), from: 'checkpoint' } : undefined;
+  const read = await readCheckpointAlphas(runDir, info?.tasks ?? []);
+  if (!read) return undefined;
+  return { alphas: read.alphas, ...(info ? { modelName: info.modelName } : {}), from: 'checkpoint', ...(read.undecoded.length > 0 ? { undecoded: read.undecoded } : {}) };
 }
 
 /**
