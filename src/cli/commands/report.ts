@@ -43,7 +43,7 @@ export async function printRunWeights(io: CliIO, runDir: string, format: string)
     const { formatAlphas } = await import('../../runtime/train/format.js');
     if (run.from === 'checkpoint') io.stdout(`(the run has not finished: α of its last checkpoint)\n`);
     if (run.alphas.length > 0 || !run.undecoded) io.stdout(run.alphas.length > 0 ? `${formatAlphas(run.alphas)}\n` : 'no cross-stitch junctions\n');
-    if (run.undecoded) io.stdout(`(not readable from this checkpoint, which predates the recorded mixes: junction${run.undecoded.length === 1 ? '' : 's'} ${run.undecoded.join(', ')}; the run's alphas.json will have them when it finishes)\n`);
+    if (run.undecoded) io.stdout(`(this checkpoint does not record the mix of junction${run.undecoded.length === 1 ? '' : 's'} ${run.undecoded.join(', ')}, only a cross-stitch α can be read from its weights; the run's alphas.json will have ${run.undecoded.length === 1 ? 'it' : 'them'} when it finishes)\n`);
   }
 }
 
