@@ -362,6 +362,17 @@ async function resume(
     throw new TrainingError(`--resume: the checkpoint in ${dir} was made with${saved.singleTask ? ` --single-task ${saved.singleTask}` : 'out --single-task'}; pass the same options`);
   }
   const weights = await loadSavedWeights(path.join(dir, MODEL_DIR));
+  // The same spec can build another model (--variant): weights are assigned by name, so a
+  // checkpoint of the stitched model would continue as, say, the independent one, silently.
+  const mine = new Set(model.weights.map((w) => w.originalName));
+  const lacking = Object.keys(weights).filter((n) => !mine.has(n));
+  const extra = [...mine].filter((n) => !(n in weights));
+  if (lacking.length > 0 || extra.length > 0) {
+    tf.dispose(Object.values(weights));
+    const list = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ` and ${names.length - 4} more` : ''}`;
+    const differences = [...(lacking.length > 0 ? [`the checkpoint has ${list(lacking)}, which this model lacks`] : []), ...(extra.length > 0 ? [`this model has ${list(extra)}, which the checkpoint lacks`] : [])];
+    throw new TrainingError(`--resume: the checkpoint in ${dir} is of another model (${differences.join('; ')}); was the run trained with another --variant? Resume it with the same one, or use another --out`);
+  }
   assignWeights(model, weights);
   tf.dispose(Object.values(weights));
   for (const { name, optimizer } of groups) {
