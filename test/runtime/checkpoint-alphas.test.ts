@@ -3,7 +3,7 @@
  * is there (the checkpoint records each junction's mix as its kind reports it), and a checkpoint
  * from before that record names the junctions it cannot decode instead of leaving them out.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,5 +69,7 @@ describe('weights of an unfinished run', () => {
     expect(old.code).toBe(0);
     expect(old.out).toContain('α mixC (unit):');
     expect(old.out).toContain('(this checkpoint does not record the mix of junctions mixS, mixN, only a cross-stitch α can be read from its weights');
+    expect((await run(['report', out], dir)).code).toBe(0);
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('The last checkpoint does not record the mix of junctions mixS, mixN');
   });
 });

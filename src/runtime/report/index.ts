@@ -23,6 +23,8 @@ export interface RunRecords {
   alphas: JunctionAlpha[];
   /** Where the α come from: the finished run, or the last checkpoint of one that did not finish. */
   alphasFrom?: 'final' | 'checkpoint';
+  /** Junctions whose mix the checkpoint does not record (a torch checkpoint's sluice or NDDR junctions). */
+  undecoded?: string[];
   /** run.json (backend, seed, batch size, ...), when the run has one. */
   info?: RunInfo;
   /** When the run's records were last written (ISO date). */
@@ -46,7 +48,7 @@ export async function readRun(runDir: string): Promise<RunRecords> {
   }
   const modelName = alphas?.modelName ?? info?.modelName ?? path.basename(path.resolve(runDir));
   const date = info?.startedAt ?? (await fs.stat(metricsFile)).mtime.toISOString();
-  return { modelName, history, alphas: alphas?.alphas ?? [], ...(alphas ? { alphasFrom: alphas.from } : {}), ...(info ? { info } : {}), date };
+  return { modelName, history, alphas: alphas?.alphas ?? [], ...(alphas ? { alphasFrom: alphas.from } : {}), ...(alphas?.undecoded ? { undecoded: alphas.undecoded } : {}), ...(info ? { info } : {}), date };
 }
 
 async function svg(spec: vl.TopLevelSpec): Promise<string> {
@@ -254,6 +256,9 @@ export async function renderReport(run: RunRecords): Promise<string> {
   for (const a of run.alphas) {
     const kind = a.kind && a.kind !== 'crossStitch' ? `${a.kind}, ` : '';
     sections.push(`<section><h2>α ${esc(a.name)} (${esc(kind)}${esc(a.mode)} mode)</h2>${await svg(alphaSpec(a, order))}</section>`);
+  }
+  if (run.undecoded) {
+    sections.push(`<section><p class="sub">The last checkpoint does not record the mix of junction${run.undecoded.length === 1 ? '' : 's'} ${esc(run.undecoded.join(', '))} (only a cross-stitch α can be read from its weights); the run's alphas.json will have ${run.undecoded.length === 1 ? 'it' : 'them'} when it finishes.</p></section>`);
   }
 
   const last = run.history[run.history.length - 1];
