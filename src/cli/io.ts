@@ -1,4 +1,5 @@
 /** Where the CLI reads and writes: the process by default, buffers in tests. */
+import { describeFsError as describeRuntimeFsError } from '../runtime/files.js';
 export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
@@ -66,26 +67,8 @@ export class CliError extends Error {
   }
 }
 
-const FS_REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EEXIST: 'a file is in the way',
-  ENOTDIR: 'a path component is a file, not a directory',
-  EISDIR: 'it is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EMFILE: 'too many open files',
-};
 
-/**
- * A file-system failure (a path the user gave that cannot be written or read) as a one-line
- * message, or undefined for anything else. Such failures are the user's to fix: exit 2, no stack.
- */
+/** A file-system failure as a one-line message (see runtime/files.ts), or undefined. */
 export function describeFsError(error: unknown): string | undefined {
-  const e = error as (NodeJS.ErrnoException & { dest?: string }) | null;
-  if (!(error instanceof Error) || typeof e?.code !== 'string' || !(e.code in FS_REASONS)) return undefined;
-  const where = e.path ? ` ${e.path}${e.dest ? ` -> ${e.dest}` : ''}` : '';
-  return `cannot ${e.syscall ?? 'write'}${where}: ${FS_REASONS[e.code]} (${e.code})`;
+  return describeRuntimeFsError(error, 'write');
 }

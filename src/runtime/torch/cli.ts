@@ -12,8 +12,7 @@ import { selectBackend } from '../backend.js';
 import { loadData } from '../data/index.js';
 import type { TrainingPlan } from '../plan.js';
 import { kebabCase } from '../naming.js';
-import { formatAlphas } from '../train/format.js';
-import { userError, type TrainingCliIO } from '../train/cli.js';
+import { printTrainingFailure, printTrainingResult, type TrainingCliIO } from '../train/cli.js';
 import { parseArgsOptions, refusedFlag, torchTrainingHelp } from '../train/flags.js';
 import { freezeJunctionsToIdentity } from '../train/junction-params.js';
 import { TrainingError, initFrom } from '../train/loop.js';
@@ -248,24 +247,9 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
       io.stderr(`error: PyTorch training ${how}; the run folder keeps the last checkpoint (continue with --resume)\n`);
       return 1;
     }
-    const last = history[history.length - 1];
-    if (last) {
-      for (const [task, s] of Object.entries(last.tasks)) {
-        const v = last.val?.tasks[task];
-        const m = Object.entries(v?.metrics ?? s.metrics).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ');
-        io.stdout(`${task}: ${v ? 'validation' : 'training'} loss ${(v ?? s).loss.toFixed(4)}${m ? `, ${m}` : ''}\n`);
-      }
-    }
-    if (alphas.length > 0) io.stdout(`${formatAlphas(alphas)}\n`);
-    io.stdout(`run directory: ${path.relative(io.cwd, out) || '.'} (model/, checkpoint/, metrics.jsonl)\n`);
+    printTrainingResult(io, history, alphas, out);
     return 0;
   } catch (e) {
-    const user = userError(e);
-    if (user) {
-      io.stderr(`error: ${user.message}\n`);
-      return user.exitCode;
-    }
-    io.stderr(`error: internal error (a bug; please report it with the spec): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 70;
+    return printTrainingFailure(io, e);
   }
 }

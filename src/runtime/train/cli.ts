@@ -15,7 +15,8 @@ import { kebabCase } from '../naming.js';
 import { parseArgsOptions, trainingHelp } from './flags.js';
 import { TrainingError, formatAlphas, trainModel } from './loop.js';
 import { RunFileError, prepareRunFolder } from './run-files.js';
-import type { ModelBuilder, ProgressSink, TrainOptions } from './types.js';
+import { describeFsError } from '../files.js';
+import type { EpochRecord, JunctionAlpha, ModelBuilder, ProgressSink, TrainOptions } from './types.js';
 
 export interface TrainingCliIO {
   stdout: (text: string) => void;
@@ -37,18 +38,6 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
-const FS_REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EEXIST: 'a file is in the way',
-  ENOTDIR: 'a path component is a file, not a directory',
-  EISDIR: 'it is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EMFILE: 'too many open files',
-};
 
 /**
  * A user's mistake or environment (a bad flag, data row, run folder, a full disk) as a one-line
@@ -59,12 +48,8 @@ export function userError(e: unknown): { message: string; exitCode: number } | u
   if (e instanceof UnknownBackendError || e instanceof ModelFileError || e instanceof RunFileError || e instanceof WeightShapeError) return { message: e.message, exitCode: 2 };
   if (e instanceof DataError || e instanceof TrainingError) return { message: e.message, exitCode: e.exitCode };
   // A path that cannot be written or read (--out on a file, a read-only folder, a full disk).
-  const fsError = e as NodeJS.ErrnoException & { dest?: string };
-  if (e instanceof Error && typeof fsError.code === 'string' && fsError.code in FS_REASONS) {
-    const where = fsError.path ? ` ${fsError.path}${fsError.dest ? ` -> ${fsError.dest}` : ''}` : '';
-    return { message: `cannot ${fsError.syscall ?? 'access'}${where}: ${FS_REASONS[fsError.code]} (${fsError.code})`, exitCode: 2 };
-  }
-  return undefined;
+  const fs = describeFsError(e);
+  return fs === undefined ? undefined : { message: fs, exitCode: 2 };
 }
 
 export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO = defaultIO()): Promise<number> {
@@ -147,26 +132,36 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
     }
     if (prepared.note && !options.quiet) io.stderr(`${prepared.note}\n`);
     const result = await trainModel(planForRun, build, options);
-    const last = result.history[result.history.length - 1];
-    if (last) {
-      for (const [task, s] of Object.entries(last.tasks)) {
-        const v = last.val?.tasks[task];
-        const m = Object.entries(v?.metrics ?? s.metrics).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ');
-        io.stdout(`${task}: ${v ? 'validation' : 'training'} loss ${(v ?? s).loss.toFixed(4)}${m ? `, ${m}` : ''}\n`);
-      }
-    }
-    if (result.alphas.length > 0) io.stdout(`${formatAlphas(result.alphas)}\n`);
-    io.stdout(`run directory: ${path.relative(io.cwd, out) || '.'} (model/, checkpoint/, metrics.jsonl)\n`);
+    printTrainingResult(io, result.history, result.alphas, out);
     return 0;
   } catch (e) {
-    const user = userError(e);
-    if (user) {
-      io.stderr(`error: ${user.message}\n`);
-      return user.exitCode;
-    }
-    // A bug (in mtlc, the generated code or a backend): the stack, but not Node's dump of the
-    // throwing line (the wasm backend's is one 100 kB line).
-    io.stderr(`error: internal error (a bug; please report it with the spec): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 70;
+    return printTrainingFailure(io, e);
   }
+}
+
+/** What a finished run prints (both engines): the last epoch per task, α, the run folder. */
+export function printTrainingResult(io: TrainingCliIO, history: readonly EpochRecord[], alphas: readonly JunctionAlpha[], out: string): void {
+  const last = history[history.length - 1];
+  if (last) {
+    for (const [task, s] of Object.entries(last.tasks)) {
+      const v = last.val?.tasks[task];
+      const m = Object.entries(v?.metrics ?? s.metrics).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ');
+      io.stdout(`${task}: ${v ? 'validation' : 'training'} loss ${(v ?? s).loss.toFixed(4)}${m ? `, ${m}` : ''}\n`);
+    }
+  }
+  if (alphas.length > 0) io.stdout(`${formatAlphas(alphas)}\n`);
+  io.stdout(`run directory: ${path.relative(io.cwd, out) || '.'} (model/, checkpoint/, metrics.jsonl)\n`);
+}
+
+/** A failed run (both engines): a user's mistake is one `error:` line and its exit code; a bug, 70. */
+export function printTrainingFailure(io: TrainingCliIO, e: unknown): number {
+  const user = userError(e);
+  if (user) {
+    io.stderr(`error: ${user.message}\n`);
+    return user.exitCode;
+  }
+  // A bug (in mtlc, the generated code or a backend): the stack, but not Node's dump of the
+  // throwing line (the wasm backend's is one 100 kB line).
+  io.stderr(`error: internal error (a bug; please report it with the spec): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 70;
 }
