@@ -109,6 +109,17 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
     expect(again.code).toBe(0);
     expect(again.err).toContain('continuing after epoch 2');
   });
+  it('each --variant trains into its own default run folder beside the spec\'s own', async () => {
+    const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
+    dirs.push(cwd);
+    const spec = path.join(root, 'test/fixtures/data/tiny-spec.yaml');
+    for (const extra of [[], ['--variant', 'independent'], ['--variant', 'single-task:a']]) {
+      const r = await run(['train', spec, '--epochs', '1', '--quiet', ...extra], cwd);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+    }
+    for (const dir of ['tiny-pair', 'tiny-pair-independent', 'tiny-pair-single-task-a']) expect(existsSync(path.join(cwd, 'runs', dir, 'metrics.jsonl'))).toBe(true);
+  });
   it('--workers 2 (data-parallel) trains to the losses of the default one thread; --workers 0 or x: exit 2', async () => {
     const spec = path.join(root, 'test/fixtures/data/tiny-spec.yaml');
     const losses = async (extra: string[]): Promise<number[]> => {

@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -423,6 +424,10 @@ def replica_digests(ctx, model, optimizers):
     import hashlib
     h = hashlib.sha256()
     for name, t in sorted(tfjs_io.model_weights(model).items()):
+        # Batch norm's moving statistics are each rank's own (it normalises its part of the
+        # batch): they differ by design and are not what DDP keeps equal.
+        if re.search(r"moving_(mean|variance)(_\d+)?$", name):
+            continue
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
     for group, opt in sorted(optimizers.items()):

@@ -22,6 +22,7 @@ import { validateSpecFile } from '../../api/validate.js';
 import { formatPretty, type FileReport } from '../format/index.js';
 import { CliError, ExitCode, useColor, type CliIO } from '../io.js';
 import { applyVariant, parseVariant, VariantError } from '../../model/variant.js';
+import { kebabCase } from '../../runtime/naming.js';
 import type { CheckedModel } from '../../model/ir.js';
 import { writeAtomic } from '../../runtime/files.js';
 import { engineRefusal, flagArgv, takes, TRAINING_FLAGS } from '../../runtime/train/flags.js';
@@ -179,6 +180,11 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
     model = variantModel(checked.model, variant);
     if (single >= 0 && `single-task:${argv[single + 1]}` !== variant) {
       throw new CliError(`--single-task ${argv[single + 1]} and --variant ${variant} disagree; give one of them`, ExitCode.usage);
+    }
+    // Each baseline gets its own default run folder (runs/<name>-<variant>/), so training them one
+    // after another does not run into the spec's own run.
+    if (!argv.some((a) => a === '--out' || a.startsWith('--out='))) {
+      argv = [...argv, '--out', path.join('runs', `${kebabCase(model.name)}-${variant.replace(/[^A-Za-z0-9-]+/g, '-')}`)];
     }
   }
   const compiled = compileModel(model, { specPath, ...(registry ? { registry } : {}) }, { diagnostics: [], ...(checked.document ? { document: checked.document } : {}) });
