@@ -199,7 +199,7 @@ describe('the peers match specs/multi-mnist.yaml (checked by the compiler)', () 
     }
     const irLayers = model.towers.reduce((n, t) => n + t.layers.length + 1, 0) + model.junctions.length;
     expect(hand.layers.length).toBe(1 + irLayers); // + the input layer
-    expect(model.junctions.map((j) => [j.layerName, j.mode, j.params])).toEqual(
+    expect(model.junctions.map((j) => [j.layerName, j.options['mode'], j.params])).toEqual(
       hand.layers.filter((l) => l.getClassName() === 'CrossStitch').map((l) => [l.name, 'channel', l.countParams()]),
     );
     hand.dispose();

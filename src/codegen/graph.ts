@@ -3,6 +3,7 @@
  * (subgraphs), layer nodes carry their output shapes, junctions are nodes that the stitched
  * towers' edges pass through. Every label is escaped; node ids are generated (n0, n1, ...).
  */
+import { crossStitch, junctionOptions } from '../junctions/index.js';
 import type { CheckedModel } from '../model/ir.js';
 
 export type GraphFormat = 'mermaid' | 'dot';
@@ -43,7 +44,8 @@ function layout(model: CheckedModel): { nodes: Node[]; edges: [string, string][]
       case 'junction': {
         const j = model.junctions[step.junction]!;
         const indices = j.towers.map((t) => tasks.indexOf(t));
-        const id = add(j.kind === 'crossStitch' ? `${j.name}: cross-stitch (${j.mode})` : `${j.name}: ${j.label}`, { junction: true });
+        const mode = junctionOptions(crossStitch, j)?.mode;
+        const id = add(mode !== undefined ? `${j.name}: cross-stitch (${mode})` : `${j.name}: ${j.label}`, { junction: true });
         for (const i of indices) edges.push([last[i]!, id]);
         for (const i of indices) {
           const out = add(`${tasks[i]} after ${j.name}\n${shape(j.shapes[tasks[i]!] ?? [])}`, { tower: i });

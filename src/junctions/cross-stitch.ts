@@ -5,8 +5,8 @@
  */
 import type { CrossStitchInit, CrossStitchMode } from '../runtime/plan.js';
 import { CROSS_STITCH_MODES } from '../spec/schema.js';
-import { defineJunctionKind, type JunctionIssue } from './kind.js';
-import { describeShapes, fmt, plural, round } from './util.js';
+import { defineJunctionKind, type JunctionIssue, type JunctionKind } from './kind.js';
+import { describeShapes, plural, round } from './util.js';
 
 /** Paper default for channel and scalar units: convex rows, 0.9 on the diagonal. */
 export const DEFAULT_INIT = { self: 0.9, other: 0.1 } as const satisfies CrossStitchInit;
@@ -14,7 +14,10 @@ export const DEFAULT_INIT = { self: 0.9, other: 0.1 } as const satisfies CrossSt
 export const DEFAULT_UNIT_INIT: CrossStitchInit = { self: 1, other: 0 };
 export const defaultInit = (mode: CrossStitchMode): CrossStitchInit => (mode === 'unit' ? DEFAULT_UNIT_INIT : DEFAULT_INIT);
 
-export const crossStitch = defineJunctionKind({
+/** A crossStitch junction's resolved options (the IR's `options`; what `CrossStitch` is built with). */
+export type CrossStitchOptions = { readonly mode: CrossStitchMode; readonly init: CrossStitchInit };
+
+export const crossStitch = defineJunctionKind<JunctionKind<CrossStitchOptions>>({
   kind: 'crossStitch',
   description: 'A cross-stitch junction: after the given layers, each stitched tower gets a learned mix of all stitched activations.',
   properties: {
@@ -27,7 +30,7 @@ export const crossStitch = defineJunctionKind({
     },
     init: { $ref: '#/$defs/CrossStitchInit', description: 'Initial α: { self, other } (default 0.9 / 0.1; unit mode: identity) or { matrix }.' },
   },
-  label: (options) => `crossStitch (${String(options['mode'])})`,
+  label: (options) => `crossStitch (${options.mode})`,
   check(config, { towers, shapes }) {
     const mode = (config['mode'] as CrossStitchMode | undefined) ?? 'channel';
     const n = towers.length;
@@ -110,5 +113,3 @@ export function convexRowWarning(self: number, other: number, n: number): Juncti
   const share = n > 2 ? ` (other is split across the ${n - 1} other towers: ${round(other / (n - 1))} each)` : '';
   return [{ code: 'init-row-sum', property: 'init', message: `each row of α starts at self + other = ${round(self + other)}, not 1${share}`, hint: `e.g. self: ${round(self)}, other: ${round(1 - self)}` }];
 }
-
-export { fmt };

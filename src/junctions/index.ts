@@ -10,5 +10,8 @@ import { sluice } from './sluice.js';
 export const builtinJunctionKinds: readonly JunctionKind[] = Object.freeze([crossStitch, sluice, nddr]);
 
 export { crossStitch, sluice, nddr };
-export { defineJunctionKind, COMMON_JUNCTION_PROPERTIES } from './kind.js';
-export type { JunctionConfig, JunctionInput, JunctionIssue, JunctionKind, JunctionLowerings, JunctionResult } from './kind.js';
+export { defineJunctionKind, junctionOptions, COMMON_JUNCTION_PROPERTIES } from './kind.js';
+export type { JunctionConfig, JunctionInput, JunctionIssue, JunctionKind, JunctionLowerings, JunctionOptions, JunctionResult } from './kind.js';
+export type { CrossStitchOptions } from './cross-stitch.js';
+export type { NddrOptions } from './nddr.js';
+export type { SluiceOptions } from './sluice.js';

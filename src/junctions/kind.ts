@@ -32,16 +32,20 @@ export interface JunctionInput {
   readonly shapes: readonly Shape[];
 }
 
-export interface JunctionResult {
-  /** The kind's options with defaults filled in: what the runtime layer is built with (plain data). */
-  readonly options: { readonly [key: string]: unknown };
+/** A kind's options with its defaults filled in: what its runtime layer is built with (plain data). */
+export type JunctionOptions = { readonly [key: string]: unknown };
+
+export interface JunctionResult<O extends JunctionOptions = JunctionOptions> {
+  /** The kind's options with defaults filled in; the IR stores them as the junction's `options`. */
+  readonly options: O;
   /** Weights (trainable and not) the junction creates. */
   readonly params: number;
   /** Problems that do not stop compilation. */
   readonly warnings?: readonly JunctionIssue[];
 }
 
-export interface JunctionKind {
+/** `O`: the kind's resolved options (`JunctionOptions` when the kind does not type them). */
+export interface JunctionKind<O extends JunctionOptions = JunctionOptions> {
   /** The spec's `kind:` value (camelCase), e.g. `sluice`. */
   readonly kind: string;
   /** One sentence; becomes the schema description of the junction object. */
@@ -50,9 +54,9 @@ export interface JunctionKind {
   readonly properties: { readonly [property: string]: JsonSchema };
   readonly required?: readonly string[];
   /** Checks the stitched activations and the options; the resolved options and parameter count, or the problems. */
-  check(config: JunctionConfig, input: JunctionInput): JunctionResult | { errors: readonly JunctionIssue[] };
+  check(config: JunctionConfig, input: JunctionInput): JunctionResult<O> | { errors: readonly JunctionIssue[] };
   /** A short label for `inspect` and `graph`, e.g. `crossStitch (channel)`. */
-  label(options: JunctionResult['options']): string;
+  label(options: O): string;
   /**
    * A plugin's lowerings, per target. A built-in kind has none here (its targets know it). A kind
    * without a lowering for the target a spec is compiled for is a located error there.
@@ -68,6 +72,14 @@ export interface JunctionLowerings {
 
 /** Properties every junction has, whatever its kind (a kind may not redefine them). */
 export const COMMON_JUNCTION_PROPERTIES = ['kind', 'name', 'after', 'towers', 'trainable'] as const;
+
+/**
+ * A junction's options typed through its kind, e.g. `junctionOptions(crossStitch, j)?.mode`;
+ * undefined for a junction of another kind.
+ */
+export function junctionOptions<O extends JunctionOptions>(kind: JunctionKind<O>, junction: { readonly kind: string; readonly options: JunctionOptions }): O | undefined {
+  return junction.kind === kind.kind ? (junction.options as O) : undefined;
+}
 
 /** Identity helper that gives a kind's definition its type (and a place to validate it). */
 export function defineJunctionKind<K extends JunctionKind>(kind: K): K {

@@ -7,11 +7,22 @@
  * starts at 0. The 1×1 weights have their own learning-rate multiplier and weight decay.
  * Runtime layer: `Nddr` (src/runtime/nddr.ts).
  */
-import { convexRowWarning } from './cross-stitch.js';
-import { defineJunctionKind } from './kind.js';
+import { convexRowWarning, DEFAULT_INIT } from './cross-stitch.js';
+import { defineJunctionKind, type JunctionKind } from './kind.js';
 import { describeShapes } from './util.js';
 
-export const nddr = defineJunctionKind({
+/** An NDDR junction's resolved options (the IR's `options`; what `Nddr` is built with). */
+export type NddrOptions = {
+  readonly init: { readonly self: number; readonly other: number };
+  readonly batchNorm: boolean;
+  /** Absent: the plan's `crossStitchLearningRateMultiplier`. */
+  readonly learningRateMultiplier?: number;
+  readonly weightDecay: number;
+  /** The stitched tasks, again: the runtime layer labels its reported mix (the heat map) with them. */
+  readonly towers: readonly string[];
+};
+
+export const nddr = defineJunctionKind<JunctionKind<NddrOptions>>({
   kind: 'nddr',
   description: 'An NDDR junction: the stitched activations are concatenated on the channel axis and each tower takes a 1×1 convolution of them back to its width, with batch normalization.',
   properties: {
@@ -32,7 +43,7 @@ export const nddr = defineJunctionKind({
     },
     weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 weight decay of the 1×1 weights: weightDecay/2 · Σ w² is added to the loss.' },
   },
-  label: (options) => `nddr${options['batchNorm'] ? ' + batchNorm' : ''}`,
+  label: (options) => `nddr${options.batchNorm ? ' + batchNorm' : ''}`,
   check(config, { towers, shapes }) {
     const first = shapes[0]!;
     if (!shapes.every((s) => s.length === first.length && s.slice(0, -1).every((d, k) => d === first[k]))) {
@@ -47,8 +58,8 @@ export const nddr = defineJunctionKind({
       };
     }
     const init = config['init'] as { self?: number; other?: number } | undefined;
-    const self = init?.self ?? 0.9;
-    const other = init?.other ?? 0.1;
+    const self = init?.self ?? DEFAULT_INIT.self;
+    const other = init?.other ?? DEFAULT_INIT.other;
     const batchNorm = (config['batchNorm'] as boolean | undefined) ?? true;
     const widths = shapes.map((s) => s[s.length - 1]!);
     const total = widths.reduce((a, b) => a + b, 0);

@@ -6,11 +6,20 @@
  * not part of the junction: it belongs to a task's head, which mtlc's spec does not offer yet.
  * Runtime layer: `Sluice` (src/runtime/sluice.ts).
  */
-import { convexRowWarning } from './cross-stitch.js';
-import { defineJunctionKind } from './kind.js';
+import { convexRowWarning, DEFAULT_INIT } from './cross-stitch.js';
+import { defineJunctionKind, type JunctionKind } from './kind.js';
 import { describeShapes } from './util.js';
 
-export const sluice = defineJunctionKind({
+/** A sluice junction's resolved options (the IR's `options`; what `Sluice` is built with). */
+export type SluiceOptions = {
+  readonly subspaces: number;
+  readonly init: { readonly self: number; readonly other: number };
+  readonly orthogonality: number;
+  /** The stitched tasks, again: the runtime layer labels its reported mix (the heat map) with them. */
+  readonly towers: readonly string[];
+};
+
+export const sluice = defineJunctionKind<JunctionKind<SluiceOptions>>({
   kind: 'sluice',
   description: 'A sluice junction: the stitched activations are split into subspaces along their channels, and every subspace of every tower gets a learned mix of all of them.',
   properties: {
@@ -31,12 +40,12 @@ export const sluice = defineJunctionKind({
       description: 'Weight of the orthogonality penalty Σ ‖G_sᵀ G_t‖²_F / M² between a task’s subspaces (0: none).',
     },
   },
-  label: (options) => `sluice (${String(options['subspaces'])} subspaces)`,
+  label: (options) => `sluice (${options.subspaces} subspaces)`,
   check(config, { towers, shapes }) {
     const subspaces = (config['subspaces'] as number | undefined) ?? 2;
     const init = config['init'] as { self?: number; other?: number } | undefined;
-    const self = init?.self ?? 0.9;
-    const other = init?.other ?? 0.1;
+    const self = init?.self ?? DEFAULT_INIT.self;
+    const other = init?.other ?? DEFAULT_INIT.other;
     const first = shapes[0]!;
     if (!shapes.every((s) => s.length === first.length && s.every((d, k) => d === first[k]))) {
       return { errors: [{ code: 'junction-shape-mismatch', message: `a sluice mixes activations of equal shape, but the stitched activations are ${describeShapes(towers, shapes)}`, hint: 'stitch after layers whose outputs have the same shape' }] };

@@ -1,8 +1,9 @@
 /**
  * What the checked model fills in where the spec is silent. One place, so the schema's
- * `default`s, the docs and the checker can agree (src/spec may import these).
+ * `default`s, the docs and the checker can agree (src/spec may import these). A junction kind's
+ * own defaults live with the kind (src/junctions/).
  */
-import type { BackendChoice, CrossStitchInit, CrossStitchMode, OptimizerPlan } from '../runtime/plan.js';
+import type { BackendChoice, OptimizerPlan } from '../runtime/plan.js';
 
 import { OPTIMIZERS } from '../spec/schema.js';
 
@@ -40,13 +41,6 @@ export const TRAINING_DEFAULTS = {
   /** The built-in demo data when the spec has no `data:` section. */
   data: { format: 'multimnist' as const },
 };
-
-/** Paper default for channel and scalar units: convex rows, 0.9 on the diagonal. */
-export const DEFAULT_INIT = { self: 0.9, other: 0.1 } as const satisfies CrossStitchInit;
-/** Unit mode starts from the identity (the Keras layer this project started from). */
-export const DEFAULT_UNIT_INIT: CrossStitchInit = { self: 1, other: 0 };
-
-export const defaultInit = (mode: CrossStitchMode): CrossStitchInit => (mode === 'unit' ? DEFAULT_UNIT_INIT : DEFAULT_INIT);
 
 export const DEFAULT_LOSS_WEIGHT = 1;
 export const MULTIMNIST_INPUT_SHAPE = [28, 28, 1] as const;

@@ -3,8 +3,9 @@
  * inferred and every parameter counted. Produced by `checkModel` (src/model/check/) from a
  * schema-valid spec document; consumed by codegen, `inspect` and `graph`. Plain, immutable data.
  */
+import type { JunctionOptions } from '../junctions/kind.js';
 import type { LayerConfig, Shape } from '../layers/kind.js';
-import type { CrossStitchInit, CrossStitchMode, TrainingPlan } from '../runtime/plan.js';
+import type { TrainingPlan } from '../runtime/plan.js';
 
 export interface CheckedModel {
   /** Spec file as the user named it, and the sha256 of its text. */
@@ -81,8 +82,12 @@ export interface Junction {
   readonly name: string;
   /** The junction kind (src/junctions/): `crossStitch`, `sluice`, `nddr`, or a plugin's. */
   readonly kind: string;
-  /** The kind's options with its defaults filled in (what its runtime layer is built with). */
-  readonly options: { readonly [key: string]: unknown };
+  /**
+   * The kind's options with its defaults filled in (what its runtime layer is built with), e.g. a
+   * crossStitch junction's mode and α init. Read them typed through the kind:
+   * `junctionOptions(crossStitch, junction)` (src/junctions/kind.ts).
+   */
+  readonly options: JunctionOptions;
   /** The kind's short description of this junction, e.g. `crossStitch (channel)`. */
   readonly label: string;
   /** Unique tfjs layer name: `cross_stitch_${name}`. */
@@ -92,9 +97,6 @@ export interface Junction {
   readonly towers: readonly string[];
   /** Per stitched task: the layer after which the unit sits, and its index in that tower. */
   readonly after: { readonly [task: string]: { readonly layer: string; readonly index: number } };
-  /** crossStitch junctions: their mode and α init (also in `options`). */
-  readonly mode?: CrossStitchMode;
-  readonly init?: CrossStitchInit;
   readonly trainable: boolean;
   /** Per stitched task, the activation shape at the junction (output shapes equal inputs). */
   readonly shapes: { readonly [task: string]: Shape };

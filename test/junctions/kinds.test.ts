@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validateSpec } from '../../src/api/validate.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { crossStitch, junctionOptions, sluice } from '../../src/junctions/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 mkdirSync(path.join(root, '.mtlc-cache'), { recursive: true });
@@ -61,7 +62,15 @@ describe('junction kinds: located errors', () => {
 
   it('a crossStitch entry without kind means what it always did', () => {
     const r = validateSpec(pair('{ after: c, mode: scalar }'), 'spec.yaml');
-    expect(r.model!.junctions[0]).toMatchObject({ kind: 'crossStitch', mode: 'scalar', init: { self: 0.9, other: 0.1 }, params: 4 });
+    expect(r.model!.junctions[0]).toMatchObject({ kind: 'crossStitch', options: { mode: 'scalar', init: { self: 0.9, other: 0.1 } }, params: 4 });
+  });
+
+  it('a junction’s options read typed through its kind, and only through its own kind', () => {
+    const [stitch] = validateSpec(pair('{ after: c, mode: scalar }'), 'spec.yaml').model!.junctions;
+    const [sluiced] = validateSpec(pair('{ kind: sluice, after: c }'), 'spec.yaml').model!.junctions;
+    expect(junctionOptions(crossStitch, stitch!)).toEqual({ mode: 'scalar', init: { self: 0.9, other: 0.1 } });
+    expect(junctionOptions(sluice, sluiced!)?.subspaces).toBe(2);
+    expect([junctionOptions(crossStitch, sluiced!), junctionOptions(sluice, stitch!)]).toEqual([undefined, undefined]);
   });
 });
 

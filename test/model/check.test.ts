@@ -351,7 +351,7 @@ describe('junctions', () => {
   it('a valid pair has no diagnostics', () => {
     const r = check(marked(two + 'crossStitch:\n  - after: pool1\n').text);
     expect(r.diagnostics).toEqual([]);
-    expect(r.model!.junctions[0]).toMatchObject({ name: 'stitch1', layerName: 'cross_stitch_stitch1', towers: ['left', 'right'], mode: 'channel', params: 2 * 2 * 4 });
+    expect(r.model!.junctions[0]).toMatchObject({ name: 'stitch1', layerName: 'cross_stitch_stitch1', towers: ['left', 'right'], options: { mode: 'channel' }, params: 2 * 2 * 4 });
   });
 
   it('a junction needs at least two towers', () => {
@@ -389,7 +389,7 @@ describe('junctions', () => {
     // ...and unit mode accepts the different widths, with (16 + 12)² weights.
     const r = check(marked(widths + `crossStitch:\n  - { after: fc1, mode: unit }\n`).text);
     expect(r.diagnostics).toEqual([]);
-    expect(r.model!.junctions[0]).toMatchObject({ mode: 'unit', params: 28 * 28, shapes: { left: [16], right: [12] }, init: { self: 1, other: 0 } });
+    expect(r.model!.junctions[0]).toMatchObject({ options: { mode: 'unit', init: { self: 1, other: 0 } }, params: 28 * 28, shapes: { left: [16], right: [12] } });
   });
 
   it('unit mode needs flat activations', () => {

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INIT, DEFAULT_LEARNING_RATES, DEFAULT_LOSS_WEIGHT, TRAINING_DEFAULTS } from '../../src/model/defaults.js';
+import { DEFAULT_INIT } from '../../src/junctions/cross-stitch.js';
+import { DEFAULT_LEARNING_RATES, DEFAULT_LOSS_WEIGHT, TRAINING_DEFAULTS } from '../../src/model/defaults.js';
 
 const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'mtl-spec.schema.json'), 'utf8')) as {
   $defs: Record<string, { properties?: Record<string, { default?: unknown; description?: string }>; default?: unknown }>;

@@ -45,7 +45,7 @@ describe('specs/multi-mnist.yaml', () => {
 
   it('places three channel junctions with N·N·C weights', () => {
     expect(
-      model!.junctions.map((j) => [j.name, j.layerName, j.index, j.towers, j.after, j.mode, j.init, j.trainable, j.shapes, j.params, j.pointer]),
+      model!.junctions.map((j) => [j.name, j.layerName, j.index, j.towers, j.after, j.options['mode'], j.options['init'], j.trainable, j.shapes, j.params, j.pointer]),
     ).toEqual([
       ['afterPool1', 'cross_stitch_afterPool1', 0, ['left', 'right'], { left: { layer: 'pool1', index: 1 }, right: { layer: 'pool1', index: 1 } }, 'channel', { self: 0.9, other: 0.1 }, true, { left: [12, 12, 10], right: [12, 12, 10] }, 2 * 2 * 10, '/crossStitch/0'],
       ['afterPool2', 'cross_stitch_afterPool2', 1, ['left', 'right'], { left: { layer: 'pool2', index: 4 }, right: { layer: 'pool2', index: 4 } }, 'channel', { self: 0.9, other: 0.1 }, true, { left: [4, 4, 20], right: [4, 4, 20] }, 2 * 2 * 20, '/crossStitch/1'],
@@ -84,7 +84,7 @@ describe('the other example specs', () => {
   it('specs/face-attributes.yaml: unit junction over widths 32 and 64', () => {
     const { model, diagnostics } = checkFile(join(root, 'specs/face-attributes.yaml'));
     expect(diagnostics).toEqual([]);
-    expect(model!.junctions.map((j) => [j.name, j.mode, j.shapes, j.params])).toEqual([
+    expect(model!.junctions.map((j) => [j.name, j.options['mode'], j.shapes, j.params])).toEqual([
       ['early', 'channel', { gender: [32, 32, 16], age: [32, 32, 16] }, 64],
       ['middle', 'scalar', { gender: [16, 16, 32], age: [16, 16, 32] }, 4],
       ['late', 'unit', { gender: [32], age: [64] }, 96 * 96],

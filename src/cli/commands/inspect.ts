@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { validateSpecFile } from '../../api/validate.js';
+import { crossStitch, junctionOptions } from '../../junctions/index.js';
 import type { Shape } from '../../layers/kind.js';
 import type { CheckedModel } from '../../model/ir.js';
 import { formatJson, formatPretty, type FileReport } from '../format/index.js';
@@ -51,19 +52,23 @@ export function inspectJson(model: CheckedModel) {
       })),
       params: t.layers.reduce((a, l) => a + l.params, 0) + t.head.params,
     })),
-    junctions: model.junctions.map((j) => ({
-      name: j.name,
-      layerName: j.layerName,
-      kind: j.kind,
-      mode: j.mode,
-      options: j.options,
-      towers: [...j.towers],
-      after: Object.fromEntries(j.towers.map((t) => [t, j.after[t]!.layer])),
-      shapes: Object.fromEntries(j.towers.map((t) => [t, [...j.shapes[t]!]])),
-      init: j.init,
-      trainable: j.trainable,
-      params: j.params,
-    })),
+    junctions: model.junctions.map((j) => {
+      // A crossStitch junction's mode and init also at top level, as before junction kinds.
+      const stitch = junctionOptions(crossStitch, j);
+      return {
+        name: j.name,
+        layerName: j.layerName,
+        kind: j.kind,
+        mode: stitch?.mode,
+        options: j.options,
+        towers: [...j.towers],
+        after: Object.fromEntries(j.towers.map((t) => [t, j.after[t]!.layer])),
+        shapes: Object.fromEntries(j.towers.map((t) => [t, [...j.shapes[t]!]])),
+        init: stitch?.init,
+        trainable: j.trainable,
+        params: j.params,
+      };
+    }),
     totals: modelTotals(model),
   };
 }

@@ -4,7 +4,6 @@
  */
 import type { JunctionConfig, JunctionInput, JunctionIssue, JunctionKind, JunctionResult } from '../../junctions/kind.js';
 import type { LayerRegistry, Shape } from '../../layers/kind.js';
-import type { CrossStitchInit, CrossStitchMode } from '../../runtime/plan.js';
 import { toPointer } from '../../spec/diagnostic.js';
 import type { MtlSpec } from '../../spec/spec-types.generated.js';
 import type { Junction } from '../ir.js';
@@ -152,7 +151,6 @@ export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], reg
       index,
       towers: stitched,
       after: positions,
-      ...(kind.kind === 'crossStitch' ? { mode: result.options['mode'] as CrossStitchMode, init: result.options['init'] as CrossStitchInit } : {}),
       trainable: (entry['trainable'] as boolean | undefined) ?? true,
       shapes,
       params: result.params,

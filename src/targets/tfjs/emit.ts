@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as TsMorph from 'ts-morph';
+import { crossStitch, junctionOptions } from '../../junctions/index.js';
 import type { JunctionKind } from '../../junctions/kind.js';
 import type { LayerKind, LayerRegistry } from '../../layers/kind.js';
 import type { CheckedModel, LayerNode } from '../../model/ir.js';
@@ -242,7 +243,10 @@ export function emitTfjs(model: CheckedModel, registry: LayerRegistry, options: 
       methods: [{ name: 'predict', parameters: [{ name: 'x', type: 'tf.Tensor' }], returnType: `${N}Outputs` }],
     },
     `/** The cross-stitch junctions, in spec order. */\nexport const ${camel}Junctions: readonly ${id('JunctionInfo')}[] = [${model.junctions
-      .map((j) => `\n  ${literal(j.kind === 'crossStitch' ? { name: j.name, layerName: j.layerName, mode: j.mode, towers: j.towers } : { name: j.name, layerName: j.layerName, kind: j.kind, towers: j.towers })},`)
+      .map((j) => {
+        const mode = junctionOptions(crossStitch, j)?.mode;
+        return `\n  ${literal(mode !== undefined ? { name: j.name, layerName: j.layerName, mode, towers: j.towers } : { name: j.name, layerName: j.layerName, kind: j.kind, towers: j.towers })},`;
+      })
       .join('')}${model.junctions.length ? '\n' : ''}];`,
     {
       kind: StructureKind.Function,

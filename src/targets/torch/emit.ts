@@ -8,6 +8,7 @@
  * junction `cross_stitch_afterPool1`), weights named as tfjs names them (`kernel`, `bias`,
  * `alpha`, ...), so tfjs weights load by name and the trained model saves back as tfjs files.
  */
+import { crossStitch, junctionOptions } from '../../junctions/index.js';
 import type { LayerRegistry } from '../../layers/kind.js';
 import type { CheckedModel, Junction, LayerNode } from '../../model/ir.js';
 import { lineCommentText } from '../../codegen/literal.js';
@@ -134,7 +135,10 @@ export function emitTorch(model: CheckedModel, registry: LayerRegistry, options:
 
   const N = model.name;
   const renamed = [...attributes.entries()].filter(([layerName, a]) => layerName !== a).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const junctions = model.junctions.map((j) => ({ name: j.name, layerName: j.layerName, kind: j.kind, ...(j.mode !== undefined ? { mode: j.mode } : {}), towers: [...j.towers] }));
+  const junctions = model.junctions.map((j) => {
+    const mode = junctionOptions(crossStitch, j)?.mode;
+    return { name: j.name, layerName: j.layerName, kind: j.kind, ...(mode !== undefined ? { mode } : {}), towers: [...j.towers] };
+  });
   const description = model.description !== undefined ? pyCommentLines(model.description) : [];
   const modelPy = [
     header,

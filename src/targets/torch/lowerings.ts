@@ -73,8 +73,8 @@ export function lowerLayer(node: LayerNode, kind: LayerKind, layersModule: strin
  * (same math, weights named as the tfjs layer names them) and its keyword arguments from the
  * kind's resolved options. A kind without an entry (a plugin's) cannot compile to torch.
  */
-const JUNCTION_LOWERINGS: Readonly<Record<string, { readonly className: string; readonly args: (o: Junction['options'], j: Junction) => readonly (readonly [string, unknown])[] }>> = {
-  crossStitch: { className: 'CrossStitch', args: (o, j) => [['mode', o['mode'] ?? j.mode], ['init', o['init'] ?? j.init]] },
+const JUNCTION_LOWERINGS: Readonly<Record<string, { readonly className: string; readonly args: (o: Junction['options']) => readonly (readonly [string, unknown])[] }>> = {
+  crossStitch: { className: 'CrossStitch', args: (o) => [['mode', o['mode']], ['init', o['init']]] },
   sluice: { className: 'Sluice', args: (o) => [['subspaces', o['subspaces']], ['init', o['init']], ['orthogonality', o['orthogonality']], ['towers', o['towers']]] },
   nddr: {
     className: 'Nddr',
@@ -94,7 +94,7 @@ export function lowerJunction(junction: Junction): { className: string; expr: st
   const l = JUNCTION_LOWERINGS[junction.kind]!;
   const shapes = junction.towers.map((t) => [...junction.shapes[t]!]);
   const args = [pyLiteral(shapes)];
-  for (const [py, v] of l.args(junction.options, junction)) if (v !== undefined) args.push(`${py}=${pyLiteral(v)}`);
+  for (const [py, v] of l.args(junction.options)) if (v !== undefined) args.push(`${py}=${pyLiteral(v)}`);
   args.push(`trainable=${pyLiteral(junction.trainable)}`);
   return { className: l.className, expr: `${l.className}(${args.join(', ')})` };
 }
