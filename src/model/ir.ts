@@ -1,7 +1,8 @@
 /**
  * The checked model (IR): what a valid spec means, with every default filled in, every shape
  * inferred and every parameter counted. Produced by `checkModel` (src/model/check/) from a
- * schema-valid spec document; consumed by codegen, `inspect` and `graph`. Plain, immutable data.
+ * schema-valid spec document; consumed by the targets (src/targets/), `inspect` and `graph`.
+ * Plain, immutable data.
  */
 import type { JunctionOptions } from '../junctions/kind.js';
 import type { LayerConfig, Shape } from '../layers/kind.js';

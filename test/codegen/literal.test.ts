@@ -1,8 +1,9 @@
 /** Literal rendering and naming: what the emitter puts into generated code. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commentText, literal, prettyLiteral, propertyKey, stringLiteral } from '../../src/codegen/literal.js';
-import { camelCase, kebabCase, pascalCase } from '../../src/codegen/naming.js';
+import { pascalCase } from '../../src/cli/commands/init.js';
+import { camelCase, kebabCase } from '../../src/targets/tfjs/naming.js';
+import { commentText, literal, prettyLiteral, propertyKey, stringLiteral } from '../../src/targets/typescript.js';
 
 const evaluate = (source: string): unknown => new Function(`return (${source});`)();
 

@@ -10,13 +10,57 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeAtomic } from '../../runtime/files.js';
-import { kebabCase, pascalCase } from '../../codegen/naming.js';
-import { starterSpec } from '../../codegen/starter.js';
+import { kebabCase } from '../../runtime/naming.js';
 import { validateSpec } from '../../api/validate.js';
 import { CliError, ExitCode, type CliIO } from '../io.js';
 import type { RegisterCommand } from './index.js';
 
 const posix = (p: string) => p.split(path.sep).join('/');
+
+/** `multi mnist`, `multi_mnist`, `multiMnist` -> `MultiMnist`. */
+export function pascalCase(text: string): string {
+  const words = text.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const joined = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return /^[A-Z]/.test(joined) ? joined : `M${joined}`;
+}
+
+/** The starter spec: two towers, one cross-stitch junction; it validates. */
+export function starterSpec(name: string, schemaRef: string): string {
+  return `# yaml-language-server: $schema=${schemaRef}
+#
+# A starter multi-task spec: two tasks, each with its own small tower, and a cross-stitch
+# junction after the first dense layer. Check it with \`mtlc validate\`, generate code with
+# \`mtlc compile\`, train with \`mtlc train\`.
+version: 1
+name: ${name}
+description: Two tasks on one input, stitched once
+input: { name: features, shape: [16] }
+towers:
+  taskA:
+    layers:
+      - { type: dense, name: hidden, units: 32, activation: relu }
+      - { type: dense, name: hidden2, units: 16, activation: relu }
+    head: { units: 3, activation: softmax }
+    loss: categoricalCrossentropy
+    metrics: [accuracy]
+  taskB:
+    layers:
+      - { type: dense, name: hidden, units: 32, activation: relu }
+      - { type: dense, name: hidden2, units: 16, activation: relu }
+    head: { units: 1 }
+    loss: meanSquaredError
+crossStitch:
+  - after: hidden
+    mode: channel
+    init: { self: 0.9, other: 0.1 }
+training:
+  backend: auto
+  optimizer: { type: adam, learningRate: 0.001 }
+  batchSize: 32
+  epochs: 10
+data: { format: jsonl, path: ${kebabCase(name)}.jsonl, input: features, targets: { taskA: a, taskB: b } }
+`;
+}
 
 function schemaRef(specFile: string, cwd: string): string {
   const own = fileURLToPath(new URL('../../../schemas/mtl-spec.editor.schema.json', import.meta.url));

@@ -13,12 +13,12 @@ import { crossStitch, junctionOptions } from '../../junctions/index.js';
 import type { JunctionKind } from '../../junctions/kind.js';
 import type { LayerKind, LayerRegistry } from '../../layers/kind.js';
 import type { CheckedModel, LayerNode } from '../../model/ir.js';
-import { commentText, lineCommentText, literal, prettyLiteral, propertyKey, stringLiteral } from '../../codegen/literal.js';
-import { camelCase, kebabCase } from '../../codegen/naming.js';
 import type { GeneratedFile, TargetOutput, TargetProblem } from '../output.js';
+import { commentText, lineCommentText, literal, prettyLiteral, propertyKey, stringLiteral } from '../typescript.js';
 import { TFJS_JUNCTION_LOWERINGS } from './junctions.js';
 import { TFJS_LAYER_LOWERINGS } from './layers.js';
 import type { RuntimeClass, TfjsJunctionLowering, TfjsLayerLowering } from './lowering.js';
+import { camelCase, kebabCase } from './naming.js';
 
 export type { GeneratedFile } from '../output.js';
 

@@ -11,8 +11,8 @@
 import { crossStitch, junctionOptions } from '../../junctions/index.js';
 import type { LayerRegistry } from '../../layers/kind.js';
 import type { CheckedModel, Junction, LayerNode } from '../../model/ir.js';
-import { lineCommentText } from '../../codegen/literal.js';
 import type { GeneratedFile } from '../output.js';
+import { lineCommentText } from '../typescript.js';
 import { hasTorchLowering, lowerJunction, lowerLayer, torchJunctionKinds } from './lowerings.js';
 import { isPythonIdentifier, pyCommentLines, pyLiteral, pyString } from './python.js';
 

@@ -1,7 +1,8 @@
 /**
  * Rendering plain values as TypeScript source: string literals that carry any text inert
  * (quotes, backslashes, newlines, U+2028/U+2029, `${`), object keys quoted unless they are plain
- * identifiers, and text for comments with `*\/` escaped. Pure; no ts-morph.
+ * identifiers, and text for comments with `*\/` escaped. Pure; no ts-morph. The tfjs target
+ * writes its files with these; every target's header names the spec with `lineCommentText`.
  */
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
