@@ -43,7 +43,7 @@ export type ApplyStep =
   | { readonly op: 'head'; readonly tower: number };
 
 export interface Tower {
-  /** The task name (camelCase identifier); also the tfjs name of the head layer / output. */
+  /** The task name (camelCase identifier); also the name of its head layer and of its output. */
   readonly task: string;
   readonly description?: string;
   readonly layers: readonly LayerNode[];
@@ -59,11 +59,14 @@ export interface LayerNode {
   readonly type: string;
   /** Name in the spec, or a generated one (`${type}${index+1}`) unique in its tower. */
   readonly name: string;
-  /** Unique tfjs layer name in the model: `${task}_${name}`; a head is named `${task}`. */
+  /**
+   * The layer's name in the model, unique: `${task}_${name}`; a head is named `${task}`. Every
+   * target names the layer after it, and weights files store its weights under it.
+   */
   readonly layerName: string;
   /** Position in the tower's `layers` (the head: `layers.length`). */
   readonly index: number;
-  /** The layer's config as written (validated), passed to the kind's emitter. */
+  /** The layer's config as written (validated); each target's lowering of the kind reads it. */
   readonly config: LayerConfig;
   readonly inputShape: Shape;
   readonly outputShape: Shape;
@@ -91,7 +94,10 @@ export interface Junction {
   readonly options: JunctionOptions;
   /** The kind's short description of this junction, e.g. `crossStitch (channel)`. */
   readonly label: string;
-  /** Unique tfjs layer name: `cross_stitch_${name}`. */
+  /**
+   * The junction's layer name in the model, unique, like `LayerNode.layerName`:
+   * `cross_stitch_${name}` whatever its kind (weights files and the report know it by this name).
+   */
   readonly layerName: string;
   readonly index: number;
   /** The stitched tasks, in tower (spec) order. */

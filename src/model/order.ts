@@ -26,8 +26,8 @@ function edges<J extends Placed>(junctions: readonly J[]): Map<J, Set<J>> {
 }
 
 /**
- * A valid run order (ties broken by spec order), and the junctions left on cycles.
- * Codegen applies junctions in `order`: each one once every stitched tower has reached its layer.
+ * A valid run order (ties broken by spec order), and the junctions left on cycles. `applyOrder`
+ * places each junction of `order` once every stitched tower has reached its layer.
  */
 export function scheduleJunctions<J extends Placed>(junctions: readonly J[]): { order: J[]; cyclic: J[] } {
   const graph = edges(junctions);

@@ -1,9 +1,10 @@
 /**
  * Architecture variants of one spec (baselines): pure IR -> IR transforms, so a baseline is built
- * from the same checked model the compiler emits. `cross-stitch` is the spec as written;
- * `independent` drops every junction; `shared` shares one trunk up to the last junction position
- * with separate task heads after it (the paper's "MTL-shared"); `split:<layer>` shares up to
- * and including `<layer>` and keeps towers separate after it; `single-task:<task>` keeps one tower.
+ * from the same checked model the compiler emits. `cross-stitch` is the spec as written, its
+ * junctions of whichever kinds; `independent` drops every junction; `shared` shares one trunk up
+ * to the last junction position with separate task heads after it (the paper's "MTL-shared");
+ * `split:<layer>` shares up to and including `<layer>` and keeps towers separate after it;
+ * `single-task:<task>` keeps one tower.
  */
 import type { CheckedModel, LayerNode, Tower } from './ir.js';
 import { closest } from './names.js';

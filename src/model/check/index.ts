@@ -6,9 +6,9 @@
  * Every problem is a located diagnostic with a stable code, all returned at once; the model is
  * returned only when there is no error (warnings are allowed).
  *
- *   names.ts      model and input names, unique TensorFlow.js layer names
+ *   names.ts      model and input names, unique layer names
  *   towers.ts     layers, shape inference through every tower, heads, losses
- *   junctions.ts  junctions: towers, positions, shapes, init, run order
+ *   junctions.ts  junctions: towers, positions, shapes, each kind's own checks, run order
  *   training.ts   training and data sections, with their defaults
  */
 import type { LayerRegistry } from '../../layers/kind.js';

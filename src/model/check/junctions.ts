@@ -1,6 +1,7 @@
 /**
  * Junctions: names, the stitched towers and the layers they sit after, the activation shapes
- * each mode accepts, α's initialisation, and an order in which they can all run.
+ * there, then the kind's own checks (src/junctions/: the shapes it accepts, its options and
+ * their defaults, its parameter count), and an order in which they can all run.
  */
 import type { JunctionConfig, JunctionInput, JunctionIssue, JunctionKind, JunctionResult } from '../../junctions/kind.js';
 import type { LayerRegistry, Shape } from '../../layers/kind.js';

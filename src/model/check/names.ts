@@ -1,6 +1,6 @@
 /**
  * Names the schema's patterns let through but the model cannot use (reserved words, names every
- * JavaScript object has), and the uniqueness of TensorFlow.js layer names across the model.
+ * JavaScript object has), and the uniqueness of layer names (`layerName`) across the model.
  */
 import type { Shape } from '../../layers/kind.js';
 import type { Input, MtlSpec } from '../../spec/spec-types.generated.js';
@@ -31,7 +31,7 @@ export function checkInput(input: Input, out: Diagnostics): { name: string; shap
   return undefined;
 }
 
-/** tfjs layer names must be unique in the model. */
+/** Layer names must be unique in the model: every target names layers, and weights files their weights, after them. */
 export function checkLayerNameCollisions(inputName: string | undefined, towers: readonly TowerDraft[], junctions: readonly Junction[], out: Diagnostics): void {
   const owners = new Map<string, string>();
   const claim = (layerName: string, pointer: string, what: string, atKey = false) => {
