@@ -146,6 +146,25 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
       expect(existsSync(path.join(cwd, 'runs'))).toBe(false);
     }
   });
+  it('--workers 2 with a batchNormalization layer and an NDDR junction: refused in the spec\'s terms, at their lines, with the fix', async () => {
+    const cwd = tmp();
+    const text = readFileSync(path.join(root, 'test/fixtures/data/tiny-spec.yaml'), 'utf8')
+      .replace("      - { type: dense, name: fc1, units: 6, activation: relu }\n    head: { units: 1 }", "      - { type: dense, name: fc1, units: 6, activation: relu }\n      - { type: batchNormalization, name: norm }\n    head: { units: 1 }")
+      .replace('  - name: mid\n    after: fc1\n    mode: scalar\n', '  - name: mid\n    kind: nddr\n    after: fc1\n')
+      .replace('path: tiny.jsonl', `path: ${path.join(root, 'test/fixtures/data/tiny.jsonl')}`);
+    writeFileSync(path.join(cwd, 'bn.yaml'), text);
+    const r = await run(['train', 'bn.yaml', '--workers', '2', '--epochs', '1', '--quiet'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')).toEqual([
+      'error: --workers 2 cannot train this spec: each worker thread computes on its own part of every batch, which changes what these do:',
+      "  bn.yaml:15:9: layer 'norm' of tower 'b': batch statistics would come from each thread's part of the batch; to train with --workers, use layerNormalization (per-example statistics)",
+      "  bn.yaml:19:5: junction 'mid' (nddr): its batch normalization would take statistics from each thread's part of the batch; to train with --workers, set `batchNorm: false` on the junction",
+      'Train with --workers 1 (the default), or change the spec as said above.',
+      '',
+    ]);
+    expect(r.err).not.toMatch(/BatchNormalization|Nddr/);
+    expect(existsSync(path.join(cwd, 'runs'))).toBe(false);
+  });
   it('--data naming a missing file: exit 2 (an I/O error), nothing trained', async () => {
     const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
     dirs.push(cwd);

@@ -38,8 +38,11 @@ export interface JunctionLayer {
   isolate(): void;
   /** What the report draws for this junction. */
   reportedMix(): ReportedMix;
-  /** Why data-parallel training would change this junction's math (batch statistics), or undefined. */
-  dataParallelObstacle?(): string | undefined;
+  /**
+   * Why data-parallel training would change this junction's math (batch statistics), or
+   * undefined; with `fix`, the spec change that avoids it (`--workers` refusals print both).
+   */
+  dataParallelObstacle?(): string | { readonly why: string; readonly fix?: string } | undefined;
 }
 
 export function isJunctionLayer(layer: unknown): layer is tf.layers.Layer & JunctionLayer {

@@ -176,8 +176,8 @@ export class Nddr extends tf.layers.Layer implements JunctionLayer {
     return { mode: 'scalar', values, ...(this.towers.length > 0 ? { labels: this.towers } : {}) };
   }
 
-  dataParallelObstacle(): string | undefined {
-    return this.batchNorm ? 'batch normalization' : undefined;
+  dataParallelObstacle(): { why: string; fix: string } | undefined {
+    return this.batchNorm ? { why: "its batch normalization would take statistics from each thread's part of the batch", fix: 'set `batchNorm: false` on the junction' } : undefined;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -160,8 +160,8 @@ export class Sluice extends tf.layers.Layer implements JunctionLayer {
   }
 
   /** The penalty is over the whole batch's activations; per-shard penalties would not add up to it. */
-  dataParallelObstacle(): string | undefined {
-    return this.orthogonality > 0 ? 'an orthogonality penalty over the batch' : undefined;
+  dataParallelObstacle(): { why: string; fix: string } | undefined {
+    return this.orthogonality > 0 ? { why: 'its orthogonality penalty is over the whole batch, and per-thread penalties do not add up to it', fix: 'set `orthogonality: 0` on the junction' } : undefined;
   }
 
   reportedMix(): ReportedMix {

@@ -199,13 +199,17 @@ describe('examples/residual-block: run', () => {
     expect(JSON.stringify(metrics.at(-1))).toMatch(/loss/);
   });
 
-  it('--workers 2 with the plugin layer: a clear error naming the class, no stack', async () => {
+  it('--workers 2 with the plugin layer: a clear error naming the spec\'s layers and lines, no stack', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'mtlc-residual-run-'));
     dirs.push(out);
     const r = await run(['train', 'residual-pair.yaml', '--epochs', '1', '--out', out, '--quiet', '--backend', 'cpu', '--workers', '2']);
     expect(r.code).not.toBe(0);
-    expect(r.err).toContain('cannot build layer class ResidualDense');
-    expect(r.err).toContain('use workers 1');
+    // The spec's layers of the plugin kind, at their lines, and what to do instead.
+    expect(r.err).toContain("residual-pair.yaml:10:9: layer 'res' of tower ");
+    expect(r.err).toContain("residual-pair.yaml:17:9: layer 'res' of tower ");
+    expect(r.err).toContain('comes from a plugin, which the worker threads do not load');
+    expect(r.err).toContain('Train with --workers 1 (the default).');
+    expect(r.err).not.toContain('ResidualDense:');
     expect(r.err).not.toMatch(/internal error|\n\s+at /);
   });
 });

@@ -199,7 +199,19 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
     if (typeof pkg === 'number') return pkg;
     return runGenerated(files, abs, model.name, argv, io, pkg);
   }
-  return runGenerated(files, abs, model.name, argv, io);
+  return runGenerated(files, abs, model.name, argv, io, undefined, specLocator(model, specPath, checked.document));
+}
+
+/** `file:line:col` of a model layer (`<task>_<layer>`) or junction (its layer name) in the spec. */
+function specLocator(model: CheckedModel, specPath: string, document: SpecDocument | undefined): (layerName: string) => string | undefined {
+  const pointers = new Map<string, string>();
+  for (const t of model.towers) for (const l of t.layers) pointers.set(l.layerName, l.pointer);
+  for (const j of model.junctions) pointers.set(j.layerName, j.pointer);
+  return (layerName) => {
+    const pointer = pointers.get(layerName);
+    const at = pointer !== undefined ? document?.locate(pointer) : undefined;
+    return at ? `${specPath}:${at.line}:${at.column}` : undefined;
+  };
 }
 
 /**
@@ -207,7 +219,15 @@ export async function trainSpec(specPath: string, argv: readonly string[], io: C
  * them, and trains through `runTrainingCli` (resolved the way the generated code resolves
  * `mtlc/runtime`). `specFile` is absolute: the spec's data paths are relative to it.
  */
-export async function runGenerated(files: readonly GeneratedFile[], specFile: string, modelName: string, argv: readonly string[], io: CliIO, torch?: TorchPackage): Promise<number> {
+export async function runGenerated(
+  files: readonly GeneratedFile[],
+  specFile: string,
+  modelName: string,
+  argv: readonly string[],
+  io: CliIO,
+  torch?: TorchPackage,
+  locate?: (layerName: string) => string | undefined,
+): Promise<number> {
   const specPath = path.relative(io.cwd, specFile) || specFile;
   const abs = specFile;
   const ts = files.filter((f) => f.path.endsWith('.ts'));
@@ -238,7 +258,7 @@ export async function runGenerated(files: readonly GeneratedFile[], specFile: st
     p.data.format === 'multimnist'
       ? p
       : { ...p, data: { ...p.data, path: path.resolve(specDir, p.data.path), ...(p.data.testPath ? { testPath: path.resolve(specDir, p.data.testPath) } : {}) } };
-  const cliIO = { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, cwd: io.cwd };
+  const cliIO = { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, cwd: io.cwd, ...(locate ? { locate } : {}) };
   if (torch) return runTorchTrainingCli(resolved, build, argv, cliIO, torch);
   return runTrainingCli(resolved, build, argv, cliIO);
 }

@@ -11,6 +11,7 @@ import { DataError } from '../data/types.js';
 import { ModelFileError } from '../io/index.js';
 import type { TrainingPlan } from '../plan.js';
 import { WeightShapeError } from './checkpoint.js';
+import { WorkersRefusal } from './data-parallel.js';
 import { kebabCase } from '../naming.js';
 import { parseArgsOptions, trainingHelp } from './flags.js';
 import { TrainingError, formatAlphas, trainModel } from './loop.js';
@@ -23,6 +24,8 @@ export interface TrainingCliIO {
   stderr: (text: string) => void;
   isTTY: boolean;
   cwd: string;
+  /** Where a model layer (`<task>_<layer>`, a junction's layer) is in the spec, as `file:line:col`; `mtlc train` knows. */
+  locate?: (layerName: string) => string | undefined;
 }
 
 const defaultIO = (): TrainingCliIO => ({
@@ -155,6 +158,10 @@ export function printTrainingResult(io: TrainingCliIO, history: readonly EpochRe
 
 /** A failed run (both engines): a user's mistake is one `error:` line and its exit code; a bug, 70. */
 export function printTrainingFailure(io: TrainingCliIO, e: unknown): number {
+  if (e instanceof WorkersRefusal) {
+    io.stderr(`error: ${e.render(io.locate)}\n`);
+    return e.exitCode;
+  }
   const user = userError(e);
   if (user) {
     io.stderr(`error: ${user.message}\n`);

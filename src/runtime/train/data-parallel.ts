@@ -17,7 +17,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { TaskPlan } from '../plan.js';
+import type { TaskPlan, TrainingPlan } from '../plan.js';
+import { TrainingError } from './errors.js';
+import type { BuiltModel } from './types.js';
 
 /** Classes whose training-mode forward is not per-example deterministic. */
 const BATCH_OR_RANDOM = /BatchNormalization|Dropout|GaussianNoise/;
@@ -71,9 +73,57 @@ export interface ShardResult {
   metrics: tf.Tensor | null;
 }
 
+/** A layer or junction whose math data-parallel threads would change: why, and what to do instead. */
+export interface WorkersObstacle {
+  /** The model's layer name (`<task>_<layer>`, or the junction's layer name). */
+  readonly layerName: string;
+  readonly why: string;
+  /** The change to the spec that removes the obstacle (besides --workers 1). */
+  readonly fix?: string;
+}
+
+/** A model layer in the spec's terms: `layer 'bn1' of tower 'churn'`, `junction 'afterPool1' (nddr)`. */
+export function describeModelLayer(layerName: string, plan: TrainingPlan, built: BuiltModel): string {
+  const junction = built.junctions.find((j) => j.layerName === layerName);
+  if (junction) return `junction '${junction.name}' (${junction.kind ?? 'crossStitch'})`;
+  // Longest task name first, so task "ab" is not taken for task "a".
+  const task = plan.tasks.map((t) => t.name).sort((a, b) => b.length - a.length).find((t) => layerName.startsWith(`${t}_`));
+  return task ? `layer '${layerName.slice(task.length + 1)}' of tower '${task}'` : `layer '${layerName}'`;
+}
+
+/**
+ * `--workers N` refused: the spec's layers and junctions whose math threads would change, why,
+ * and what to change. `render(locate)` prefixes each with its place in the spec (`mtlc train`
+ * knows it; the generated entrypoint does not).
+ */
+export class WorkersRefusal extends TrainingError {
+  constructor(
+    readonly workers: number,
+    readonly obstacles: readonly (WorkersObstacle & { readonly what: string })[],
+  ) {
+    super('');
+    this.message = this.render();
+  }
+
+  render(locate?: (layerName: string) => string | undefined): string {
+    const lines = this.obstacles.map((o) => {
+      const at = locate?.(o.layerName);
+      return `  ${at ? `${at}: ` : ''}${o.what}: ${o.why}${o.fix ? `; to train with --workers, ${o.fix}` : ''}`;
+    });
+    const fixable = this.obstacles.some((o) => o.fix);
+    return `--workers ${this.workers} cannot train this spec: each worker thread computes on its own part of every batch, which changes what these do:\n${lines.join('\n')}\nTrain with --workers 1 (the default)${fixable ? ', or change the spec as said above' : ''}.`;
+  }
+}
+
 /** The layers that make data-parallel training differ from the single-thread loop. */
-export function dataParallelObstacles(model: tf.LayersModel): string[] {
-  return model.layers.filter((l) => BATCH_OR_RANDOM.test(l.getClassName())).map((l) => `${l.name} (${l.getClassName()})`);
+export function dataParallelObstacles(model: tf.LayersModel): WorkersObstacle[] {
+  return model.layers
+    .filter((l) => BATCH_OR_RANDOM.test(l.getClassName()))
+    .map((l) =>
+      /Dropout|Noise/.test(l.getClassName())
+        ? { layerName: l.name, why: 'each thread would draw its own random numbers', fix: 'remove the layer or set its rate to 0' }
+        : { layerName: l.name, why: "batch statistics would come from each thread's part of the batch", fix: 'use layerNormalization (per-example statistics)' },
+    );
 }
 
 /** Shard sizes of a batch of `n` over `k` threads: as even as possible, the first ones larger, no empty shard. */

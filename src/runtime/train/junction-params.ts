@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { isJunctionLayer, type JunctionLayer } from '../junction.js';
 import type { BuiltModel, JunctionAlpha } from './types.js';
+import type { WorkersObstacle } from './data-parallel.js';
 
 /** @deprecated the loop finds junctions by `isJunctionLayer`; kept for code that checks the class. */
 export const CROSS_STITCH_CLASS = 'CrossStitch';
@@ -55,11 +56,12 @@ export function junctionGroups(model: tf.LayersModel, defaultMultiplier: number)
   return [...groups.values()];
 }
 
-/** Junctions whose math data-parallel training would change (batch statistics). */
-export function junctionObstacles(model: tf.LayersModel): string[] {
+/** Junctions whose math data-parallel training would change (batch statistics); the kind says why and what to set. */
+export function junctionObstacles(model: tf.LayersModel): WorkersObstacle[] {
   return junctionLayers(model).flatMap((l) => {
-    const why = l.dataParallelObstacle?.();
-    return why ? [`${l.name} (${l.getClassName()}: ${why})`] : [];
+    const obstacle = l.dataParallelObstacle?.();
+    if (!obstacle) return [];
+    return [typeof obstacle === 'string' ? { layerName: l.name, why: obstacle } : { layerName: l.name, ...obstacle }];
   });
 }
 

@@ -20,7 +20,7 @@ import type { TaskPlan, TrainingPlan } from '../plan.js';
 import { Rng, deriveSeed } from '../random.js';
 import { assignWeights, findCheckpoint, loadOptimizerWeights, loadSavedWeights, readCheckpointState, saveCheckpoint, WeightShapeError } from './checkpoint.js';
 import { lazyConvGradients } from './conv-gradients.js';
-import { DataParallel, dataParallelObstacles } from './data-parallel.js';
+import { DataParallel, dataParallelObstacles, describeModelLayer, WorkersRefusal } from './data-parallel.js';
 import { maxAbs, trainEpoch, type EpochContext } from './epoch.js';
 import { TrainingError } from './errors.js';
 import { freezeJunctionsToIdentity, isJunctionLayer, junctionGroups, junctionObstacles, readAlphas } from './junction-params.js';
@@ -28,7 +28,7 @@ import { outputIndex, taskRuntimes } from './objective.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
 import { prepareRunFolder, readRunInfo, RunFileError, type RunInfo } from './run-files.js';
-import type { EpochRecord, JunctionAlpha, ModelBuilder, TrainOptions, TrainResult } from './types.js';
+import type { BuiltModel, EpochRecord, JunctionAlpha, ModelBuilder, TrainOptions, TrainResult } from './types.js';
 export { formatAlphas } from './format.js';
 export { TrainingError } from './errors.js';
 export { CROSS_STITCH_CLASS, identityLike, isCrossStitchLayer, isJunctionLayer, readAlphas } from './junction-params.js';
@@ -53,7 +53,7 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
   const obstacles = workers > 1 ? [...dataParallelObstacles(model), ...junctionObstacles(model)] : [];
   if (obstacles.length > 0) {
     model.dispose();
-    throw new TrainingError(`workers ${workers}: data-parallel training would change the math of ${obstacles.join(', ')} (batch statistics or random draws per thread); use workers 1`);
+    throw new WorkersRefusal(workers, obstacles.map((o) => ({ ...o, what: describeModelLayer(o.layerName, plan, built) })));
   }
   if (options.singleTask !== undefined) freezeJunctionsToIdentity(model);
 
@@ -68,7 +68,7 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
     const groups = parameterGroups(plan, model, options.singleTask, logVars);
     for (const g of groups) onDispose.push(() => g.optimizer.dispose());
     const gradVars = groups.flatMap((g) => g.variables);
-    const parallel = workers > 1 ? await startWorkers(workers, () => DataParallel.start(workers, model, selection.name, active, built.tasks, gradVars, logVars)) : null;
+    const parallel = workers > 1 ? await startWorkers(workers, plan, built, () => DataParallel.start(workers, model, selection.name, active, built.tasks, gradVars, logVars)) : null;
     if (parallel) onDispose.push(() => void parallel.close());
 
     const data = await openData(plan, options, settings, resources);
@@ -243,14 +243,21 @@ function parameterGroups(plan: TrainingPlan, model: tf.LayersModel, singleTask: 
  * Worker threads rebuild the model from its topology, so a layer class registered only on the
  * main thread (a plugin's runtime layer) is unknown there: say so instead of tfjs's message.
  */
-async function startWorkers<T>(workers: number, start: () => Promise<T>): Promise<T> {
+async function startWorkers<T>(workers: number, plan: TrainingPlan, built: BuiltModel, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (e) {
     const unknown = /Unknown layer: (\w+)/.exec(e instanceof Error ? e.message : String(e));
     if (!unknown) throw e;
-    throw new TrainingError(
-      `workers ${workers}: the worker threads cannot build layer class ${unknown[1]} (a plugin's runtime layer is registered on the main thread only); use workers 1`,
+    // The spec's layers or junctions whose runtime class is a plugin's.
+    const plugin = built.model.layers.filter((l) => l.getClassName() === unknown[1]);
+    throw new WorkersRefusal(
+      workers,
+      (plugin.length > 0 ? plugin.map((l) => l.name) : [unknown[1]!]).map((layerName) => ({
+        layerName,
+        what: describeModelLayer(layerName, plan, built),
+        why: `its kind's runtime layer (${unknown[1]}) comes from a plugin, which the worker threads do not load`,
+      })),
     );
   }
 }
