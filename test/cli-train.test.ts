@@ -142,7 +142,7 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
       dirs.push(cwd);
       const r = await run(['train', spec, '--workers', v], cwd);
       expect(r.code).toBe(2);
-      expect(r.err).toContain(`--workers: expected a positive integer, got '${v}'`);
+      expect(r.err).toContain(`--workers: expected a whole number from 1 to 2147483647, got '${v}'`);
       expect(existsSync(path.join(cwd, 'runs'))).toBe(false);
     }
   });

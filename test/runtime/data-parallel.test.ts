@@ -155,7 +155,7 @@ describe('--workers on the training command line', () => {
     for (const v of ['0', 'x']) {
       const r = await cli(['--workers', v]);
       expect(r.code).toBe(2);
-      expect(r.err).toContain(`--workers: expected a positive integer, got '${v}'`);
+      expect(r.err).toContain(`--workers: expected a whole number from 1 to 2147483647, got '${v}'`);
     }
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { runTorchTrainingCli } from '../../src/runtime/torch/cli.js';
+import { runTrainingCli } from '../../src/runtime/train/cli.js';
 import { parseArgsOptions, torchTrainingHelp, trainingHelp, TRAINING_FLAGS } from '../../src/runtime/train/flags.js';
 import { tinyBuild, tinyPlan } from './train-helpers.js';
 
@@ -53,5 +54,41 @@ describe('one declaration of the training flags', () => {
     await main(['train', '--help'], io);
     for (const flag of TRAINING_FLAGS) expect(out).toContain(`--${flag.name}`);
     expect(out).toMatch(/--nproc <n>\s+--engine torch: processes/);
+  });
+
+  // Every whole-number flag of every parser (mtlc train, the generated entrypoint, the torch
+  // engine): one `error:` line naming the flag, the value and what it allows; exit 2 (usage).
+  const numeric = TRAINING_FLAGS.filter((f) => f.range);
+  it('the numeric flags are epochs, batch-size, seed, workers and nproc', () => {
+    expect(numeric.map((f) => f.name)).toEqual(['epochs', 'batch-size', 'seed', 'workers', 'nproc']);
+  });
+  const bad = ['-3', '0', '1.5', 'abc', '1e3', '99999999999999999999', '4294967296'];
+  const expected = (flag: string, v: string) => {
+    const range = flag === 'seed' ? 'from 0 to 4294967295' : 'from 1 to 2147483647';
+    return `error: --${flag}: expected a whole number ${range}, got '${v}'\n`;
+  };
+  const isBad = (flag: string, v: string) => !(flag === 'seed' && v === '0');
+  it.each(numeric.map((f) => f.name))('--%s with -3, 0, 1.5, abc, 1e3 or a huge number: one clear error line and exit 2 from every parser', async (flag) => {
+    for (const v of bad.filter((v) => isBad(flag, v))) {
+      for (const argv of [[`--${flag}`, v], [`--${flag}=${v}`]]) {
+        let out = '';
+        let err = '';
+        const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: { NO_COLOR: '1' }, cwd: process.cwd(), isTTY: false };
+        expect(await main(['train', 'specs/multi-mnist.yaml', ...argv], io), `mtlc train ${argv.join(' ')}`).toBe(2);
+        expect(err).toBe(expected(flag, v));
+        expect(out).toBe('');
+        const engineIO = { stdout: () => {}, stderr: (t: string) => void (err += t), cwd: '/nonexistent', isTTY: false };
+        if (flag !== 'nproc') {
+          err = '';
+          expect(await runTrainingCli(tinyPlan(), tinyBuild, argv, engineIO), `entrypoint ${argv.join(' ')}`).toBe(2);
+          expect(err).toBe(expected(flag, v));
+        }
+        if (flag !== 'workers') {
+          err = '';
+          expect(await runTorchTrainingCli(tinyPlan(), tinyBuild, argv, engineIO as never, { root: '/nonexistent', name: 'tiny' }), `torch ${argv.join(' ')}`).toBe(2);
+          expect(err).toBe(expected(flag, v));
+        }
+      }
+    }
   });
 });

@@ -25,7 +25,7 @@ import { applyVariant, parseVariant, VariantError } from '../../model/variant.js
 import { kebabCase } from '../../runtime/naming.js';
 import type { CheckedModel } from '../../model/ir.js';
 import { writeAtomic } from '../../runtime/files.js';
-import { engineRefusal, flagArgv, takes, TRAINING_FLAGS } from '../../runtime/train/flags.js';
+import { engineRefusal, flagArgv, FlagValueError, numericFlag, takes, TRAINING_FLAGS } from '../../runtime/train/flags.js';
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 import type { TrainingPlan } from '../../runtime/plan.js';
@@ -278,6 +278,17 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
     .option('--variant <variant>', 'cross-stitch | independent | shared | split:<layer> | single-task:<task> (baselines from the same spec)')
     .option('--engine <engine>', 'tfjs (default) | torch (PyTorch under torchrun; see --nproc, --python)')
     .action(async (spec: string, opts: Record<string, string | boolean | string[] | undefined>, command: Command) => {
+      // Numeric flags are checked before the spec is compiled, as both engines check them.
+      for (const f of TRAINING_FLAGS) {
+        const given = opts[camel(f.name)];
+        if (!f.range || typeof given !== 'string') continue;
+        try {
+          numericFlag(f.name, given);
+        } catch (e) {
+          if (e instanceof FlagValueError) throw new CliError(e.message, ExitCode.usage);
+          throw e;
+        }
+      }
       const { registry } = await commandKinds(command, io);
       const argv = flagArgv(opts);
       const engine = opts['engine'] ?? 'tfjs';

@@ -13,7 +13,7 @@ import { loadData } from '../data/index.js';
 import type { TrainingPlan } from '../plan.js';
 import { kebabCase } from '../naming.js';
 import { printTrainingFailure, printTrainingResult, type TrainingCliIO } from '../train/cli.js';
-import { parseArgsOptions, refusedFlag, torchTrainingHelp } from '../train/flags.js';
+import { joinNegativeValues, numericFlag, parseArgsOptions, refusedFlag, torchTrainingHelp } from '../train/flags.js';
 import { freezeJunctionsToIdentity } from '../train/junction-params.js';
 import { TrainingError, initFrom } from '../train/loop.js';
 import { RunFileError, prepareRunFolder, readRunInfo } from '../train/run-files.js';
@@ -53,17 +53,11 @@ function labelSummary(meta: ShardMeta): string {
   return `; labelled: ${targets.map(([task, t]) => `${task} ${t.labelled?.count ?? meta.examples}`).join(', ')}`;
 }
 
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new TrainingError(`${flag}: expected a positive integer, got '${v}'`);
-  return Number(v);
-}
-
 export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO, pkg: TorchPackage): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     // The torch engine's flags, and the tfjs engine's too, so that those are refused by name.
-    values = parseArgs({ args: [...argv], options: parseArgsOptions('torch', true), strict: true, allowPositionals: false }).values as typeof values;
+    values = parseArgs({ args: joinNegativeValues(argv), options: parseArgsOptions('torch', true), strict: true, allowPositionals: false }).values as typeof values;
   } catch (e) {
     io.stderr(`error: ${(e as Error).message}\n(add --help for usage)\n`);
     return 2;
@@ -75,17 +69,16 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
   try {
     const refused = refusedFlag(values, 'torch');
     if (refused) throw new TrainingError(refused);
-    const seedText = values['seed'] as string | undefined;
-    if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new TrainingError(`--seed: expected a non-negative integer, got '${seedText}'`);
-    let seed = seedText !== undefined ? Number(seedText) : plan.seed;
-    const epochs = positiveInt('--epochs', values['epochs'] as string | undefined) ?? plan.epochs;
-    const batchSizeGiven = positiveInt('--batch-size', values['batch-size'] as string | undefined);
+    const seedGiven = numericFlag('seed', values['seed'] as string | undefined);
+    let seed = seedGiven ?? plan.seed;
+    const epochs = numericFlag('epochs', values['epochs'] as string | undefined) ?? plan.epochs;
+    const batchSizeGiven = numericFlag('batch-size', values['batch-size'] as string | undefined);
     let batchSize = batchSizeGiven ?? plan.batchSize;
     let singleTask = values['single-task'] as string | undefined;
     const taskNames = plan.tasks.map((t) => t.name);
     if (singleTask !== undefined && !taskNames.includes(singleTask)) throw new TrainingError(`--single-task: unknown task '${singleTask}'; tasks: ${taskNames.join(', ')}`);
     const initFromDirs = ((values['init-from'] as string[] | undefined) ?? []).map((d) => path.resolve(io.cwd, d));
-    const nproc = positiveInt('--nproc', values['nproc'] as string | undefined) ?? 1;
+    const nproc = numericFlag('nproc', values['nproc'] as string | undefined) ?? 1;
     const out = path.resolve(io.cwd, (values['out'] as string | undefined) ?? path.join('runs', kebabCase(plan.modelName)));
     const dataPath = values['data'] as string | undefined;
     const prepareOnly = Boolean(values['prepare-only']);
@@ -108,7 +101,7 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     const prepared = restart ? {} : await prepareRunFolder(out, { resume, restart: false }, {
       epochs,
       given: {
-        ...(seedText !== undefined ? { seed } : {}),
+        ...(seedGiven !== undefined ? { seed } : {}),
         ...(batchSizeGiven !== undefined ? { batchSize } : {}),
         ...(singleTask !== undefined ? { singleTask } : {}),
       },

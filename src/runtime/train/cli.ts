@@ -13,7 +13,7 @@ import type { TrainingPlan } from '../plan.js';
 import { WeightShapeError } from './checkpoint.js';
 import { WorkersRefusal } from './data-parallel.js';
 import { kebabCase } from '../naming.js';
-import { parseArgsOptions, trainingHelp } from './flags.js';
+import { joinNegativeValues, numericFlag, parseArgsOptions, trainingHelp } from './flags.js';
 import { TrainingError, formatAlphas, trainModel } from './loop.js';
 import { RunFileError, prepareRunFolder } from './run-files.js';
 import { describeFsError } from '../files.js';
@@ -35,13 +35,6 @@ const defaultIO = (): TrainingCliIO => ({
   cwd: process.cwd(),
 });
 
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new TrainingError(`${flag}: expected a positive integer, got '${v}'`);
-  return Number(v);
-}
-
-
 /**
  * A user's mistake or environment (a bad flag, data row, run folder, a full disk) as a one-line
  * message and its exit code; undefined for a bug.
@@ -58,7 +51,7 @@ export function userError(e: unknown): { message: string; exitCode: number } | u
 export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO = defaultIO()): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    values = parseArgs({ args: [...argv], options: parseArgsOptions(), strict: true, allowPositionals: false }).values as typeof values;
+    values = parseArgs({ args: joinNegativeValues(argv), options: parseArgsOptions(), strict: true, allowPositionals: false }).values as typeof values;
   } catch (e) {
     io.stderr(`error: ${(e as Error).message}\n(add --help for usage)\n`);
     return 2;
@@ -68,8 +61,7 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
     return 0;
   }
   try {
-    const seedText = values['seed'] as string | undefined;
-    if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new TrainingError(`--seed: expected a non-negative integer, got '${seedText}'`);
+    const seed = numericFlag('seed', values['seed'] as string | undefined);
     const out = path.resolve(io.cwd, (values['out'] as string | undefined) ?? path.join('runs', kebabCase(plan.modelName)));
     const dataPath = values['data'] as string | undefined;
     const effectivePlan: TrainingPlan = dataPath
@@ -84,15 +76,15 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
       quiet: Boolean(values['quiet']),
       progress: { write: io.stderr, isTTY: io.isTTY } satisfies ProgressSink,
     };
-    const epochs = positiveInt('--epochs', values['epochs'] as string | undefined);
+    const epochs = numericFlag('epochs', values['epochs'] as string | undefined);
     if (epochs !== undefined) options.epochs = epochs;
-    const bs = positiveInt('--batch-size', values['batch-size'] as string | undefined);
+    const bs = numericFlag('batch-size', values['batch-size'] as string | undefined);
     if (bs !== undefined) options.batchSize = bs;
     if (backendText !== undefined) options.backend = parseBackendChoice(backendText, '--backend');
-    if (seedText !== undefined) options.seed = Number(seedText);
+    if (seed !== undefined) options.seed = seed;
     const single = values['single-task'] as string | undefined;
     if (single !== undefined) options.singleTask = single;
-    const workers = positiveInt('--workers', values['workers'] as string | undefined);
+    const workers = numericFlag('workers', values['workers'] as string | undefined);
     if (workers !== undefined) {
       // Each worker holds a copy of the model and needs a core; more threads only add copies.
       const cores = availableParallelism();

@@ -6,6 +6,7 @@
  */
 import type { TrainingPlan } from '../plan.js';
 import { kebabCase } from '../naming.js';
+import { TrainingError } from './errors.js';
 
 /** The training engines: TensorFlow.js in Node (the generated train.ts), PyTorch under torchrun. */
 export type Engine = 'tfjs' | 'torch';
@@ -28,7 +29,13 @@ export interface TrainingFlag {
   readonly cliDefaultText?: string;
   /** More lines for the entrypoint's help. */
   readonly more?: string;
+  /** A whole-number flag: the values it allows (checked by `numericFlag`, the same for every engine). */
+  readonly range?: { readonly min: number; readonly max: number };
 }
+
+/** The largest count a count flag takes (epochs, batch size, threads, processes). */
+const MAX_COUNT = 2 ** 31 - 1;
+const COUNT = { min: 1, max: MAX_COUNT } as const;
 
 export const TRAINING_FLAGS: readonly TrainingFlag[] = [
   {
@@ -37,8 +44,8 @@ export const TRAINING_FLAGS: readonly TrainingFlag[] = [
     description: 'training data (.jsonl or .csv; a field per input and per task)',
     defaultText: (plan) => (plan.data.format === 'multimnist' ? 'built-in MultiMNIST' : plan.data.path),
   },
-  { name: 'epochs', value: 'N', description: 'epochs', defaultText: (plan) => String(plan.epochs) },
-  { name: 'batch-size', value: 'N', description: 'batch size', defaultText: (plan) => String(plan.batchSize) },
+  { name: 'epochs', value: 'N', range: COUNT, description: 'epochs', defaultText: (plan) => String(plan.epochs) },
+  { name: 'batch-size', value: 'N', range: COUNT, description: 'batch size', defaultText: (plan) => String(plan.batchSize) },
   { name: 'backend', value: 'B', engines: ['tfjs'], description: 'gpu | node | wasm | cpu | auto', defaultText: (plan) => `${plan.backend}; env MTLC_BACKEND` },
   { name: 'out', value: 'DIR', description: 'run directory', defaultText: (plan) => `runs/${kebabCase(plan.modelName)}/`, cliDefaultText: 'runs/<kebab-name>/' },
   { name: 'resume', description: 'continue from the last checkpoint in --out' },
@@ -47,12 +54,13 @@ export const TRAINING_FLAGS: readonly TrainingFlag[] = [
     description: 'discard the run in --out and train from scratch',
     more: '(without --resume or --restart, a folder that holds a run is refused)',
   },
-  { name: 'seed', value: 'N', description: 'random seed', defaultText: (plan) => String(plan.seed) },
+  { name: 'seed', value: 'N', range: { min: 0, max: 2 ** 32 - 1 }, description: 'random seed', defaultText: (plan) => String(plan.seed) },
   { name: 'single-task', value: 'TASK', description: 'train one tower alone (other losses off, α frozen to identity)' },
   { name: 'init-from', value: 'DIR', multiple: true, description: 'load towers from a run directory by layer name (repeatable)' },
   {
     name: 'workers',
     value: 'N',
+    range: COUNT,
     engines: ['tfjs'],
     description: 'threads per batch on wasm/cpu: N−1 worker threads beside the main one, same math',
     more: '(default 1; no batchNorm/dropout layers)',
@@ -61,6 +69,7 @@ export const TRAINING_FLAGS: readonly TrainingFlag[] = [
   {
     name: 'nproc',
     value: 'N',
+    range: COUNT,
     engines: ['torch'],
     description: 'processes (ranks) on this machine (gloo on CPU, NCCL on GPUs)',
     defaultText: () => '1',
@@ -80,6 +89,41 @@ export const TRAINING_FLAGS: readonly TrainingFlag[] = [
     description: 'write the job (data shards, initial weights, job.json) and print the torchrun command instead of running it (for clusters)',
   },
 ];
+
+/** A bad value of a training flag (exit 2, a usage error): the flag, the value and what it allows. */
+export class FlagValueError extends TrainingError {}
+
+/**
+ * The value of a whole-number flag (`--batch-size 8`), or undefined when not given. Anything else
+ * (`-3`, `0`, `1.5`, `abc`, `1e3`, a number past the flag's range) is one message naming the flag,
+ * the value and what the flag allows.
+ */
+export function numericFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const range = TRAINING_FLAGS.find((f) => f.name === name)?.range;
+  if (!range) throw new Error(`--${name} is not a numeric training flag`);
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isSafeInteger(value) && value >= range.min && value <= range.max) return value;
+  throw new FlagValueError(`--${name}: expected a whole number from ${range.min} to ${range.max}, got '${text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}'`);
+}
+
+/**
+ * `--batch-size -3` as `--batch-size=-3`: `node:util` parseArgs takes a value starting with a
+ * dash for a missing one ("argument is ambiguous"); a negative number is a value, refused by
+ * `numericFlag` with what the flag allows.
+ */
+export function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = TRAINING_FLAGS.find((f) => f.value && argv[i] === `--${f.name}`);
+    const next = argv[i + 1];
+    if (flag && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
 
 export const takes = (flag: TrainingFlag, engine: Engine): boolean => !flag.engines || flag.engines.includes(engine);
 
