@@ -44,7 +44,18 @@ export const batchNormalization = defineLayerKind({
           hint: 'reshape to [height, width, channels] (or flatten) before it',
         });
       }
-      read(config);
+      const c = read(config);
+      // tfjs 4.22 cannot train it without a learned offset or scale (its layer reads gamma and beta unconditionally in training): say so before anything runs.
+      for (const property of ['center', 'scale'] as const) {
+        if (!c[property]) {
+          fail({
+            code: 'unsupported-by-tfjs',
+            property,
+            message: `batchNormalization: TensorFlow.js cannot train it with ${property}: false (tfjs 4.22 fails at the first training step)`,
+            hint: `remove ${property}: false (the ${property === 'center' ? 'offset beta starts at 0' : 'scale gamma starts at 1'} and is learned)`,
+          });
+        }
+      }
       return input;
     }),
   // gamma and beta (when learned) plus the moving mean and variance, one value per channel each.

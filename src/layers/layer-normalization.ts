@@ -36,7 +36,18 @@ export const layerNormalization = defineLayerKind({
           hint: 'reshape to [height, width, channels] (or flatten) before it',
         });
       }
-      read(config);
+      const c = read(config);
+      // tfjs 4.22 cannot train it without a learned offset or scale (its batchNorm gradient saves the missing offset or scale): say so before anything runs.
+      for (const property of ['center', 'scale'] as const) {
+        if (!c[property]) {
+          fail({
+            code: 'unsupported-by-tfjs',
+            property,
+            message: `layerNormalization: TensorFlow.js cannot train it with ${property}: false (tfjs 4.22 fails at the first training step)`,
+            hint: `remove ${property}: false (the ${property === 'center' ? 'offset beta starts at 0' : 'scale gamma starts at 1'} and is learned)`,
+          });
+        }
+      }
       return input;
     }),
   paramCount: (config, input) => {
