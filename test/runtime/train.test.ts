@@ -64,6 +64,26 @@ describe('trainModel', () => {
     for (const k of Object.keys(a)) a[k]!.forEach((v, i) => expect(Math.abs(v - b[k]![i]!)).toBeLessThan(1e-5));
   });
 
+  // Every optimizer writes its state into the checkpoint (tfjs's Adamax cannot by itself) and a
+  // resumed run ends where an uninterrupted one does.
+  for (const optimizer of [
+    { type: 'adamax', learningRate: 0.01, decay: 0.01 },
+    { type: 'adagrad', learningRate: 0.01 },
+    { type: 'adadelta', learningRate: 0.05 },
+  ] as const) {
+    it(`${optimizer.type}: checkpoints each epoch and resumes to the uninterrupted run's weights`, async () => {
+      const data = tinyData();
+      const full = await trainModel(tinyPlan({ epochs: 3, optimizer }), tinyBuild, { ...data, quiet: true, out: tmp() });
+      const dir = tmp();
+      await trainModel(tinyPlan({ epochs: 1, optimizer }), tinyBuild, { ...data, quiet: true, out: dir });
+      expect(existsSync(path.join(dir, 'checkpoint', 'optimizer-main.bin'))).toBe(true);
+      const resumed = await trainModel(tinyPlan({ epochs: 3, optimizer }), tinyBuild, { ...data, quiet: true, out: dir, resume: true });
+      const a = weightsOf(full.model);
+      const b = weightsOf(resumed.model);
+      for (const k of Object.keys(a)) expect(b[k]).toEqual(a[k]);
+    });
+  }
+
   it('a terminal gets a progress bar with per-task loss, examples/s and ETA', async () => {
     let text = '';
     await trainModel(tinyPlan({ epochs: 1 }), tinyBuild, { ...tinyData(), batchSize: 4, progress: { write: (t) => void (text += t), isTTY: true } });
