@@ -6,7 +6,7 @@
  * generated train.ts run), on the tiny cpu model.
  */
 import { availableParallelism } from 'node:os';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,26 @@ describe('an existing run folder', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(readFileSync(path.join(d, 'run.json'), 'utf8'))).toMatchObject({ seed: 3, batchSize: 8, epochs: 3 });
     expect(readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
+  it('--resume of a run whose checkpoint is gone: exit 2, nothing changed (it would train from scratch over the run)', async () => {
+    const d = copy();
+    rmSync(path.join(d, 'checkpoint'), { recursive: true });
+    const before = snapshot(d);
+    const r = await train(['--out', d, '--resume', '--epochs', '3'], path.dirname(d));
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: --resume: ${d} holds a run (2 epoch(s), seed 3, batch size 8) but no checkpoint to continue from; pass --restart to discard it and train from scratch, or another --out\n`);
+    expect(snapshot(d)).toEqual(before);
+  });
+
+  it('--resume of a run killed before its first checkpoint starts it from epoch 1', async () => {
+    const d = path.join(tmp(), 'run');
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'run.json'), readFileSync(path.join(run, 'run.json')));
+    writeFileSync(path.join(d, 'metrics.jsonl'), '');
+    const r = await train(['--out', d, '--resume', '--epochs', '1'], path.dirname(d));
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
   it('a checkpoint already at the epochs asked for: exit 0, says nothing is left to train, nothing changed', async () => {

@@ -503,7 +503,12 @@ export async function prepareRunFolder(out: string, mode: { resume: boolean; res
       throw new RunFileError(file, `--resume: the checkpoint in ${dir} is after epoch ${epoch}, past the ${request.epochs} epoch(s) asked for; pass --epochs ${epoch + 1} or more to train further`);
     }
     if (epoch === request.epochs) return { done: `the run in ${out} already has ${epoch} epoch(s); nothing to train (pass --epochs ${epoch + 1} or more to train further)` };
-    break;
+    return kept ? { kept } : {};
+  }
+  // No checkpoint to continue from: "resuming" would train from scratch over trained epochs or a
+  // final model. Only a run killed before its first checkpoint has nothing to lose.
+  if ((metrics?.length ?? 0) > 0 || present.includes(MODEL_DIR)) {
+    throw new RunFileError(out, `--resume: ${out} holds a run (${what}) but no checkpoint to continue from; pass --restart to discard it and train from scratch, or another --out`);
   }
   return kept ? { kept } : {};
 }
