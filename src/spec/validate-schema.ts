@@ -277,10 +277,10 @@ function typeHint(expected: unknown, value: unknown): string | undefined {
 }
 
 /** Per enum list, the code and the noun of its "unknown ..." message. */
-function enumKind(values: readonly unknown[]): { code: string; noun: string } {
+function enumKind(values: readonly unknown[]): { code: string; noun: string; nouns?: string } {
   const same = (list: readonly string[]) => list.length === values.length && list.every((v, i) => v === values[i]);
   if (same(ACTIVATIONS)) return { code: 'unknown-activation', noun: 'activation' };
-  if (same(LOSSES)) return { code: 'unknown-loss', noun: 'loss' };
+  if (same(LOSSES)) return { code: 'unknown-loss', noun: 'loss', nouns: 'losses' };
   if (same(METRICS)) return { code: 'unknown-metric', noun: 'metric' };
   if (same(OPTIMIZERS)) return { code: 'unknown-optimizer', noun: 'optimizer' };
   return { code: 'invalid-value', noun: 'value' };
@@ -469,7 +469,7 @@ class Context {
         const hint = typeof value === 'string' ? didYouMean(value, allowed.map(String)) : undefined;
         const list = allowed.map(String).join(', ');
         if (kind.noun !== 'value') {
-          return make(this.#at(p), p, kind.code, `unknown ${kind.noun} ${describeValue(value)} ${this.#in(parentOf(p))}`, hint ?? `TensorFlow.js ${kind.noun}s: ${list}`);
+          return make(this.#at(p), p, kind.code, `unknown ${kind.noun} ${describeValue(value)} ${this.#in(parentOf(p))}`, hint ?? `TensorFlow.js ${kind.nouns ?? `${kind.noun}s`}: ${list}`);
         }
         return make(
           this.#at(p),

@@ -106,6 +106,11 @@ describe('validateSchema', () => {
     ]);
   });
 
+  it('a name too far from any known one gets the list, in plain English', () => {
+    const ds = check(base('      - { type: dense, units: 4, activation: wobble }').replace('categoricalCrossentropy', 'huberLoss'));
+    expect(ds.map((d) => d.hint?.split(':')[0])).toEqual(['TensorFlow.js activations', 'TensorFlow.js losses']);
+  });
+
   it('explains names: PascalCase model, camelCase tasks, identifiers', () => {
     const ds = check(base('      - { type: flatten, name: 1flat }').replace('name: Digits', 'name: my_digits').replace('  left:', '  Left_Digit:'));
     expect(ds.map((d) => [d.code, d.path, d.hint])).toEqual([
