@@ -165,6 +165,25 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
     expect(r.err).not.toMatch(/BatchNormalization|Nddr/);
     expect(existsSync(path.join(cwd, 'runs'))).toBe(false);
   });
+  it('mtlc init X && mtlc train x.yaml trains as written (the starter\'s sample data is written beside it); an existing data file is kept', async () => {
+    const cwd = tmp();
+    const init = await run(['init', 'Starter'], cwd);
+    expect(init.code).toBe(0);
+    expect(init.out).toContain('wrote starter.yaml and starter.jsonl');
+    const r = await run(['train', 'starter.yaml', '--epochs', '1', '--quiet'], cwd);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/taskA: validation loss [\d.]+, accuracy [\d.]+\ntaskB: validation loss [\d.]+\n/);
+    const epoch = JSON.parse(readFileSync(path.join(cwd, 'runs', 'starter', 'metrics.jsonl'), 'utf8').trim().split('\n')[0]!) as { examples: number };
+    expect(epoch.examples).toBe(192); // 240 sample rows, 20% held out
+    // A data file already there is the user's: kept, and said so.
+    const mine = '{"features":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],"a":1,"b":2}\n';
+    writeFileSync(path.join(cwd, 'other.jsonl'), mine);
+    const again = await run(['init', 'Other'], cwd);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('wrote other.yaml (its data: other.jsonl, which was there already and is kept)');
+    expect(readFileSync(path.join(cwd, 'other.jsonl'), 'utf8')).toBe(mine);
+  });
   it('--data naming a missing file: exit 2 (an I/O error), nothing trained', async () => {
     const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
     dirs.push(cwd);
