@@ -201,6 +201,27 @@ describe.skipIf(!hasCompiler)('mtlc train <spec> (compiles, then trains the gene
     expect(r.code).toBe(1);
     expect(existsSync(path.join(cwd, 'run'))).toBe(false);
   });
+  it('the spec\'s own data file not matching the model is exit 1 like a bad spec (wrong feature count, missing task field); unreadable is exit 2', async () => {
+    const cwd = tmp();
+    const spec = readFileSync(path.join(root, 'test/fixtures/data/tiny-spec.yaml'), 'utf8');
+    const rows = readFileSync(path.join(root, 'test/fixtures/data/tiny.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { x: number[]; a: number; b: number });
+    writeFileSync(path.join(cwd, 'short.jsonl'), rows.map((r) => JSON.stringify({ ...r, x: r.x.slice(1) })).join('\n'));
+    writeFileSync(path.join(cwd, 'no-b.jsonl'), rows.map((r) => JSON.stringify({ x: r.x, a: r.a })).join('\n'));
+    mkdirSync(path.join(cwd, 'folder.jsonl'));
+    const cases: [string, number, string][] = [
+      ['short.jsonl', 1, "short.jsonl:1: field 'x': has 3 values, expected 4 (input shape [4])"],
+      ['no-b.jsonl', 1, "no-b.jsonl: field 'b': no row has a label for task 'b'"],
+      ['folder.jsonl', 2, 'folder.jsonl: is a directory, not a data file'],
+    ];
+    for (const [data, code, message] of cases) {
+      writeFileSync(path.join(cwd, 'spec.yaml'), spec.replace('path: tiny.jsonl', `path: ${data}`));
+      const r = await run(['train', 'spec.yaml', '--quiet', '--restart'], cwd);
+      expect(r.err, data).toContain(message);
+      expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.code, data).toBe(code);
+      expect(existsSync(path.join(cwd, 'runs')), data).toBe(false);
+    }
+  });
   it('--data with labels missing for a task on some rows: trains, says how many are labelled, records it', async () => {
     const cwd = mkdtempSync(path.join(root, '.mtlc-cache', 'test-'));
     dirs.push(cwd);

@@ -77,7 +77,7 @@ export async function trainEpoch(
       withRng(rng, () => {
         let kept: { losses: tf.Tensor; metrics: tf.Tensor | null } | null = null;
         const { value, grads } = tf.variableGrads(() => {
-          const o = objective({ model, tasks, outIdx, logVars, dynamic }, xs, ys, (task) => new TrainingError(`the data has no targets for task '${task}'`), labels);
+          const o = objective({ model, tasks, outIdx, logVars, dynamic }, xs, ys, (task) => new TrainingError(`the data has no targets for task '${task}'`, 1), labels);
           kept = { losses: o.losses, metrics: o.metrics };
           return o.total;
         }, gradVars);
@@ -112,7 +112,7 @@ export async function trainEpoch(
     batches++;
     progress.batch(batch.size, Object.fromEntries(tasks.map((t, i) => [t.plan.name, lv[i]!])), train.size);
   }
-  if (seen === 0) throw new TrainingError(`${train.describe}: no training examples`);
+  if (seen === 0) throw new TrainingError(`${train.describe}: no training examples`, 1);
 
   const record: EpochRecord = { epoch: epoch + 1, loss: totalSum / seen, tasks: {}, examples: seen };
   const logVarValues: Record<string, number> = {};
