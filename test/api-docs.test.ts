@@ -39,3 +39,17 @@ it('docs/api.md: the example runs, prints what the page shows and writes generat
   for (const name of ['model.ts', 'train.ts', 'index.ts']) expect(existsSync(path.join(dir, 'generated', 'pair', name))).toBe(true);
   expect(readFileSync(path.join(dir, 'generated', 'pair', 'model.ts'), 'utf8')).toContain('export function buildPair(');
 });
+
+it('docs/api.md: the same example compiles a spec with a junction kind of the project\'s mtlc.config (it passes junctionKinds)', async () => {
+  const { code, output } = example();
+  const dir = mkdtempSync(path.join(root, '.mtlc-cache', 'api-docs-'));
+  dirs.push(dir);
+  // The gated-junction example's plugin, as a project's config.
+  for (const f of ['gate-kind.ts', 'gate-layer.ts', 'mtlc.config.ts']) writeFileSync(path.join(dir, f), readFileSync(path.join(root, 'examples', 'gated-junction', f), 'utf8'));
+  const withGate = code.replace('- { name: mid, after: fc, mode: channel }', '- { name: mid, kind: gate, after: fc }');
+  expect(withGate).not.toBe(code);
+  writeFileSync(path.join(dir, 'build-models.ts'), withGate);
+  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', 'build-models.ts'], { cwd: dir, encoding: 'utf8' });
+  expect(stdout.trimEnd().split('\n')).toEqual(output);
+  expect(readFileSync(path.join(dir, 'generated', 'pair', 'model.ts'), 'utf8')).toMatch(/import .* from '\.\.\/\.\.\/gate-layer\.js'/);
+});
