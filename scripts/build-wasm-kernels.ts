@@ -1,5 +1,5 @@
 /**
- * Builds src/runtime/wasm-kernels/simd/kernels.wasm from kernels.cc (issue 17) with clang's
+ * Builds src/runtime/wasm-kernels/simd/kernels.wasm (the SIMD training kernels) from kernels.cc with clang's
  * wasm32 target, SIMD128 and bulk memory, linked by lld to import tfjs-wasm's memory. The built
  * binary is committed, so `npm ci` needs no compiler; test/runtime/wasm-simd-build.test.ts
  * rebuilds it where clang is installed and checks the bytes match. Run:

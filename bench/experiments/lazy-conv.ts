@@ -1,5 +1,5 @@
 /**
- * Experiment (issue 6, lever 1): one SGD step of the stitched LeNet pair on wasm with tf.layers'
+ * Experiment (bench/NOTES.md, lever 1): one SGD step of the stitched LeNet pair on wasm with tf.layers'
  * fused conv gradient (input gradient always computed) against the runtime's lazyConvGradients
  * (the image's gradient skipped), interleaved A B A B ..., median of per-pair ratios.
  *   node --conditions=source --import tsx bench/experiments/lazy-conv.ts [--reps 9] [--steps 10]

@@ -38,7 +38,7 @@ async function startPeer(ctx: BenchContext, junctions: readonly string[]): Promi
 export async function trainVsTorch(ctx: BenchContext, backend: BenchBackend): Promise<void> {
   const c = backend === 'wasm' ? ctx.wasm : ctx.cpu;
   const figure = `train ${backend} vs PyTorch`;
-  // Issue 17's goal for one thread; cpu is for reference only.
+  // The goal for one wasm thread (0.75× PyTorch's throughput); cpu is for reference only.
   const target = backend === 'wasm' ? '≥ 0.75×' : '—';
   const info = await useBackend(backend);
   const { model, label, standIn } = stitchedModel(ctx);
@@ -217,7 +217,7 @@ export async function generatedVsHand(ctx: BenchContext): Promise<void> {
 export async function trainParallelVsTorch(ctx: BenchContext, threads = 2): Promise<void> {
   const c = ctx.wasm;
   const figure = `train wasm ×${threads} threads vs PyTorch`;
-  // Issue 17's goal for both cores.
+  // The goal for both cores: level with PyTorch.
   const target = '≥ 1.0×';
   const info = await useBackend('wasm');
   const many = stitchedModel(ctx);

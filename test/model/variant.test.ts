@@ -1,5 +1,5 @@
 /**
- * Variants from one spec (issue 7): the IR transform (towers, junctions, parameters), the code
+ * Variants from one spec (the baselines: independent, shared, split, single-task): the IR transform (towers, junctions, parameters), the code
  * the emitter makes of it (a shared layer is one tfjs layer applied once, heads stay separate),
  * and `mtlc train --variant` refusing a bad variant with exit 2 and the valid choices.
  */

@@ -1,6 +1,6 @@
 /**
- * Issue 13: tfjs-backend-wasm 4.22's convolutions with `padding: same` and a stride larger than
- * the kernel output zeros (XNNPACK's unsigned "same" padding wraps when it would be negative).
+ * A spec that validates computes the same on every backend: tfjs-backend-wasm 4.22's
+ * convolutions with `padding: same` and a stride larger than the kernel output zeros (XNNPACK's unsigned "same" padding wraps when it would be negative).
  * The runtime's wrapper (src/runtime/wasm-kernels/same-padding.ts) must make wasm compute what
  * cpu computes: outputs and the gradients of input, filter and bias, on random shapes, strides,
  * kernels and paddings, for conv2d, depthwiseConv2d, their fused forms and a tf.layers model.
