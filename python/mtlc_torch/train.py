@@ -151,9 +151,10 @@ def read_job(path):
     if job.get("version") != JOB_VERSION:
         raise TrainingError("--job %s: version %r, this runtime reads %d" % (path, job.get("version"), JOB_VERSION))
     base = os.path.dirname(os.path.abspath(path))
+    # Normalised (`<run>/torch/..` -> `<run>`): messages name the run folder as the user knows it.
     for key in ("runDir", "initModel", "trainData", "valData"):
         if job.get(key):
-            job[key] = os.path.join(base, job[key])
+            job[key] = os.path.normpath(os.path.join(base, job[key]))
     return job
 
 
@@ -170,6 +171,23 @@ def _checkpoint_state(job, epoch, history, loss_history, log_variance):
     if job.get("singleTask") is not None:
         state["singleTask"] = job["singleTask"]
     return state
+
+
+def _check_same_model(model, saved, found):
+    """The checkpoint's weights are the model's, by name (another --variant builds another model);
+    the message is the tfjs engine's (src/runtime/train/loop.ts)."""
+    mine = list(tfjs_io.model_weights(model))
+    lacking = [n for n in saved if n not in mine]
+    extra = [n for n in mine if n not in saved]
+    if not lacking and not extra:
+        return
+
+    def names(ns):
+        return ", ".join(ns[:4]) + (" and %d more" % (len(ns) - 4) if len(ns) > 4 else "")
+    differences = (["the checkpoint has %s, which this model lacks" % names(lacking)] if lacking else []) + \
+        (["this model has %s, which the checkpoint lacks" % names(extra)] if extra else [])
+    raise TrainingError("--resume: the checkpoint in %s is of another model (%s); was the run trained with another --variant? "
+                        "Resume it with the same one, or use another --out" % (found, "; ".join(differences)))
 
 
 def train(job, model_class, events_mode="text"):
@@ -254,6 +272,7 @@ def train(job, model_class, events_mode="text"):
             if state.get("engine") != "torch":
                 raise TrainingError("--resume: the checkpoint in %s was written by the tfjs engine; resume it with --engine tfjs, or use another --out" % found)
             _, saved = tfjs_io.read_model(os.path.join(found, "model"))
+            _check_same_model(model, saved, found)
             tfjs_io.load_into(model, saved)
             try:
                 extra = torch.load(os.path.join(found, "torch-state.pt"), map_location="cpu")
@@ -393,7 +412,8 @@ def train(job, model_class, events_mode="text"):
         loss_history.append({t["plan"]["name"]: g[i] / max(labelled[i], 1) for i, t in enumerate(tasks)})
         history.append(record)
         if ctx.rank == 0:
-            save_checkpoint(run_dir, model, model_json_text, optimizers, _checkpoint_state(job, epoch + 1, history, loss_history, log_variance))
+            save_checkpoint(run_dir, model, model_json_text, optimizers, _checkpoint_state(job, epoch + 1, history, loss_history, log_variance),
+                            read_alphas(model, model_class.JUNCTIONS))
             _append_line(os.path.join(run_dir, "metrics.jsonl"), _dumps(record))
         events.emit("epoch", record=record, examplesPerSecond=seen / max(elapsed, 1e-9), cpuSeconds=cpu_seconds)
         # Test hook: hold after each checkpoint, so a test can kill a rank at a known point.
@@ -561,8 +581,10 @@ def evaluate(ctx, model, tasks, out_index, source, batch_size):
     return res
 
 
-def save_checkpoint(run_dir, model, model_json_text, optimizers, state):
-    """<run>/checkpoint/{model/, torch-state.pt, state.json}: a temp directory swapped in by renames."""
+def save_checkpoint(run_dir, model, model_json_text, optimizers, state, alphas=None):
+    """<run>/checkpoint/{model/, torch-state.pt, alphas.json, state.json}: a temp directory swapped
+    in by renames. alphas.json holds each junction's mix as its kind reports it (as the tfjs
+    engine's checkpoint): `mtlc weights`/`report` of a run that never finished read it."""
     tmp = tempfile.mkdtemp(prefix=".checkpoint-tmp-", dir=run_dir)
     try:
         os.makedirs(os.path.join(tmp, "model"))
@@ -571,6 +593,11 @@ def save_checkpoint(run_dir, model, model_json_text, optimizers, state):
             torch.save({"optimizers": {g: o.state_dict() for g, o in optimizers.items()}}, f)
             f.flush()
             os.fsync(f.fileno())
+        if alphas is not None:
+            with open(os.path.join(tmp, "alphas.json"), "w", encoding="utf-8") as f:
+                f.write(_dumps({"modelName": state["modelName"], "alphas": alphas}) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
         with open(os.path.join(tmp, "state.json"), "w", encoding="utf-8") as f:
             f.write(_dumps(state) + "\n")
             f.flush()
@@ -594,8 +621,17 @@ def _parse(argv):
     return p.parse_args(argv)
 
 
+INTERNAL_ERROR = 70
+
+
+def _emit_now(fields):
+    sys.stdout.write(EVENT_PREFIX + json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
 def main(model_class, argv=None):
-    """torchrun / command-line entry. Returns the exit code (0 ok, 1 bad data or diverged, 2 usage)."""
+    """torchrun / command-line entry. Returns the exit code (0 ok, 1 bad data or diverged, 2 usage,
+    70 a bug)."""
     a = _parse(sys.argv[1:] if argv is None else argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     created = False
@@ -605,12 +641,22 @@ def main(model_class, argv=None):
         train(job, model_class, a.events)
         return 0
     except (TrainingError, data_mod.ShardError, tfjs_io.ModelFileError) as e:
+        # A user's mistake (bad data, a run folder that does not fit): one line. For mtlc it is an
+        # event (mtlc prints the line, once for all ranks); for a person, the line itself.
         code = getattr(e, "exit_code", 2)
         if a.events == "json":
-            sys.stdout.write(EVENT_PREFIX + json.dumps({"event": "error", "message": str(e), "exitCode": code}) + "\n")
-            sys.stdout.flush()
-        print("error: %s" % e, file=sys.stderr, flush=True)
+            _emit_now({"event": "error", "message": str(e), "exitCode": code})
+        else:
+            print("error: %s" % e, file=sys.stderr, flush=True)
         return code
+    except Exception as e:  # a bug: its traceback, for mtlc as an event (it shows it and says where the rest is)
+        import traceback
+        trace = traceback.format_exc()
+        if a.events == "json":
+            _emit_now({"event": "crash", "message": "%s: %s" % (type(e).__name__, e), "trace": trace,
+                       "rank": int(os.environ.get("RANK", "0"))})
+        print(trace, file=sys.stderr, end="", flush=True)
+        return INTERNAL_ERROR
     finally:
         if created and dist.is_initialized():
             dist.destroy_process_group()

@@ -5,7 +5,7 @@
  * tfjs engine's: run.json, metrics.jsonl, checkpoint/, model/ (tfjs files), alphas.json.
  * Exit codes as `runTrainingCli`: 0, 1 bad data / diverged, 2 usage or I/O, 3 no Python/torch.
  */
-import { promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../backend.js';
@@ -21,7 +21,7 @@ import { Rng, deriveSeed } from '../random.js';
 import { Progress } from '../train/progress.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
 import { JOB_FILE, JOB_VERSION, TORCH_DIR, saveInitialModel, writeJob, writeShard, type ShardMeta, type TorchJob } from './handover.js';
-import { findTorchPython, launch, launchArgs, pythonRuntimeDir, type TorchEvent } from './launch.js';
+import { findTorchPython, launch, launchArgs, pastableCommand, type TorchEvent } from './launch.js';
 
 export interface TorchPackage {
   /** The folder holding the generated package. */
@@ -53,6 +53,54 @@ function labelSummary(meta: ShardMeta): string {
   return `; labelled: ${targets.map(([task, t]) => `${task} ${t.labelled?.count ?? meta.examples}`).join(', ')}`;
 }
 
+/** The ranks' and torchrun's output of the last launch, in `<run>/torch/`. */
+export const OUTPUT_LOG = 'output.log';
+
+/** A rank's Python traceback in the output (not torchrun's own report of the failure), or undefined. */
+function rankTraceback(output: readonly string[]): string | undefined {
+  for (let i = output.indexOf('Traceback (most recent call last):'); i >= 0; i = output.indexOf('Traceback (most recent call last):', i + 1)) {
+    let j = i + 1;
+    while (j < output.length && /^\s/.test(output[j]!)) j++;
+    const block = output.slice(i, j + 1).join('\n');
+    if (!/torch[/\\]distributed[/\\](run|launch)|ChildFailedError/.test(block)) return block;
+  }
+  return undefined;
+}
+
+/**
+ * Why a launch failed without a rank naming a mistake of the user's: a rank killed by a signal
+ * (torchrun's failure report gives each failed rank's exit code, negative for a signal; the other
+ * ranks then fail on the lost connection: not the cause) is exit 1, continue with --resume; a
+ * rank's unexpected exception is a bug (exit 70, with its traceback).
+ */
+export function launchFailure(
+  result: { exitCode: number | null; signal: NodeJS.Signals | null },
+  output: readonly string[],
+  crash: { message: string; trace: string; rank: number } | undefined,
+): { message: string; exitCode: number; trace?: string } {
+  const resume = 'the run folder keeps the last checkpoint (continue with --resume)';
+  if (result.signal) return { message: `PyTorch training was killed by ${result.signal}; ${resume}`, exitCode: 1 };
+  const failed: { rank: string; code: number }[] = [];
+  let rank: string | undefined;
+  for (const line of output) {
+    const r = /^\s*rank\s*:\s*(\d+)/.exec(line);
+    if (r) rank = r[1];
+    const c = /^\s*exitcode\s*:\s*(-?\d+)/.exec(line);
+    if (c && rank !== undefined) failed.push({ rank, code: Number(c[1]) });
+  }
+  const killed = failed.find((f) => f.code < 0);
+  if (killed) {
+    const signal = -killed.code;
+    return { message: `PyTorch rank ${killed.rank} was killed by signal ${signal}${signal === 9 ? ' (SIGKILL)' : signal === 15 ? ' (SIGTERM)' : ''}; ${resume}`, exitCode: 1 };
+  }
+  const bug = 'internal error in the PyTorch engine';
+  if (crash) return { message: `${bug}, rank ${crash.rank} (a bug; please report it with the spec): ${crash.message}`, exitCode: 70, trace: crash.trace };
+  const trace = rankTraceback(output);
+  if (trace) return { message: `${bug} (a bug; please report it with the spec): ${trace.split('\n').pop()}`, exitCode: 70, trace };
+  const first = failed[0];
+  return { message: `${first ? `PyTorch rank ${first.rank} exited with ${first.code}` : `PyTorch training exited with ${result.exitCode}`}; ${resume}`, exitCode: 1 };
+}
+
 export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilder, argv: readonly string[], io: TrainingCliIO, pkg: TorchPackage): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
@@ -78,7 +126,8 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     const taskNames = plan.tasks.map((t) => t.name);
     if (singleTask !== undefined && !taskNames.includes(singleTask)) throw new TrainingError(`--single-task: unknown task '${singleTask}'; tasks: ${taskNames.join(', ')}`);
     const initFromDirs = ((values['init-from'] as string[] | undefined) ?? []).map((d) => path.resolve(io.cwd, d));
-    const nproc = numericFlag('nproc', values['nproc'] as string | undefined) ?? 1;
+    const nprocGiven = numericFlag('nproc', values['nproc'] as string | undefined);
+    let nproc = nprocGiven ?? 1;
     const out = path.resolve(io.cwd, (values['out'] as string | undefined) ?? path.join('runs', kebabCase(plan.modelName)));
     const dataPath = values['data'] as string | undefined;
     const prepareOnly = Boolean(values['prepare-only']);
@@ -104,12 +153,17 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
         ...(seedGiven !== undefined ? { seed } : {}),
         ...(batchSizeGiven !== undefined ? { batchSize } : {}),
         ...(singleTask !== undefined ? { singleTask } : {}),
+        // The ranks split each global batch; resumed with another split the run would not be
+        // the same (batch norm normalises each rank's part, dropout draws per rank, the sums'
+        // order differs): refused, as the tfjs engine refuses another --workers.
+        ...(nprocGiven !== undefined ? { nproc: nprocGiven } : {}),
       },
     });
     if (prepared.kept) {
       seed = prepared.kept.seed;
       batchSize = prepared.kept.batchSize;
       singleTask = prepared.kept.singleTask ?? singleTask;
+      nproc = prepared.kept.nproc ?? nproc;
     }
     if (prepared.done) {
       io.stdout(`${prepared.done}\n`);
@@ -180,65 +234,94 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     const jobFile = path.join(jobDir, JOB_FILE);
     await writeJob(jobFile, job);
     if (prepareOnly) {
+      const script = { nproc, packageName: pkg.name, job: jobFile, events: 'text' as const };
+      const id = `mtlc-${kebabCase(plan.modelName)}`;
       io.stdout(
-        `job: ${path.relative(io.cwd, jobFile) || jobFile}\nrun it (from ${pkg.root}, with PYTHONPATH=${pkg.root}${path.delimiter}${pythonRuntimeDir()}):\n` +
-          `  ${found.python} ${launchArgs({ nproc: Math.max(nproc, 2), packageName: pkg.name, job: jobFile }).join(' ')}\n`,
+        `job: ${path.relative(io.cwd, jobFile) || jobFile}\n` +
+          `run it on this machine (${nproc} process${nproc === 1 ? '' : 'es'}):\n  ${pastableCommand(found.python, pkg.root, launchArgs(script, 'standalone'))}\n` +
+          `on M machines that all see these paths, run on each (M: the number of machines; HOST:PORT: the first one's address and a free port):\n` +
+          `  ${pastableCommand(found.python, pkg.root, launchArgs(script, { nodes: 'M', endpoint: 'HOST:PORT', id }))}\n`,
       );
       return 0;
     }
-    progress.line(`engine: torch ${found.torch} (${found.python}), ${nproc} process${nproc === 1 ? '' : 'es'}; ${trainMeta.examples} training examples${labelSummary(trainMeta)}`);
+    progress.line(
+      `engine: torch ${found.torch} (${found.python}), ${nproc} process${nproc === 1 ? '' : 'es'}${prepared.kept?.nproc !== undefined && nprocGiven === undefined ? " (the run's)" : ''}; ${trainMeta.examples} training examples${labelSummary(trainMeta)}`,
+    );
 
+    // The ranks' and torchrun's own output (warnings, tracebacks, torchrun's failure report) goes to
+    // a log in the run folder, not the terminal: a user's mistake ends in one `error:` line that
+    // names the log; only a bug (a rank's unexpected exception) shows its traceback.
+    const logFile = path.join(jobDir, OUTPUT_LOG);
+    const log = createWriteStream(logFile);
+    const shown = path.relative(io.cwd, logFile) || logFile;
     let failure: { message: string; exitCode: number } | undefined;
+    let crash: { message: string; trace: string; rank: number } | undefined;
     let alphas: JunctionAlpha[] = [];
     const history: EpochRecord[] = [];
-    const other: string[] = [];
-    const result = await launch({
-      python: found.python,
-      nproc,
-      packageRoot: pkg.root,
-      packageName: pkg.name,
-      job: jobFile,
-      onEvent: (e: TorchEvent) => {
-        switch (e.event) {
-          case 'start':
-            progress.startEpoch(Number(e['startEpoch']) + 1, trainMeta.examples);
-            break;
-          case 'line':
-            progress.line(String(e['text']));
-            break;
-          case 'batch':
-            progress.batch(e['size'] as number, e['losses'] as Record<string, number>, trainMeta.examples);
-            break;
-          case 'epoch': {
-            const record = e['record'] as EpochRecord;
-            history.push(record);
-            progress.endEpoch(record);
-            if (record.epoch < epochs) progress.startEpoch(record.epoch + 1, trainMeta.examples);
-            break;
+    const output: string[] = [];
+    let result;
+    try {
+      result = await launch({
+        python: found.python,
+        nproc,
+        packageRoot: pkg.root,
+        packageName: pkg.name,
+        job: jobFile,
+        onEvent: (e: TorchEvent) => {
+          switch (e.event) {
+            case 'start':
+              progress.startEpoch(Number(e['startEpoch']) + 1, trainMeta.examples);
+              break;
+            case 'line':
+              progress.line(String(e['text']));
+              break;
+            case 'batch':
+              progress.batch(e['size'] as number, e['losses'] as Record<string, number>, trainMeta.examples);
+              break;
+            case 'epoch': {
+              const record = e['record'] as EpochRecord;
+              history.push(record);
+              progress.endEpoch(record);
+              if (record.epoch < epochs) progress.startEpoch(record.epoch + 1, trainMeta.examples);
+              break;
+            }
+            case 'done':
+              alphas = (e['alphas'] as JunctionAlpha[]) ?? [];
+              break;
+            case 'error':
+              // Every rank may stop on the same mistake: the first one's message.
+              failure ??= { message: String(e['message']), exitCode: Number(e['exitCode']) || 2 };
+              break;
+            case 'crash':
+              crash ??= { message: String(e['message']), trace: String(e['trace'] ?? ''), rank: Number(e['rank']) || 0 };
+              break;
           }
-          case 'done':
-            alphas = (e['alphas'] as JunctionAlpha[]) ?? [];
-            break;
-          case 'error':
-            failure = { message: String(e['message']), exitCode: Number(e['exitCode']) || 2 };
-            break;
-        }
-      },
-      onLine: (line) => {
-        other.push(line);
-        if (other.length > 200) other.shift();
-        if (!quiet && !/^\*+$|OMP_NUM_THREADS|^WARNING:__main__:$|^$/.test(line.trim())) progress.line(line);
-      },
-    });
-    if (failure || result.exitCode !== 0) await removeTempEntries(out);
+        },
+        onLine: (line) => {
+          log.write(`${line}\n`);
+          output.push(line);
+          if (output.length > 400) output.shift();
+          // Python's warnings (one line each; the rest is in the log).
+          if (!quiet && /^(\S+:\d+: )?[A-Z]\w*Warning: /.test(line)) progress.line(line);
+        },
+      });
+    } finally {
+      await new Promise<void>((resolve) => log.end(() => resolve()));
+    }
+    if (failure || crash || result.exitCode !== 0) {
+      progress.stop();
+      await removeTempEntries(out);
+    }
+    // A user's mistake seen by a rank (other ranks may then fail on the lost connection: not the cause).
     if (failure) {
       io.stderr(`error: ${failure.message}\n`);
       return failure.exitCode;
     }
-    if (result.exitCode !== 0) {
-      const how = result.signal ? `was killed by ${result.signal}` : `exited with ${result.exitCode}`;
-      io.stderr(`error: PyTorch training ${how}; the run folder keeps the last checkpoint (continue with --resume)\n`);
-      return 1;
+    if (crash || result.exitCode !== 0) {
+      const why = launchFailure(result, output, crash);
+      if (why.trace) io.stderr(`${why.trace.trimEnd()}\n`);
+      io.stderr(`error: ${why.message}; the ranks' output: ${shown}\n`);
+      return why.exitCode;
     }
     printTrainingResult(io, history, alphas, out);
     return 0;

@@ -27,12 +27,15 @@ export function pythonRuntimeDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python');
 }
 
+/** Where a Python with torch is looked for when neither --python nor MTLC_PYTHON names one. */
+export const DEFAULT_PYTHONS: readonly string[] = ['python3', '/usr/bin/python3'];
+
 /** --python, else MTLC_PYTHON, else python3 on PATH, then /usr/bin/python3: the first that imports torch. */
-export function findTorchPython(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): TorchPython | { missing: string } {
-  const candidates = explicit ? [explicit] : env['MTLC_PYTHON'] ? [env['MTLC_PYTHON']] : ['python3', '/usr/bin/python3'];
+export function findTorchPython(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, defaults: readonly string[] = DEFAULT_PYTHONS): TorchPython | { missing: string } {
+  const candidates = explicit ? [explicit] : env['MTLC_PYTHON'] ? [env['MTLC_PYTHON']] : [...defaults];
   const tried: string[] = [];
   for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000, env });
     if (r.status === 0) return { python, torch: r.stdout.trim() };
     const why = r.error ? ((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message) : /No module named '?\w+'?/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
     tried.push(`${python} (${why})`);
@@ -68,15 +71,39 @@ const RANK_PREFIX = /^\[[A-Za-z_]*\d+\]:/;
 export const EVENT_PREFIX = '@mtlc ';
 
 /**
- * The Python arguments: the package's train module, or torchrun over it. `port`: the local
- * rendezvous port (torchrun's --standalone always takes 29400, so two runs on one machine at
- * once would meet there and fail or merge).
+ * How the ranks meet: mtlc's own launch on a free local port (`{ port }`); `standalone`, what a
+ * user runs by hand on one machine (torchrun's fixed port 29400); `{ nodes, endpoint, id }`, several
+ * machines meeting at a c10d endpoint.
  */
-export function launchArgs(o: Pick<LaunchOptions, 'nproc' | 'packageName' | 'job'>, port?: number): string[] {
-  const script = ['-m', `${o.packageName}.train`, '--job', o.job, '--events', 'json'];
-  if (o.nproc === 1) return script;
-  const rendezvous = port === undefined ? ['--standalone'] : ['--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${port}`, '--rdzv_id', `mtlc-${process.pid}-${port}`];
-  return ['-m', 'torch.distributed.run', ...rendezvous, '--nnodes', '1', '--nproc_per_node', String(o.nproc), '--redirects', '1', '--tee', '1', ...script];
+export type Rendezvous = { port: number } | 'standalone' | { nodes: string; endpoint: string; id: string };
+
+/**
+ * The Python arguments: the package's train module (one process on one machine), or torchrun
+ * over it. mtlc's own launch passes `{ port }` (torchrun's --standalone always takes 29400, so two
+ * runs on one machine at once would meet there and fail or merge) and reads JSON events.
+ */
+export function launchArgs(o: Pick<LaunchOptions, 'nproc' | 'packageName' | 'job'> & { events?: 'json' | 'text' }, rendezvous: Rendezvous = 'standalone'): string[] {
+  const script = ['-m', `${o.packageName}.train`, '--job', o.job, ...((o.events ?? 'json') === 'json' ? ['--events', 'json'] : [])];
+  const multiNode = typeof rendezvous === 'object' && 'nodes' in rendezvous;
+  if (o.nproc === 1 && !multiNode) return script;
+  const meet =
+    rendezvous === 'standalone'
+      ? ['--standalone', '--nnodes', '1']
+      : 'port' in rendezvous
+        ? ['--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${rendezvous.port}`, '--rdzv_id', `mtlc-${process.pid}-${rendezvous.port}`, '--nnodes', '1']
+        : ['--nnodes', rendezvous.nodes, '--rdzv_backend', 'c10d', '--rdzv_endpoint', rendezvous.endpoint, '--rdzv_id', rendezvous.id];
+  return ['-m', 'torch.distributed.run', ...meet, '--nproc_per_node', String(o.nproc), '--redirects', '1', '--tee', '1', ...script];
+}
+
+/** A word for a POSIX shell: as is when plain, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line a user pastes into a shell to run the job as mtlc would (progress as plain lines). */
+export function pastableCommand(python: string, packageRoot: string, args: readonly string[]): string {
+  const pythonPath = [packageRoot, pythonRuntimeDir()].join(path.delimiter);
+  return [`PYTHONPATH=${shellWord(pythonPath)}`, shellWord(python), ...args.map(shellWord)].join(' ');
 }
 
 /** A port free on this machine now (the OS picks it). */
@@ -97,7 +124,7 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
   env['PYTHONPATH'] = [o.packageRoot, pythonRuntimeDir(), env['PYTHONPATH']].filter(Boolean).join(path.delimiter);
   env['PYTHONUNBUFFERED'] = '1';
   // torchrun sets OMP_NUM_THREADS=1 per rank when unset; one rank alone may use the cores.
-  const child = spawn(o.python, launchArgs(o, port), { cwd: o.packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(o.python, launchArgs(o, port === undefined ? 'standalone' : { port }), { cwd: o.packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const handle = (line: string): void => {
     const text = line.replace(RANK_PREFIX, '');
     if (text.startsWith(EVENT_PREFIX)) {

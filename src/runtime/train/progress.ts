@@ -87,4 +87,10 @@ export class Progress {
   line(text: string): void {
     this.sink?.write(`${text}\n`);
   }
+
+  /** Takes an unfinished epoch's bar off the terminal (a run that failed mid-epoch). */
+  stop(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
 }

@@ -42,6 +42,8 @@ export interface RunInfo {
   backend: string;
   /** Later additions; absent in runs written before them. */
   workers?: number;
+  /** The torch engine's ranks (--nproc). */
+  nproc?: number;
   data?: string;
   startedAt?: string;
   variant?: string;
@@ -196,6 +198,8 @@ function runInfo(v: unknown, where: Where): RunInfo {
   if (singleTask !== undefined) info.singleTask = singleTask;
   const workers = optional(o, 'workers', where, (x, w) => int(x, w, 1));
   if (workers !== undefined) info.workers = workers;
+  const nproc = optional(o, 'nproc', where, (x, w) => int(x, w, 1));
+  if (nproc !== undefined) info.nproc = nproc;
   for (const key of ['data', 'startedAt', 'variant'] as const) {
     const s = optional(o, key, where, str);
     if (s !== undefined) info[key] = s;
@@ -432,7 +436,7 @@ export function checkpointState(text: string, file: string): Record<string, unkn
  */
 export interface RunRequest {
   epochs: number;
-  given: { seed?: number; batchSize?: number; singleTask?: string; workers?: number };
+  given: { seed?: number; batchSize?: number; singleTask?: string; workers?: number; nproc?: number };
 }
 
 /** The run's own values, for a resume that did not give them. */
@@ -441,6 +445,7 @@ export interface RunKept {
   batchSize: number;
   singleTask?: string;
   workers?: number;
+  nproc?: number;
 }
 
 /** Files and folders a run writes (and `--restart` removes). */
@@ -489,10 +494,11 @@ export async function prepareRunFolder(out: string, mode: { resume: boolean; res
     if (g.batchSize !== undefined && info.batchSize !== g.batchSize) changed.push(`--batch-size ${g.batchSize} (the run's is ${info.batchSize})`);
     if (g.singleTask !== undefined && info.singleTask !== g.singleTask) changed.push(`--single-task ${g.singleTask} (the run trained ${info.singleTask ? `task ${info.singleTask} alone` : 'every task'})`);
     if (g.workers !== undefined && info.workers !== undefined && info.workers !== g.workers) changed.push(`--workers ${g.workers} (the run's is ${info.workers})`);
+    if (g.nproc !== undefined && info.nproc !== undefined && info.nproc !== g.nproc) changed.push(`--nproc ${g.nproc} (the run's is ${info.nproc})`);
     if (changed.length > 0) {
       throw new RunFileError(out, `--resume would change the run in ${out}: ${changed.join(', ')}; drop those flags to continue it as it was, or train into another --out (or --restart)`);
     }
-    kept = { seed: info.seed, batchSize: info.batchSize, ...(info.singleTask !== undefined ? { singleTask: info.singleTask } : {}), ...(info.workers !== undefined ? { workers: info.workers } : {}) };
+    kept = { seed: info.seed, batchSize: info.batchSize, ...(info.singleTask !== undefined ? { singleTask: info.singleTask } : {}), ...(info.workers !== undefined ? { workers: info.workers } : {}), ...(info.nproc !== undefined ? { nproc: info.nproc } : {}) };
   }
   for (const dir of [path.join(out, CHECKPOINT_DIR), path.join(out, `${CHECKPOINT_DIR}.old`)]) {
     const file = path.join(dir, 'state.json');
