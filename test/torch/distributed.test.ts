@@ -8,12 +8,13 @@
  * tfjs and predicts what torch predicts; no Python with torch is exit 3 with what to install.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { fileSystemHandler } from 'mtlc/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSavedWeights } from '../../src/runtime/train/checkpoint.js';
+import { TORCH_INSTALL_HINT } from '../../src/runtime/torch/launch.js';
 import { maxRelErr, root, skipReason, torchPython } from './torch-helpers.js';
 
 const SPEC = path.join(root, 'test', 'torch', 'fixtures', 'lenet-small.yaml');
@@ -57,8 +58,10 @@ describe.skipIf(!torchPython)(`torch engine: ranks, resume, loading back ${skipR
     const child = spawn(process.execPath, [CLI, 'train', SPEC, '--engine', 'torch', '--quiet', '--nproc', '2', '--out', 'killed'], {
       cwd: dir,
       env: { ...process.env, NO_COLOR: '1', MTLC_TORCH_TEST_HOLD_SECONDS: '60' },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     const state = path.join(out, 'checkpoint', 'state.json');
     const deadline = Date.now() + 240_000;
@@ -69,10 +72,22 @@ describe.skipIf(!torchPython)(`torch engine: ranks, resume, loading back ${skipR
     const ranks = children(agent).sort((x, y) => x - y);
     expect(ranks.length).toBe(2);
     process.kill(ranks[1]!, 'SIGKILL');
-    expect(await exited).not.toBe(0);
+    expect(await exited).toBe(1);
+    // One line naming the rank and what to do (torchrun's report and the other rank's lost connection in the log).
+    expect(stderr).toMatch(/^error: PyTorch rank 1 was killed by signal 9 \(SIGKILL\); the run folder keeps the last checkpoint \(continue with --resume\); the ranks' output: killed\/torch\/output\.log\n$/);
     expect(existsSync(path.join(out, 'model')), 'no final model after the kill').toBe(false);
-    const resumed = train(dir, ['--nproc', '2', '--out', 'killed', '--resume']);
+    // The checkpoint records every junction's mix as its kind reports it: weights shows the
+    // sluice's subspaces and the NDDR junction of the unfinished run.
+    expect(existsSync(path.join(out, 'checkpoint', 'alphas.json'))).toBe(true);
+    const weights = spawnSync(process.execPath, [CLI, 'weights', 'killed'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(weights.status, weights.stderr).toBe(0);
+    expect(weights.stdout).toContain('α afterConv2 (nddr, scalar)');
+    expect(weights.stdout).toMatch(/α afterPool2 \(sluice, scalar\):\n\s+left\.1\s+left\.2\s+right\.1\s+right\.2/);
+    expect(weights.stdout + weights.stderr).not.toMatch(/not recorded/);
+    // --resume without --nproc continues with the run's two ranks.
+    const resumed = train(dir, ['--out', 'killed', '--resume']);
     expect(resumed.code, resumed.err).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'))).toMatchObject({ nproc: 2, replicas: { ranks: 2, identical: true } });
     expect(readFileSync(path.join(out, 'model', 'weights.bin')).equals(readFileSync(path.join(dir, 'two', 'model', 'weights.bin')))).toBe(true);
     expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(readFileSync(path.join(dir, 'two', 'metrics.jsonl'), 'utf8'));
   }, 300_000);
@@ -105,6 +120,22 @@ describe.skipIf(!torchPython)(`torch engine: ranks, resume, loading back ${skipR
 });
 
 describe('torch engine without PyTorch', () => {
+  it('--python naming a Python without torch: exit 3, names it and what to install', () => {
+    const dir = mkdtempSync(path.join(root, '.mtlc-cache', 'torch-none-'));
+    try {
+      // A real interpreter whose torch cannot be imported: Debian's Python without its site packages (or a stand-in).
+      const python = path.join(dir, 'python3');
+      writeFileSync(python, existsSync('/usr/bin/python3') ? '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n' : `#!/bin/sh\necho "ModuleNotFoundError: No module named 'torch'" >&2\nexit 1\n`);
+      chmodSync(python, 0o755);
+      const r = train(dir, ['--python', python, '--out', 'x']);
+      expect(r.code).toBe(3);
+      expect(r.err).toBe(`error: no Python with PyTorch: tried ${python} (No module named 'torch'); ${TORCH_INSTALL_HINT}\n`);
+      expect(existsSync(path.join(dir, 'x'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--python without torch: exit 3, says what to install, writes nothing', () => {
     const dir = mkdtempSync(path.join(root, '.mtlc-cache', 'torch-none-'));
     try {

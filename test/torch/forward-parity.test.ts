@@ -75,6 +75,27 @@ describe.skipIf(!torchPython)(`torch forward parity ${skipReason ?? ''}`, () => 
     loaded.dispose();
   });
 
+  // The ranks compare this digest after training: batch norm's moving statistics are each rank's
+  // own (it normalises its part of the batch) and stay out of it; any other weight counts.
+  it('the ranks\' digest leaves out batch norm\'s moving statistics (a tower\'s and an NDDR junction\'s), and sees any other weight', async () => {
+    for (const [spec, stats, weights] of [
+      ['test/torch/fixtures/every-kind.yaml', ['a_bn/moving_mean', 'a_bn/moving_variance'], ['a_bn/gamma', 'a_d6/kernel']],
+      ['test/torch/fixtures/junction-kinds.yaml', ['cross_stitch_middle/moving_mean_0', 'cross_stitch_middle/moving_variance_1'], ['cross_stitch_middle/gamma_0', 'cross_stitch_middle/kernel_1']],
+    ] as const) {
+      const f = fixtures.get(spec)!;
+      const { model } = f.build({ seed: 17 });
+      const names = model.weights.map((w) => w.originalName);
+      for (const n of [...stats, ...weights]) expect(names, `${spec} has ${n}`).toContain(n);
+      const dir = path.join(f.dir, 'digest');
+      await model.save(fileSystemHandler(dir));
+      model.dispose();
+      const digest = async (add: Record<string, number>) => (await py.request<{ digest: string }>({ op: 'digest', root: f.torchRoot, package: f.torchPackage, weights: dir, add })).digest;
+      const base = await digest({});
+      expect(await digest(Object.fromEntries(stats.map((n) => [n, 0.5]))), `${spec}: moving statistics differ`).toBe(base);
+      for (const n of weights) expect(await digest({ [n]: 1e-3 }), `${spec}: ${n} differs`).not.toBe(base);
+    }
+  });
+
   for (const spec of ['test/torch/fixtures/junction-kinds.yaml', 'specs/nddr-digits.yaml']) {
     it(`spec=${spec}: tfjs files -> the torch module (every weight by name) -> tfjs files are byte-identical`, async () => {
       const f = fixtures.get(spec)!;

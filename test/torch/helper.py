@@ -8,6 +8,8 @@
       -> {"ok": true}                (read tfjs files, write them back)
   {"op": "module-roundtrip", "root": DIR, "package": NAME, "src": MODEL_DIR, "dst": MODEL_DIR}
       -> {"names": [...]}            (tfjs files -> the module's parameters and buffers -> tfjs files)
+  {"op": "digest", "root": DIR, "package": NAME, "weights": MODEL_DIR, "add": {WEIGHT: DELTA}}
+      -> {"digest": HEX}             (the digest the ranks compare, after adding DELTA to weights)
 """
 import importlib
 import json
@@ -16,7 +18,7 @@ import sys
 import torch
 
 from mtlc_torch import tfjs_io
-from mtlc_torch.train import read_job, train
+from mtlc_torch.train import read_job, replica_digests, train
 
 
 def model_class(root, package):
@@ -52,6 +54,19 @@ def handle(req):
         names = tfjs_io.load_into(m, w)
         tfjs_io.save_model(req["dst"], text, tfjs_io.model_weights(m))
         return {"names": names}
+    if op == "digest":
+        cls = model_class(req["root"], req["package"])
+        m = cls()
+        _, w = tfjs_io.read_model(req["weights"])
+        tfjs_io.load_into(m, w)
+        mine = tfjs_io.model_weights(m)
+        with torch.no_grad():
+            for name, delta in req.get("add", {}).items():
+                mine[name].add_(delta)
+
+        class OneRank:
+            distributed = False
+        return {"digest": replica_digests(OneRank(), m, {})[0]}
     raise ValueError("unknown op %r" % op)
 
 

@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSavedWeights } from '../../src/runtime/train/checkpoint.js';
@@ -49,12 +50,19 @@ describe.skipIf(!torchPython)(`torch engine run folders ${skipReason ?? ''}`, ()
     expect(changed.err).toContain('--batch-size 4 (the run\'s is 8)');
     expect(statSync(job).mtimeMs).toBe(before);
 
-    const resumed = train(['--out', 'r', '--epochs', '2', '--resume']);
+    // The same run named another way (./r/ for r): one run folder, named as the user knows it.
+    const resumed = train(['--out', './r/', '--epochs', '2', '--resume']);
     expect(resumed.code, resumed.err).toBe(0);
-    expect(resumed.err).toContain('resume: continuing after epoch 1');
+    expect(resumed.err).toContain(`resume: continuing after epoch 1 from ${path.join(dir, 'r', 'checkpoint')}\n`);
     expect(epochs('r')).toBe(2);
     const info = JSON.parse(readFileSync(path.join(dir, 'r', 'run.json'), 'utf8')) as { seed: number; startedAt: string; engine: string };
     expect(info).toMatchObject({ seed: 5, engine: 'torch', startedAt: (JSON.parse(runJson) as { startedAt: string }).startedAt });
+
+    // Another --variant is another model: the tfjs engine's one located line, once.
+    const variant = train(['--out', path.join(dir, 'r'), '--epochs', '3', '--resume', '--variant', 'independent']);
+    expect(variant.code).toBe(2);
+    expect(variant.err.match(/error:/g)).toHaveLength(1);
+    expect(variant.err).toMatch(/error: --resume: the checkpoint in \S+ is of another model \(the checkpoint has cross_stitch_mid\/alpha, which this model lacks\); was the run trained with another --variant\? Resume it with the same one, or use another --out\n$/);
 
     const done = train(['--out', 'r', '--epochs', '2', '--resume']);
     expect(done.code).toBe(0);
@@ -77,19 +85,53 @@ describe.skipIf(!torchPython)(`torch engine run folders ${skipReason ?? ''}`, ()
     expect(epochs('r')).toBe(1);
   }, 300_000);
 
-  it('a failed run removes temp files; a damaged optimizer state is a clear error, the checkpoint kept', () => {
-    const first = train(['--out', 'd', '--epochs', '1']);
+  it('two ranks: a damaged optimizer state is one error line (tracebacks in torch/output.log), temp files removed, the checkpoint kept; --resume keeps --nproc and refuses another', () => {
+    const first = train(['--out', 'd', '--epochs', '1', '--nproc', '2']);
     expect(first.code, first.err).toBe(0);
     writeFileSync(path.join(dir, 'd', 'checkpoint', 'torch-state.pt'), 'not a torch file');
     mkdirSync(path.join(dir, 'd', '.checkpoint-tmp-leftover'));
     writeFileSync(path.join(dir, 'd', '.run.json.tmp-leftover'), '{');
     const r = train(['--out', 'd', '--epochs', '2', '--resume']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/torch-state\.pt: cannot read the optimizer state .*damaged/);
-    expect(r.err).not.toContain('Traceback');
+    expect(r.err).toContain('2 processes (the run\'s)');
+    // Both ranks stop on it, torchrun reports them: one line for the user.
+    expect(r.err.match(/error:/g)).toHaveLength(1);
+    expect(r.err).toMatch(/\nerror: --resume: \S+torch-state\.pt: cannot read the optimizer state .*damaged.*\n$/);
+    expect(r.err).not.toMatch(/Traceback|ChildFailedError/);
+    expect(readFileSync(path.join(dir, 'd', 'torch', 'output.log'), 'utf8')).toContain('ChildFailedError');
+    const fewer = train(['--out', 'd', '--epochs', '2', '--resume', '--nproc', '1']);
+    expect(fewer.code).toBe(2);
+    expect(fewer.err).toContain("--resume would change the run in");
+    expect(fewer.err).toContain("--nproc 1 (the run's is 2)");
     expect(readdirSync(path.join(dir, 'd')).filter((n) => n.startsWith('.'))).toEqual([]);
     expect(existsSync(path.join(dir, 'd', 'checkpoint', 'state.json'))).toBe(true);
     expect(epochs('d')).toBe(1);
+  }, 300_000);
+
+  it('--prepare-only prints the command a user pastes (as given: --nproc 2 with batch norm, ranks agree; 1 process; kept on --resume)', () => {
+    const bn = path.join(root, 'test', 'torch', 'fixtures', 'tiny-bn.yaml');
+    const prepare = (args: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, 'train', bn, '--engine', 'torch', '--prepare-only', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n');
+      return { here: lines[lines.findIndex((l) => l.startsWith('run it on this machine')) + 1]!.trim(), text: r.stdout };
+    };
+    const two = prepare(['--nproc', '2', '--out', 'bn2']);
+    expect(two.here).toContain('-m torch.distributed.run --rdzv_backend c10d --rdzv_endpoint localhost:0 --nnodes 1 --nproc_per_node 2 ');
+    expect(two.text).toMatch(/run it on this machine \(2 processes\)/);
+    expect(two.text).toMatch(/--nnodes M --rdzv_backend c10d --rdzv_endpoint HOST:PORT --rdzv_id mtlc-tiny-bn --nproc_per_node 2 /);
+    // Pasted into a shell elsewhere, it trains the run.
+    const pasted = spawnSync('sh', ['-c', two.here], { cwd: tmpdir(), encoding: 'utf8', timeout: 300_000 });
+    expect(pasted.status, pasted.stderr + pasted.stdout).toBe(0);
+    expect(pasted.stdout).toMatch(/epoch 1 {2}loss/);
+    // Each rank normalises its half of the batch (moving statistics differ); the weights agree.
+    const run = JSON.parse(readFileSync(path.join(dir, 'bn2', 'run.json'), 'utf8')) as { nproc: number; replicas: { ranks: number; identical: boolean } };
+    expect(run).toMatchObject({ nproc: 2, replicas: { ranks: 2, identical: true } });
+    // --resume without --nproc: the run's.
+    expect(prepare(['--out', 'bn2', '--resume', '--epochs', '2']).here).toContain('--nproc_per_node 2 ');
+    const one = prepare(['--out', 'bn1']);
+    expect(one.text).toMatch(/run it on this machine \(1 process\)/);
+    expect(one.here).toMatch(/^PYTHONPATH=\S+ \S+ -m tiny_bn\.train --job \S+job\.json$/);
   }, 300_000);
 
   it('--single-task trains one tower with the junction isolated; --init-from copies towers, never junctions', async () => {

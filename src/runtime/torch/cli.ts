@@ -238,7 +238,7 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
       const id = `mtlc-${kebabCase(plan.modelName)}`;
       io.stdout(
         `job: ${path.relative(io.cwd, jobFile) || jobFile}\n` +
-          `run it on this machine (${nproc} process${nproc === 1 ? '' : 'es'}):\n  ${pastableCommand(found.python, pkg.root, launchArgs(script, 'standalone'))}\n` +
+          `run it on this machine (${nproc} process${nproc === 1 ? '' : 'es'}):\n  ${pastableCommand(found.python, pkg.root, launchArgs(script))}\n` +
           `on M machines that all see these paths, run on each (M: the number of machines; HOST:PORT: the first one's address and a free port):\n` +
           `  ${pastableCommand(found.python, pkg.root, launchArgs(script, { nodes: 'M', endpoint: 'HOST:PORT', id }))}\n`,
       );
@@ -252,7 +252,9 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     // a log in the run folder, not the terminal: a user's mistake ends in one `error:` line that
     // names the log; only a bug (a rank's unexpected exception) shows its traceback.
     const logFile = path.join(jobDir, OUTPUT_LOG);
-    const log = createWriteStream(logFile);
+    // Appended (each launch under a header): the output of a failed launch outlives the --resume after it.
+    const log = createWriteStream(logFile, { flags: 'a' });
+    log.write(`--- ${new Date().toISOString()}: ${nproc} process${nproc === 1 ? '' : 'es'}${resume ? ', --resume' : ''}\n`);
     const shown = path.relative(io.cwd, logFile) || logFile;
     let failure: { message: string; exitCode: number } | undefined;
     let crash: { message: string; trace: string; rank: number } | undefined;

@@ -5,10 +5,9 @@
  * 3.11 fails on its default `--redirects 0` (Std.from_str returns None), so it is given
  * `--redirects 1 --tee 1`: stdout goes through, prefixed `[default<rank>]:`; the prefix is
  * stripped here. Rank 0 prints progress as JSON events after `@mtlc `. Several runs on one
- * machine at once each rendezvous on a port of their own.
+ * machine at once each rendezvous on a port of their own (localhost:0: the OS picks it).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,27 +70,20 @@ const RANK_PREFIX = /^\[[A-Za-z_]*\d+\]:/;
 export const EVENT_PREFIX = '@mtlc ';
 
 /**
- * How the ranks meet: mtlc's own launch on a free local port (`{ port }`); `standalone`, what a
- * user runs by hand on one machine (torchrun's fixed port 29400); `{ nodes, endpoint, id }`, several
- * machines meeting at a c10d endpoint.
+ * How the ranks meet: on this machine (`local`: a c10d store on a port the OS picks, so runs side
+ * by side never meet; torchrun's --standalone would always take 29400), or on several machines at
+ * a c10d endpoint (`{ nodes, endpoint, id }`).
  */
-export type Rendezvous = { port: number } | 'standalone' | { nodes: string; endpoint: string; id: string };
+export type Rendezvous = 'local' | { nodes: string; endpoint: string; id: string };
 
 /**
- * The Python arguments: the package's train module (one process on one machine), or torchrun
- * over it. mtlc's own launch passes `{ port }` (torchrun's --standalone always takes 29400, so two
- * runs on one machine at once would meet there and fail or merge) and reads JSON events.
+ * The Python arguments: the package's train module (one process on this machine), or torchrun
+ * over it. mtlc runs them with JSON events; the command it prints for a person, with plain lines.
  */
-export function launchArgs(o: Pick<LaunchOptions, 'nproc' | 'packageName' | 'job'> & { events?: 'json' | 'text' }, rendezvous: Rendezvous = 'standalone'): string[] {
+export function launchArgs(o: Pick<LaunchOptions, 'nproc' | 'packageName' | 'job'> & { events?: 'json' | 'text' }, rendezvous: Rendezvous = 'local'): string[] {
   const script = ['-m', `${o.packageName}.train`, '--job', o.job, ...((o.events ?? 'json') === 'json' ? ['--events', 'json'] : [])];
-  const multiNode = typeof rendezvous === 'object' && 'nodes' in rendezvous;
-  if (o.nproc === 1 && !multiNode) return script;
-  const meet =
-    rendezvous === 'standalone'
-      ? ['--standalone', '--nnodes', '1']
-      : 'port' in rendezvous
-        ? ['--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${rendezvous.port}`, '--rdzv_id', `mtlc-${process.pid}-${rendezvous.port}`, '--nnodes', '1']
-        : ['--nnodes', rendezvous.nodes, '--rdzv_backend', 'c10d', '--rdzv_endpoint', rendezvous.endpoint, '--rdzv_id', rendezvous.id];
+  if (o.nproc === 1 && rendezvous === 'local') return script;
+  const meet = rendezvous === 'local' ? ['--rdzv_backend', 'c10d', '--rdzv_endpoint', 'localhost:0', '--nnodes', '1'] : ['--nnodes', rendezvous.nodes, '--rdzv_backend', 'c10d', '--rdzv_endpoint', rendezvous.endpoint, '--rdzv_id', rendezvous.id];
   return ['-m', 'torch.distributed.run', ...meet, '--nproc_per_node', String(o.nproc), '--redirects', '1', '--tee', '1', ...script];
 }
 
@@ -106,25 +98,12 @@ export function pastableCommand(python: string, packageRoot: string, args: reado
   return [`PYTHONPATH=${shellWord(pythonPath)}`, shellWord(python), ...args.map(shellWord)].join(' ');
 }
 
-/** A port free on this machine now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function launch(o: LaunchOptions): Promise<LaunchResult> {
-  const port = o.nproc > 1 ? await freePort() : undefined;
   const env = { ...(o.env ?? process.env) };
   env['PYTHONPATH'] = [o.packageRoot, pythonRuntimeDir(), env['PYTHONPATH']].filter(Boolean).join(path.delimiter);
   env['PYTHONUNBUFFERED'] = '1';
   // torchrun sets OMP_NUM_THREADS=1 per rank when unset; one rank alone may use the cores.
-  const child = spawn(o.python, launchArgs(o, port === undefined ? 'standalone' : { port }), { cwd: o.packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(o.python, launchArgs(o), { cwd: o.packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const handle = (line: string): void => {
     const text = line.replace(RANK_PREFIX, '');
     if (text.startsWith(EVENT_PREFIX)) {
