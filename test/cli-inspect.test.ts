@@ -47,6 +47,22 @@ describe('mtlc inspect', () => {
     expect(stdout).not.toMatch(/\u001b\[/);
   });
 
+  it("a spec's description reaches the terminal with its control characters escaped", async () => {
+    const spec = tempSpec(`version: 1
+name: Ctl
+description: "red \\u001b[31m text \\u0007 bell"
+input: { shape: [4] }
+towers:
+  a: { layers: [ { type: dense, name: h, units: 2 } ], head: { units: 1 }, loss: meanSquaredError }
+  b: { layers: [ { type: dense, name: h, units: 2 } ], head: { units: 1 }, loss: meanSquaredError }
+crossStitch: [ { name: j, after: h } ]
+`);
+    const { code, stdout } = await run(['inspect', spec]);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[1]).toBe('red \\u001b[31m text \\u0007 bell');
+    expect(stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+  });
+
   it('shows per-tower layers and shapes of a unit junction over different widths', async () => {
     const { code, stdout } = await run(['inspect', 'specs/face-attributes.yaml']);
     expect(code).toBe(0);

@@ -13,6 +13,7 @@ import { crossStitch, junctionOptions } from '../../junctions/index.js';
 import type { Shape } from '../../layers/kind.js';
 import type { CheckedModel } from '../../model/ir.js';
 import { formatJson, formatPretty, type FileReport } from '../format/index.js';
+import { printable } from '../format/pretty.js';
 import { CliError, ExitCode, useColor } from '../io.js';
 import { commandKinds } from '../config.js';
 import type { RegisterCommand } from './index.js';
@@ -93,7 +94,8 @@ function table(rows: (string[] | 'rule')[], numeric: ReadonlySet<number>, indent
 export function renderInspect(model: CheckedModel, c: Colors = pc.createColors(false)): string {
   const out: string[] = [];
   out.push(`${c.bold(model.name)}  ${c.dim(model.specFile)}`);
-  if (model.description) out.push(c.dim(model.description));
+  // A spec's own text: its control characters are shown escaped, never sent to the terminal.
+  if (model.description) out.push(c.dim(printable(model.description)));
   out.push(`input ${model.input.name} ${shape(model.input.shape)}`);
   for (const tower of model.towers) {
     out.push('');
