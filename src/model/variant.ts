@@ -56,7 +56,7 @@ export function variantChoices(model: CheckedModel): string[] {
   return [
     'cross-stitch',
     'independent',
-    ...(model.towers.length > 1 && shareableLayers(model).length > 0 ? ['shared'] : []),
+    ...(model.towers.length > 1 && 'layer' in sharedTrunk(model) ? ['shared'] : []),
     ...(model.towers.length > 1 ? shareableLayers(model).map((l) => `split:${l}`) : []),
     ...model.towers.map((t) => `single-task:${t.task}`),
   ];
@@ -80,10 +80,11 @@ export function parseVariant(text: string, model: CheckedModel): Variant {
     case 'cross-stitch':
     case 'independent':
       return { kind };
-    case 'shared':
-      if (!choices.includes('shared')) fail(`variant 'shared': the towers of ${model.name} have no common first layer to share`);
-      lastJunctionLayer(model, fail);
+    case 'shared': {
+      const trunk = sharedTrunk(model);
+      if ('why' in trunk) fail(trunk.why);
       return { kind };
+    }
     case 'split': {
       if (!arg) return fail(`variant '${text}': name the last shared layer, e.g. split:${shareableLayers(model)[0] ?? '<layer>'}`);
       const shareable = shareableLayers(model);
@@ -110,10 +111,15 @@ export function parseVariant(text: string, model: CheckedModel): Variant {
   }
 }
 
-/** The layer after the deepest junction, which must be shareable: the end of the `shared` trunk. */
-function lastJunctionLayer(model: CheckedModel, fail: (why: string) => never): string {
+/**
+ * The end of the `shared` trunk: the layer after the deepest junction, which must be shareable;
+ * or why the model has none (what `parseVariant` says, and why `variantChoices` leaves it out).
+ */
+function sharedTrunk(model: CheckedModel): { layer: string } | { why: string } {
+  const shareable = shareableLayers(model);
+  if (shareable.length === 0) return { why: `variant 'shared': the towers of ${model.name} have no common first layer to share` };
   const first = model.towers[0];
-  if (!first || model.junctions.length === 0) return fail(`variant 'shared': ${model.name} has no junction to place the shared trunk's end`);
+  if (!first || model.junctions.length === 0) return { why: `variant 'shared': ${model.name} has no junction to place the shared trunk's end` };
   let deepest = -1;
   for (const j of model.junctions) {
     for (const [task, at] of Object.entries(j.after)) {
@@ -122,12 +128,11 @@ function lastJunctionLayer(model: CheckedModel, fail: (why: string) => never): s
       deepest = Math.max(deepest, index);
     }
   }
-  const shareable = shareableLayers(model);
   const layer = first.layers[deepest]?.name;
   if (layer === undefined || !shareable.includes(layer)) {
-    return fail(`variant 'shared': the towers differ before the last junction (at '${layer ?? '?'}'); use split:<layer> with one of ${shareable.join(', ') || 'none'}`);
+    return { why: `variant 'shared': the towers differ before the last junction (at '${layer ?? '?'}'); use split:<layer> with one of ${shareable.join(', ')}` };
   }
-  return layer;
+  return { layer };
 }
 
 /** The model as the variant builds it. Layer names are kept, so weights carry over by name. */
@@ -153,8 +158,11 @@ export function applyVariant(model: CheckedModel, variant: Variant): CheckedMode
         },
       };
     }
-    case 'shared':
-      return shareUpTo(model, lastJunctionLayer(model, (why) => { throw new VariantError(why); }));
+    case 'shared': {
+      const trunk = sharedTrunk(model);
+      if ('why' in trunk) throw new VariantError(trunk.why);
+      return shareUpTo(model, trunk.layer);
+    }
     case 'split':
       return shareUpTo(model, variant.layer);
   }

@@ -81,6 +81,27 @@ describe('applyVariant on specs/multi-mnist.yaml', () => {
     );
   });
 
+  it("'shared' is not offered where the towers differ before the last junction (it would be refused)", () => {
+    // The second tower has no batch norm after c1: c1 is shareable, d1 (the last junction's) is not.
+    const text = `version: 1
+name: Uneven
+input: { shape: [6, 6, 1] }
+towers:
+  a:
+    layers: [ { type: conv2d, name: c1, filters: 2, kernelSize: 3 }, { type: batchNormalization, name: bn }, { type: flatten, name: f }, { type: dense, name: d1, units: 4 } ]
+    head: { units: 1 }
+    loss: meanSquaredError
+  b:
+    layers: [ { type: conv2d, name: c1, filters: 2, kernelSize: 3 }, { type: flatten, name: f }, { type: dense, name: d1, units: 4 } ]
+    head: { units: 1 }
+    loss: meanSquaredError
+crossStitch: [ { name: j1, after: c1 }, { name: j2, after: d1 } ]
+`;
+    const m = validateSpec(text, 'uneven.yaml').model!;
+    expect(variantChoices(m)).toEqual(['cross-stitch', 'independent', 'split:c1', 'single-task:a', 'single-task:b']);
+    expect(() => parseVariant('shared', m)).toThrow("variant 'shared': the towers differ before the last junction (at 'd1'); use split:<layer> with one of c1; valid variants for Uneven: cross-stitch, independent, split:c1, single-task:a");
+  });
+
   for (const [bad, says] of [
     ['bogus', "unknown variant 'bogus'"],
     ['split:nope', "no layer 'nope'"],
