@@ -2,6 +2,11 @@
  * The sharing experiments' plan and analysis (bench/experiments/sharing/): which runs there are,
  * in what order, and how per-run results become paired comparisons and verdicts.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { claims, judge } from '../bench/experiments/sharing/analysis.js';
@@ -81,5 +86,32 @@ describe('analysis', () => {
     expect(judged[0]!.verdict).toBe('supported');
     const reversed = planRuns(cfg, 'e1').map((r) => result(r, { left: 0.9, right: r.variant === 'cross-stitch' ? 0.4 - r.seed / 1000 : 0.5 }));
     expect(judge(claims(cfg, 'e1', reversed))[0]!.verdict).toBe('reversed');
+  });
+});
+
+describe('report', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const report = (...args: string[]) =>
+    spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/experiments/sharing/report.ts', ...args], { cwd: root, encoding: 'utf8' });
+
+  it('recomputes docs/results.md byte for byte from the committed summaries', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mtlc-report-'));
+    const out = path.join(dir, 'results.md');
+    const r = report('--e1', 'docs/results/sharing-e1.json', '--e2', 'docs/results/sharing-e2.json', '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(path.join(root, 'docs/results.md'), 'utf8'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a missing or foreign summary is one error line, exit 2', () => {
+    const missing = report('--e1', 'no/such/summary.json', '--e2', 'docs/results/sharing-e2.json', '--out', path.join(tmpdir(), 'never.md'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^error: no\/such\/summary\.json: no such summary; run `npm run experiment:sharing -- --experiment e1`/);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    const swapped = report('--e1', 'docs/results/sharing-e2.json', '--e2', 'docs/results/sharing-e2.json', '--out', path.join(tmpdir(), 'never.md'));
+    expect(swapped.status).toBe(2);
+    expect(swapped.stderr).toMatch(/not a summary of experiment e1/);
+    expect(existsSync(path.join(tmpdir(), 'never.md'))).toBe(false);
   });
 });

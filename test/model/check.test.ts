@@ -577,4 +577,12 @@ describe('α step size', () => {
   it('no warning without junctions', () => {
     expectAt(pair(lenet('left') + lenet('right'), 'training:\n  optimizer: { type: adam, learningRate: 0.1 }\n'), 'alpha-step-large', 'warning');
   });
+  it('adadelta at learningRate 1 with a trained junction is a warning at the rate, whatever the multiplier', () => {
+    for (const multiplier of ['', '  crossStitchLearningRateMultiplier: 1\n']) {
+      const [w] = expectAt(stitched + `training:\n  optimizer: { type: adadelta, learningRate: ‸1 }\n${multiplier}`, 'learning-rate-large', 'warning');
+      expect(w!.hint).toContain('0.001');
+    }
+    expect(check(stitched + 'training:\n  optimizer: { type: adadelta, learningRate: 0.5 }\n').diagnostics).toEqual([]);
+    expect(check(pair(lenet('left') + lenet('right'), 'training:\n  optimizer: { type: adadelta, learningRate: 1 }\n')).diagnostics).toEqual([]);
+  });
 });

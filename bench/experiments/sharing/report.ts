@@ -1,11 +1,14 @@
 /**
- * `npm run experiment:sharing:report [-- --e1 FILE --e2 FILE]`: docs/results.md from the two
- * experiments' summaries (default runs/experiment-e1/summary.json and
- * runs/experiment-e2/summary.json). Every number on the page is computed from those files,
- * which are copied beside the page (docs/results/sharing-e1.json, sharing-e2.json) so the page's
- * source is committed with it. Prose that is not computed carries no numbers.
+ * `npm run experiment:sharing:report [-- --quick] [--e1 FILE --e2 FILE] [--out FILE]`: the results
+ * page from the two experiments' summaries. Every number on the page is computed from those
+ * files; prose that is not computed carries no numbers.
+ * - Default: runs/experiment-e1/summary.json and runs/experiment-e2/summary.json where a run has
+ *   written them, else the committed copies in docs/results/ (so a fresh clone recomputes
+ *   docs/results.md from its JSON); writes docs/results.md and copies the summaries beside it.
+ * - `--quick`: the smoke runs' summaries (runs/experiment-e1-quick/…); writes
+ *   runs/results-quick.md, never the committed page.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -142,14 +145,69 @@ function withClaims(s: Summary): Summary {
   };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { e1: { type: 'string' }, e2: { type: 'string' } } });
-  const read = async (file: string): Promise<Summary> => JSON.parse(await fs.readFile(file, 'utf8')) as Summary;
-  const e1 = withClaims(await read(values.e1 ?? path.join(ROOT, 'runs/experiment-e1/summary.json')));
-  const e2 = withClaims(await read(values.e2 ?? path.join(ROOT, 'runs/experiment-e2/summary.json')));
-  await fs.mkdir(path.join(DOCS, 'results'), { recursive: true });
-  await writeAtomic(path.join(DOCS, 'results/sharing-e1.json'), `${JSON.stringify(e1, null, 1)}\n`);
-  await writeAtomic(path.join(DOCS, 'results/sharing-e2.json'), `${JSON.stringify(e2, null, 1)}\n`);
+const USAGE = `usage: npm run experiment:sharing:report [-- --quick] [--e1 FILE] [--e2 FILE] [--out FILE]
+
+  (default)  runs/experiment-e{1,2}/summary.json, or the committed docs/results/sharing-e{1,2}.json
+             when no full run is there; writes docs/results.md (and copies the summaries beside it)
+  --quick    the --quick runs' summaries (runs/experiment-e{1,2}-quick/); writes runs/results-quick.md
+  --e1, --e2 a summary.json of your own
+  --out      where to write the page
+`;
+
+/** A user's mistake: one line, exit 2. */
+class UsageError extends Error {}
+
+async function readSummary(file: string, experiment: 'e1' | 'e2'): Promise<Summary> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new UsageError(`${path.relative(process.cwd(), file)}: no such summary; run \`npm run experiment:sharing -- --experiment ${experiment}\` (add --quick for a smoke run) or pass --${experiment} FILE`);
+  }
+  let s: Summary;
+  try {
+    s = JSON.parse(text) as Summary;
+  } catch (e) {
+    throw new UsageError(`${path.relative(process.cwd(), file)}: not JSON (${(e as Error).message})`);
+  }
+  if (s?.experiment !== experiment || !Array.isArray(s.results) || typeof s.config !== 'object') {
+    throw new UsageError(`${path.relative(process.cwd(), file)}: not a summary of experiment ${experiment} (from npm run experiment:sharing -- --experiment ${experiment})`);
+  }
+  return s;
+}
+
+/** The summary to read for an experiment, and where it comes from. */
+function source(experiment: 'e1' | 'e2', given: string | undefined, quick: boolean): string {
+  if (given !== undefined) return path.resolve(given);
+  const run = path.join(ROOT, 'runs', `experiment-${experiment}${quick ? '-quick' : ''}`, 'summary.json');
+  if (quick || existsSync(run)) return run;
+  return path.join(DOCS, 'results', `sharing-${experiment}.json`);
+}
+
+async function main(): Promise<number> {
+  let values: { e1?: string; e2?: string; out?: string; quick?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({ options: { e1: { type: 'string' }, e2: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const quick = Boolean(values.quick);
+  const files = { e1: source('e1', values.e1, quick), e2: source('e2', values.e2, quick) };
+  const out = values.out !== undefined ? path.resolve(values.out) : quick ? path.join(ROOT, 'runs', 'results-quick.md') : path.join(DOCS, 'results.md');
+  const e1 = withClaims(await readSummary(files.e1, 'e1'));
+  const e2 = withClaims(await readSummary(files.e2, 'e2'));
+  for (const f of Object.values(files)) process.stdout.write(`reading ${path.relative(process.cwd(), f)}\n`);
+  // The committed page keeps its sources beside it.
+  if (out === path.join(DOCS, 'results.md')) {
+    await fs.mkdir(path.join(DOCS, 'results'), { recursive: true });
+    await writeAtomic(path.join(DOCS, 'results/sharing-e1.json'), `${JSON.stringify(e1, null, 1)}\n`);
+    await writeAtomic(path.join(DOCS, 'results/sharing-e2.json'), `${JSON.stringify(e2, null, 1)}\n`);
+  }
   const d = e1.config.data;
   const overlap = (p: 'fixed' | 'senerKoltun' | 'random') => `${(100 * inkOverlap(2000, 'train', d.dataSeed, { placement: p })).toFixed(0)} %`;
   const discussion = await fs.readFile(path.join(ROOT, 'bench/experiments/sharing/discussion.md'), 'utf8');
@@ -201,13 +259,22 @@ ${discussion.trim()}
 \`\`\`sh
 npm run experiment:sharing -- --experiment e1     # about ${minutes(e1)} minutes here
 npm run experiment:sharing -- --experiment e2     # about ${minutes(e2)} minutes here
-npm run experiment:sharing:report
+npm run experiment:sharing:report                 # this page, from runs/ (or, without runs, from docs/results/*.json)
 \`\`\`
 
-\`--quick\` runs every kind of run once on a few hundred images (a smoke test, not a result).
+\`--quick\` runs every kind of run once on a few hundred images (a smoke test, not a result);
+\`npm run experiment:sharing:report -- --quick\` then writes their page to runs/results-quick.md.
 `;
-  await writeAtomic(path.join(DOCS, 'results.md'), page);
-  process.stdout.write(`wrote ${path.relative(process.cwd(), path.join(DOCS, 'results.md'))}\n`);
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await writeAtomic(out, page);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), out)}\n`);
+  return 0;
 }
 
-await main();
+try {
+  process.exitCode = await main();
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  process.stderr.write(`error: ${e.message}\n`);
+  process.exitCode = 2;
+}

@@ -198,14 +198,34 @@ async function ensembles(cfg: SharingConfig, dir: string): Promise<{ seed: numbe
   return out;
 }
 
+const USAGE = `usage: npm run experiment:sharing -- --experiment e1|e2 [--quick] [--jobs N] [--out DIR]
+
+  --experiment e1  the data-starved task (about 35 minutes on 2 cores)
+  --experiment e2  the paper's protocol: single-task nets, then fine-tuned stitched nets (about 10 minutes)
+  --quick          every kind of run once on a few hundred images (a smoke test, about 2 minutes)
+  --jobs N         runs at a time (default 2)
+  --out DIR        where the runs go (default runs/experiment-<e>[-quick]/); finished runs are skipped
+Then: npm run experiment:sharing:report [-- --quick]
+`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { experiment: { type: 'string' }, quick: { type: 'boolean' }, jobs: { type: 'string' }, out: { type: 'string' }, child: { type: 'string' } },
-    strict: true,
-  });
+  let values: { experiment?: string; quick?: boolean; jobs?: string; out?: string; child?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { experiment: { type: 'string' }, quick: { type: 'boolean' }, jobs: { type: 'string' }, out: { type: 'string' }, child: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const experiment = values.experiment as Experiment | undefined;
   if (experiment !== 'e1' && experiment !== 'e2') {
-    process.stderr.write(`--experiment: expected e1 or e2, got '${values.experiment ?? ''}'\n`);
+    process.stderr.write(`error: --experiment: expected e1 or e2, got '${values.experiment ?? ''}'\n${USAGE}`);
     return 2;
   }
   const quick = Boolean(values.quick);
@@ -219,7 +239,7 @@ async function main(): Promise<number> {
   }
   const jobs = values.jobs === undefined ? 2 : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
-    process.stderr.write(`--jobs: expected a positive integer, got '${values.jobs}'\n`);
+    process.stderr.write(`error: --jobs: expected a positive integer, got '${values.jobs}'\n`);
     return 2;
   }
   // Results are only comparable under one config: a folder from another config is refused.

@@ -31,6 +31,7 @@ export function checkTraining(
   const given = training.crossStitchLearningRateMultiplier;
   const multiplier = given ?? defaultAlphaMultiplier(spec, optimizer);
   checkAlphaStepSize(spec, optimizer, multiplier, out);
+  checkAdadeltaRate(spec, optimizer, out);
   const tasks: TaskPlan[] = towers.map((t) => ({
     name: t.task,
     loss: t.loss,
@@ -141,6 +142,21 @@ function checkAlphaStepSize(spec: MtlSpec, optimizer: OptimizerPlan, multiplier:
   const training = spec.training;
   const pointer = training?.crossStitchLearningRateMultiplier !== undefined ? '/training/crossStitchLearningRateMultiplier' : training?.optimizer !== undefined ? '/training/optimizer' : training !== undefined ? '/training' : '';
   out.warn('alpha-step-large', pointer, problem, stable !== undefined ? `use crossStitchLearningRateMultiplier: ${stable} (or a smaller learning rate); see "Choosing the multiplier" in docs/training.md` : 'lower the learning rate');
+}
+
+/**
+ * Adadelta at learning rate 1 (Keras' old default) diverged in every measured run with a trained
+ * junction, at every α multiplier, × 1 included (bench/alpha-stability.ts, docs/training.md): the
+ * towers' rate is the problem, so no multiplier fixes it. Smaller rates were not measured.
+ */
+function checkAdadeltaRate(spec: MtlSpec, optimizer: OptimizerPlan, out: Diagnostics): void {
+  if (optimizer.type !== 'adadelta' || optimizer.learningRate < 1 || trainedModes(spec).size === 0) return;
+  out.warn(
+    'learning-rate-large',
+    '/training/optimizer/learningRate',
+    `adadelta at learningRate ${round(optimizer.learningRate)} diverged in every measured run with a trained junction, whatever α's multiplier (× 1 included)`,
+    'lower learningRate (TensorFlow.js\'s adadelta default is 0.001); see "Choosing the multiplier" in docs/training.md',
+  );
 }
 
 /** `inputShape` is undefined when the input is invalid: only the checks that do not need it run. */
