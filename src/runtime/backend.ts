@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from './plan.js';
 import { prepareWasmSimdKernels, registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import { loadCrossStitchSimd } from './cross-stitch.js';
 // The cpu backend's AvgPoolGrad, exact at 'same' borders (registered on import).
 import './avg-pool-grad.js';
 
@@ -211,6 +212,8 @@ async function tryBackend(backend: BackendName, loader: ModuleLoader): Promise<v
       // Compiles the SIMD kernels where they cannot load synchronously (browsers); never throws:
       // without them every kernel takes its previous path.
       await prepareWasmSimdKernels();
+      // The cross-stitch kernels' SIMD path, loaded apart from the layer (browser bundles leave it out).
+      await loadCrossStitchSimd();
     } catch (e) {
       throw new BackendUnavailableError('backend-init-failed', backend, `registering the wasm training kernels failed: ${messageOf(e)}`, installHint(backend));
     }

@@ -23,7 +23,33 @@
 import * as tf from '@tensorflow/tfjs';
 import type { JunctionLayer, JunctionParameter, ReportedMix } from './junction.js';
 import type { CrossStitchInit, CrossStitchMode } from './plan.js';
-import { crossStitchBackwardSimd, crossStitchForwardSimd } from './wasm-kernels/simd-kernels.js';
+
+/**
+ * The wasm backend's SIMD path for the cross-stitch kernels (wasm-kernels/simd-kernels.ts), loaded
+ * in Node only. The SIMD module can only ever run in Node (compiled synchronously on first use) or
+ * after `prepareWasmSimdKernels()`, which only the Node runtime's backend selection calls; so a
+ * browser bundle (cpu, webgl) leaves it out: the specifier is a variable, which bundlers do not
+ * follow. In Node the import starts with this module, and `selectBackend('wasm')` awaits
+ * `loadCrossStitchSimd()` before the first kernel runs.
+ */
+type SimdPath = Pick<typeof import('./wasm-kernels/simd-kernels.js'), 'crossStitchForwardSimd' | 'crossStitchBackwardSimd'>;
+const SIMD_MODULE = './wasm-kernels/simd-kernels.js';
+const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+let simdPath: SimdPath | undefined;
+let simdLoading: Promise<void> | undefined;
+
+/** Loads the SIMD path of the cross-stitch kernels in Node (idempotent; never rejects: without it the kernels' loops run). */
+export function loadCrossStitchSimd(): Promise<void> {
+  simdLoading ??= inNode
+    ? (import(/* @vite-ignore */ /* webpackIgnore: true */ SIMD_MODULE) as Promise<SimdPath>).then(
+        (m) => void (simdPath = m),
+        () => undefined,
+      )
+    : Promise.resolve();
+  return simdLoading;
+}
+
+void loadCrossStitchSimd();
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -417,8 +443,8 @@ function crossStitchForward(args: { inputs: unknown; backend: unknown; attrs?: u
   const inputs = args.inputs as TensorInfoLike[];
   const perChannel = (args.attrs as { mode: string }).mode === 'channel';
   const n = inputs.length - 1;
-  // On wasm, the SIMD kernels (wasm-kernels/simd) when they load; the loops below otherwise.
-  const simd = crossStitchForwardSimd(args.backend as tf.KernelBackend, inputs.slice(0, n) as tf.TensorInfo[], inputs[n] as tf.TensorInfo, perChannel);
+  // On wasm, the SIMD kernels (wasm-kernels/simd) when they are loaded; the loops below otherwise.
+  const simd = simdPath?.crossStitchForwardSimd(args.backend as tf.KernelBackend, inputs.slice(0, n) as tf.TensorInfo[], inputs[n] as tf.TensorInfo, perChannel);
   if (simd) return simd;
   const shape = inputs[0]!.shape;
   const c = shape[shape.length - 1]!;
@@ -464,7 +490,7 @@ function crossStitchBackward(args: { inputs: unknown; backend: unknown; attrs?: 
   const perChannel = (args.attrs as { mode: string }).mode === 'channel';
   const n = (inputs.length - 1) / 2;
   const ti = inputs as tf.TensorInfo[];
-  const simd = crossStitchBackwardSimd(args.backend as tf.KernelBackend, ti.slice(0, n), ti.slice(n, 2 * n), ti[2 * n]!, perChannel);
+  const simd = simdPath?.crossStitchBackwardSimd(args.backend as tf.KernelBackend, ti.slice(0, n), ti.slice(n, 2 * n), ti[2 * n]!, perChannel);
   if (simd) return simd;
   const shape = inputs[0]!.shape;
   const alphaShape = inputs[2 * n]!.shape;

@@ -308,6 +308,9 @@ describe.skipIf(!chromium)(`a Vite app importing the spec, in headless Chromium$
     const bundle = readdirSync(assets).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(assets, f), 'utf8')).join('\n');
     expect(bundle).not.toMatch(/from\s*["']node:|require\(["'](fs|path|worker_threads|readline)["']\)/);
     expect(bundle).not.toContain('cli-progress');
+    // The SIMD training kernels run only in Node's wasm training: no JS of theirs, no .wasm asset.
+    expect(bundle).not.toMatch(/cs_forward2|MTLC_WASM_SIMD/);
+    expect(readdirSync(assets).filter((f) => f.endsWith('.wasm'))).toEqual([]);
 
     server = serve(join(npmProject, 'web/dist'));
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
