@@ -8,6 +8,7 @@ import { trainModel } from 'mtlc/runtime';
 import { main } from '../src/cli/main.js';
 import type { CliIO } from '../src/cli/io.js';
 import { runGenerated, transpileGenerated } from '../src/cli/commands/train.js';
+import { renderReport } from '../src/runtime/report/index.js';
 import { tinyBuild, tinyData, tinyPlan } from './runtime/train-helpers.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -53,6 +54,30 @@ describe('mtlc report', () => {
     const xAxis = /role-axis-label[^>]*>(.*?)<\/g>/.exec(html)![1]!; // the first plot's epoch axis
     expect([...xAxis.matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1])).toEqual(['1', '2', '3']);
     expect(html).toContain('>validation<');
+  });
+  it('tasks of very different loss scales get a panel each; no validation legend without validation data; the NDDR map says what a cell is', async () => {
+    const history = [1, 2, 3].map((epoch) => ({
+      epoch,
+      loss: 0,
+      examples: 100,
+      tasks: { kind: { loss: 0.8 - epoch / 100, metrics: { accuracy: 0.5 + epoch / 100 } }, price: { loss: 400 - 50 * epoch, metrics: {} } },
+    }));
+    const nddr = { name: 'fuse', layerName: 'fuse', kind: 'nddr', mode: 'scalar' as const, towers: ['kind', 'price'], shape: [2, 2], values: [[0.9, 0.1], [0.2, 0.8]], cell: 'the mean of the diagonal of a block' };
+    const html = await renderReport({ modelName: 'Scales', history, alphas: [nddr], date: '2026-11-30' });
+    const labels = [...html.matchAll(/aria-label="([^"]*)"/g)].map((m) => m[1]!);
+    // Each task's loss on its own axis: the crossentropy's is not flattened by the MSE's.
+    expect(labels).toContain("Title text 'loss per task: one panel per task, each on its own scale'");
+    const lossAxes = labels.filter((l) => l.startsWith("Y-axis titled 'loss'"));
+    expect(lossAxes).toHaveLength(2);
+    expect(lossAxes).toContain("Y-axis titled 'loss' for a linear scale with values from 0.770 to 0.790");
+    expect(lossAxes.some((l) => /from 2\d\d to 3\d\d/.test(l))).toBe(true);
+    // Only the series that exist: no validation data, no validation in a legend.
+    expect(html).not.toContain('validation<');
+    expect(labels.some((l) => l.startsWith('Symbol legend'))).toBe(false);
+    expect(labels).toContain("Subtitle text 'training-epoch average (the run had no validation data)'");
+    // The NDDR map: what a cell is, and not called a scalar-mode α.
+    expect(html).toContain('<h2>α fuse (nddr)</h2><p class="sub">Each cell: the mean of the diagonal of a block.</p>');
+    expect(html).not.toContain('scalar mode');
   });
   it('a directory that is not a run: exit 2 with the missing file', async () => {
     const r = await run(['report', tmp()]);

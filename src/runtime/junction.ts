@@ -22,6 +22,8 @@ export interface ReportedMix {
   readonly values: number[][] | number[][][];
   /** Row/column labels when they are not the towers (e.g. `left.1`, `left.2` for subspaces). */
   readonly labels?: readonly string[];
+  /** What one value is, when it is not the junction's own α (the report says it beside the map). */
+  readonly cell?: string;
 }
 
 export interface JunctionLayer {

@@ -173,7 +173,12 @@ export class Nddr extends tf.layers.Layer implements JunctionLayer {
         return s / d;
       });
     });
-    return { mode: 'scalar', values, ...(this.towers.length > 0 ? { labels: this.towers } : {}) };
+    return {
+      mode: 'scalar',
+      values,
+      ...(this.towers.length > 0 ? { labels: this.towers } : {}),
+      cell: "the mean of the diagonal of the 1×1 convolution's block that maps the column tower's channels into the row tower's (channel k to channel k): the cross-stitch α the fusion amounts to, as at its init [α_S·I, α_D·I]",
+    };
   }
 
   dataParallelObstacle(): { why: string; fix: string } | undefined {

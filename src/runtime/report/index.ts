@@ -118,7 +118,7 @@ function flat(values: unknown): number[] {
 
 function alphaSpec(a: JunctionAlpha, order: readonly string[]): vl.TopLevelSpec {
   const towers = a.towers.length > 0 ? a.towers : Array.from({ length: a.mode === 'unit' ? 0 : a.shape[0]! }, (_, i) => `#${i}`);
-  const color = { field: 'alpha', type: 'quantitative' as const, title: 'α', scale: alphaColor(flat(a.values)) };
+  const color = { field: 'alpha', type: 'quantitative' as const, title: a.cell ? 'mean diagonal' : 'α', scale: alphaColor(flat(a.values)) };
   const tooltip = [{ field: 'alpha', type: 'quantitative' as const, format: '.4f' }];
   // Pairs and towers in spec order, not alphabetically.
   const ranked = [...towers].sort((x, y) => (order.indexOf(x) + 1 || 1e9) - (order.indexOf(y) + 1 || 1e9));
@@ -155,7 +155,7 @@ function alphaSpec(a: JunctionAlpha, order: readonly string[]): vl.TopLevelSpec 
     const m = Math.max(...flat(a.values).map(Math.abs).filter(Number.isFinite), 1e-12);
     return {
       $schema: SCHEMA,
-      title: `α ${a.name}: scalar mode (row: to, column: from)`,
+      title: a.cell ? `${a.name}: one cell per tower pair (row: to, column: from)` : `α ${a.name}: scalar mode (row: to, column: from)`,
       data: { values: rows },
       width: Math.max(80 * towers.length, 160),
       height: Math.max(80 * towers.length, 160),
@@ -234,28 +234,44 @@ export async function renderReport(run: RunRecords): Promise<string> {
   const { rows, measures } = curveRows(run.history);
   const ticks = epochTicks(run.history);
   const hasVal = run.history.some((h) => h.val);
+  // The data series that exist (a run without validation data has no validation legend entry).
+  const splits = hasVal ? ['train', 'validation'] : ['train'];
   for (const measure of measures) {
     const data = rows.filter((r) => r['measure'] === measure);
+    const tasks = order.filter((t) => data.some((r) => r['task'] === t));
+    // One panel per task, each with its own y scale: tasks' losses differ by orders of magnitude
+    // (a regression's MSE of 400 beside a crossentropy of 0.7), and one shared axis flattens one.
     const plot = await svg({
       $schema: SCHEMA,
-      width: 480,
-      height: 240,
-      title: `${measure} per task${hasVal ? ' (solid, circles: training-epoch average; dashed, squares: validation)' : ' (training-epoch average)'}`,
-      data: { values: data },
-      mark: { type: 'line', point: { filled: true, size: 50 } },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', scale: { domain: [Math.min(...ticks) - (ticks.length === 1 ? 0.5 : 0), Math.max(...ticks) + (ticks.length === 1 ? 0.5 : 0)], nice: false }, axis: { values: ticks, format: 'd', title: 'epoch' } },
-        y: { field: 'value', type: 'quantitative', title: measure, scale: { zero: false } },
-        color: { field: 'task', type: 'nominal', sort: order, scale: { domain: order }, legend: { title: 'task' } },
-        strokeDash: { field: 'split', type: 'nominal', scale: { domain: ['train', 'validation'], range: [[1, 0], [6, 4]] }, legend: { title: 'data' } },
-        shape: { field: 'split', type: 'nominal', scale: { domain: ['train', 'validation'], range: ['circle', 'square'] }, legend: { title: 'data' } },
+      title: {
+        text: `${measure} per task${tasks.length > 1 ? ': one panel per task, each on its own scale' : ''}`,
+        subtitle: hasVal ? 'solid, circles: training-epoch average; dashed, squares: validation' : 'training-epoch average (the run had no validation data)',
       },
-    });
+      data: { values: data },
+      facet: { field: 'task', type: 'nominal', sort: tasks, title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+      columns: Math.min(tasks.length, 3),
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: tasks.length === 1 ? 480 : 280,
+        height: 180,
+        mark: { type: 'line', point: { filled: true, size: 50 } },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative', scale: { domain: [Math.min(...ticks) - (ticks.length === 1 ? 0.5 : 0), Math.max(...ticks) + (ticks.length === 1 ? 0.5 : 0)], nice: false }, axis: { values: ticks, format: 'd', title: 'epoch' } },
+          y: { field: 'value', type: 'quantitative', title: measure, scale: { zero: false } },
+          color: { field: 'split', type: 'nominal', scale: { domain: splits, range: ['#4c78a8', '#f58518'].slice(0, splits.length) }, legend: hasVal ? { title: 'data' } : null },
+          strokeDash: { field: 'split', type: 'nominal', scale: { domain: splits, range: [[1, 0], [6, 4]].slice(0, splits.length) }, legend: hasVal ? { title: 'data' } : null },
+          shape: { field: 'split', type: 'nominal', scale: { domain: splits, range: ['circle', 'square'].slice(0, splits.length) }, legend: hasVal ? { title: 'data' } : null },
+        },
+      },
+    } as vl.TopLevelSpec);
     sections.push(`<section><h2>${esc(measure)}</h2>${plot}</section>`);
   }
   for (const a of run.alphas) {
-    const kind = a.kind && a.kind !== 'crossStitch' ? `${a.kind}, ` : '';
-    sections.push(`<section><h2>α ${esc(a.name)} (${esc(kind)}${esc(a.mode)} mode)</h2>${await svg(alphaSpec(a, order))}</section>`);
+    const kind = a.kind && a.kind !== 'crossStitch' ? a.kind : '';
+    // A kind whose map is a summary (NDDR's 1×1 convolution) says what a cell is instead of a mode.
+    const heading = a.cell ? `α ${esc(a.name)} (${esc(kind || 'junction')})` : `α ${esc(a.name)} (${kind ? `${esc(kind)}, ` : ''}${esc(a.mode)} mode)`;
+    const caption = a.cell ? `<p class="sub">Each cell: ${esc(a.cell)}.</p>` : '';
+    sections.push(`<section><h2>${heading}</h2>${caption}${await svg(alphaSpec(a, order))}</section>`);
   }
   if (run.undecoded) {
     sections.push(`<section><p class="sub">The last checkpoint does not record the mix of junction${run.undecoded.length === 1 ? '' : 's'} ${esc(run.undecoded.join(', '))} (only a cross-stitch α can be read from its weights); the run's alphas.json will have ${run.undecoded.length === 1 ? 'it' : 'them'} when it finishes.</p></section>`);

@@ -93,6 +93,7 @@ export function readAlphas(built: BuiltModel): JunctionAlpha[] {
       shape,
       values,
       ...(widths.length > 0 && widths.every((d): d is number => typeof d === 'number') ? { widths } : {}),
+      ...(mix.cell ? { cell: mix.cell } : {}),
     });
   }
   // Spec order, as before.

@@ -180,6 +180,7 @@ function junctionAlpha(v: unknown, where: Where): JunctionAlpha {
     shape,
     values: tensorValues(o['values'], shape, `${where}.values`),
     ...(o['widths'] !== undefined ? { widths: list(o['widths'], `${where}.widths`, (x, w) => int(x, w, 1)) } : {}),
+    ...(o['cell'] !== undefined ? { cell: str(o['cell'], `${where}.cell`) } : {}),
   };
 }
 

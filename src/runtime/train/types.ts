@@ -111,6 +111,8 @@ export interface JunctionAlpha {
   values: unknown;
   /** Unit mode: each tower's width d_i, in `towers` order (Σ d_i = D). */
   widths?: number[];
+  /** What one value is, when it is not the junction's own α (NDDR: a summary of its 1×1 convolution). */
+  cell?: string;
 }
 
 export interface TrainResult<Task extends string = string> {
