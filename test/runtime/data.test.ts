@@ -118,6 +118,25 @@ describe('file data', () => {
     d.dispose();
   });
 
+  it.each(['csv', 'jsonl'])('a UTF-16 .%s (a spreadsheet\'s "Unicode text"): exit 1, one line saying so, no raw NUL', async (ext) => {
+    const dir = tmp();
+    const f = path.join(dir, `u16.${ext}`);
+    const text = ext === 'csv' ? 'x,a,b\n"[1,2,3,4]",1,0.5\n' : '{"x": [1, 2, 3, 4], "a": 1, "b": 0.5}\n';
+    writeFileSync(f, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const r = await cli(planFor(f), ['--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: ${f}:1: not UTF-8 text (a UTF-16 file?); save it as UTF-8\n`);
+  });
+
+  it('control characters a data file holds are shown escaped in the error line', async () => {
+    const dir = tmp();
+    const f = path.join(dir, 'ctl.csv');
+    writeFileSync(f, 'x,\u001b[31ma\n"[1,2,3,4]",1\n');
+    const r = await cli(tinyPlan({ data: { format: 'csv', path: f, input: 'x', targets: { a: 'a', b: 'b' } } }), ['--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: ${f}:1: field 'a': column missing from the header (columns: x, \\u001b[31ma)\n`);
+  });
+
   it('a binaryCrossentropy target outside [0, 1]: exit 1 naming file:line and field', async () => {
     const dir = tmp();
     const f = path.join(dir, 'bce.jsonl');

@@ -197,6 +197,10 @@ export class TabularSource implements BatchSource {
         lineNo++;
         // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first record.
         const raw = lineNo === 1 ? line.replace(/^\uFEFF/, '') : line;
+        // UTF-16 (what some spreadsheet tools export as "Unicode text") read as UTF-8: NULs, or its byte-order mark undecodable.
+        if (lineNo === 1 && (raw.includes('\u0000') || raw.startsWith('\uFFFD\uFFFD'))) {
+          throw new DataError(file, 1, undefined, 'not UTF-8 text (a UTF-16 file?); save it as UTF-8');
+        }
         if (format === 'jsonl') {
           if (raw.trim() === '') continue;
           if (!hashKeep(lineNo, this.spec.split)) continue;

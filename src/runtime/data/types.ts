@@ -36,6 +36,7 @@ export class DataError extends Error {
     /** 1 for bad data; 2 for a file that cannot be read (an I/O error; the README's exit codes). */
     readonly exitCode: 1 | 2 = 1,
   ) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${field !== undefined ? `field '${field}': ` : ''}${reason}`);
+    // One line, whatever the file holds: its control characters (a NUL of a UTF-16 file, an ESC) are shown escaped.
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${field !== undefined ? `field '${field}': ` : ''}${reason}`.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
   }
 }
