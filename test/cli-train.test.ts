@@ -60,7 +60,7 @@ describe('mtlc report', () => {
       epoch,
       loss: 0,
       examples: 100,
-      tasks: { kind: { loss: 0.8 - epoch / 100, metrics: { accuracy: 0.5 + epoch / 100 } }, price: { loss: 400 - 50 * epoch, metrics: {} } },
+      tasks: { kind: { loss: 0.8 - epoch / 100, weight: 1, metrics: { accuracy: 0.5 + epoch / 100 } }, price: { loss: 400 - 50 * epoch, weight: 1, metrics: {} } },
     }));
     const nddr = { name: 'fuse', layerName: 'fuse', kind: 'nddr', mode: 'scalar' as const, towers: ['kind', 'price'], shape: [2, 2], values: [[0.9, 0.1], [0.2, 0.8]], cell: 'the mean of the diagonal of a block' };
     const html = await renderReport({ modelName: 'Scales', history, alphas: [nddr], date: '2026-11-30' });
