@@ -186,6 +186,18 @@ describe('config loading', () => {
     expect(none.out).toContain('/crossStitch/0/kind');
   });
 
+  it.each([
+    ['has no such export', 'export class Other {}\n', "has no export 'Pass'"],
+    ['exports something that is not a layer class', 'export class Pass {}\n', "exports 'Pass', which is not a TensorFlow.js layer class (extend tf.layers.Layer)"],
+  ])('train with a junction kind whose runtime module %s: exit 2, one line naming module and export (was an internal error)', async (_t, layer, says) => {
+    const stitched = `${spec.replace('"two"', '3')}crossStitch:\n  - { kind: pass, after: s }\ndata: { format: jsonl, path: d.jsonl, input: x, targets: { a: a, b: b } }\n`;
+    const pass = passKind.replace("module: 'pass-layers'", "module: './pass-layer.mjs'");
+    const dir = project({ 'package.json': '{}', 'mtlc.config.mjs': `export default { layerKinds: [${scaleKind}], junctionKinds: [${pass}] };\n`, 'pass-layer.mjs': layer, 'x.yaml': stitched, 'd.jsonl': '{"x": [1, 2, 3], "a": 1, "b": 2}\n' });
+    const r = await run(['train', 'x.yaml', '--epochs', '1', '--backend', 'cpu'], dir);
+    expect(r.err).toBe(`error: the runtime layer module ${path.join(dir, 'pass-layer.mjs')} ${says}; it is the runtimeClass { module, exportName } of a kind in your mtlc.config\n`);
+    expect(r.code).toBe(2);
+  });
+
   it('configRegistry refuses a kind defined twice (two plugins), naming the config', async () => {
     const dir = project({ 'mtlc.config.json': '{ "plugins": ["./a.mjs", "./b.mjs"] }', 'a.mjs': `export default { layerKinds: [${scaleKind}] };`, 'b.mjs': `export default { layerKinds: [${scaleKind}] };` });
     const config = await loadConfigFile(path.join(dir, 'mtlc.config.json'));

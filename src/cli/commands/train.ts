@@ -70,9 +70,33 @@ async function pluginImportsInto(dir: string, js: string): Promise<string> {
       await writeAtomic(path.join(dir, name), await transpileGenerated(source, path.basename(file!)));
       target = `./${name}`;
     }
+    await checkRuntimeClasses(file!, new URL(target, pathToFileURL(path.join(dir, 'model.mjs'))).href, js);
     js = js.split(`'${file}'`).join(`'${target}'`).split(`"${file}"`).join(`"${target}"`);
   }
   return js;
+}
+
+/**
+ * A config's runtime class that is not exported by its module, or is not a layer class, is the
+ * plugin's mistake: one error line naming the module and the export (it was an internal error
+ * where the generated model imported or applied it).
+ */
+async function checkRuntimeClasses(file: string, url: string, js: string): Promise<void> {
+  const names = [...js.matchAll(/import\s*\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/g)]
+    .filter((m) => m[2] === file)
+    .flatMap((m) => m[1]!.split(',').map((n) => n.trim().split(/\s+as\s+/)[0]!).filter((n) => n !== ''));
+  if (names.length === 0) return;
+  const mod = (await peerRequired(() => import(url) as Promise<Record<string, unknown>>).catch((e: unknown) => {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`the runtime layer module ${file} (a runtimeClass in your mtlc.config) failed to load: ${String((e as Error).message ?? e).split('\n')[0]}`, ExitCode.usage);
+  })) as Record<string, unknown>;
+  for (const name of names) {
+    const cls = mod[name];
+    if (typeof cls !== 'function' || typeof (cls.prototype as { apply?: unknown } | undefined)?.apply !== 'function') {
+      const what = cls === undefined ? `has no export '${name}'` : `exports '${name}', which is not a TensorFlow.js layer class (extend tf.layers.Layer)`;
+      throw new CliError(`the runtime layer module ${file} ${what}; it is the runtimeClass { module, exportName } of a kind in your mtlc.config`, ExitCode.usage);
+    }
+  }
 }
 
 /**
