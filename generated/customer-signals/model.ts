@@ -30,7 +30,7 @@ export interface CustomerSignalsModel extends BuiltModel<CustomerSignalsTask> {
   predict(x: tf.Tensor): CustomerSignalsOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const customerSignalsJunctions: readonly JunctionInfo[] = [
   { name: 'shared', layerName: 'cross_stitch_shared', mode: 'scalar', towers: ['churn', 'spend', 'tenure'] },
   { name: 'money', layerName: 'cross_stitch_money', mode: 'channel', towers: ['churn', 'spend'] },

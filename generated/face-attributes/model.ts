@@ -28,7 +28,7 @@ export interface FaceAttributesModel extends BuiltModel<FaceAttributesTask> {
   predict(x: tf.Tensor): FaceAttributesOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const faceAttributesJunctions: readonly JunctionInfo[] = [
   { name: 'early', layerName: 'cross_stitch_early', mode: 'channel', towers: ['gender', 'age'] },
   { name: 'middle', layerName: 'cross_stitch_middle', mode: 'scalar', towers: ['gender', 'age'] },

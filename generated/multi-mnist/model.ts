@@ -30,7 +30,7 @@ export interface MultiMnistModel extends BuiltModel<MultiMnistTask> {
   predict(x: tf.Tensor): MultiMnistOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const multiMnistJunctions: readonly JunctionInfo[] = [
   { name: 'afterPool1', layerName: 'cross_stitch_afterPool1', mode: 'channel', towers: ['left', 'right'] },
   { name: 'afterPool2', layerName: 'cross_stitch_afterPool2', mode: 'channel', towers: ['left', 'right'] },

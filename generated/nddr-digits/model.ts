@@ -2,7 +2,7 @@
 // Do not edit: change the spec and run `mtlc compile`.
 
 import * as tf from '@tensorflow/tfjs';
-import { CrossStitch, Nddr, withSeededRandom, type BuildOptions, type BuiltModel, type JunctionInfo } from 'mtlc/runtime/model';
+import { Nddr, withSeededRandom, type BuildOptions, type BuiltModel, type JunctionInfo } from 'mtlc/runtime/model';
 
 /** A task of NddrDigits: one output of the model each. */
 export type NddrDigitsTask = 'left' | 'right';
@@ -28,7 +28,7 @@ export interface NddrDigitsModel extends BuiltModel<NddrDigitsTask> {
   predict(x: tf.Tensor): NddrDigitsOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const nddrDigitsJunctions: readonly JunctionInfo[] = [
   { name: 'afterPool1', layerName: 'cross_stitch_afterPool1', kind: 'nddr', towers: ['left', 'right'] },
   { name: 'afterFc1', layerName: 'cross_stitch_afterFc1', kind: 'nddr', towers: ['left', 'right'] },

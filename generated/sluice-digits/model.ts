@@ -2,7 +2,7 @@
 // Do not edit: change the spec and run `mtlc compile`.
 
 import * as tf from '@tensorflow/tfjs';
-import { CrossStitch, Sluice, withSeededRandom, type BuildOptions, type BuiltModel, type JunctionInfo } from 'mtlc/runtime/model';
+import { Sluice, withSeededRandom, type BuildOptions, type BuiltModel, type JunctionInfo } from 'mtlc/runtime/model';
 
 /** A task of SluiceDigits: one output of the model each. */
 export type SluiceDigitsTask = 'left' | 'right';
@@ -28,7 +28,7 @@ export interface SluiceDigitsModel extends BuiltModel<SluiceDigitsTask> {
   predict(x: tf.Tensor): SluiceDigitsOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const sluiceDigitsJunctions: readonly JunctionInfo[] = [
   { name: 'afterPool1', layerName: 'cross_stitch_afterPool1', kind: 'sluice', towers: ['left', 'right'] },
   { name: 'afterFc1', layerName: 'cross_stitch_afterFc1', kind: 'sluice', towers: ['left', 'right'] },

@@ -202,7 +202,7 @@ export function emitTfjs(model: CheckedModel, registry: LayerRegistry, options: 
     `return tf.model(${`{ name: ${stringLiteral(camel)}, inputs: input, outputs: [${model.towers.map((_, i) => towerVar(i)).join(', ')}] }`});`,
   );
 
-  const namedImports = ['CrossStitch', ...[...runtimeImports.keys()].filter((n) => n !== 'CrossStitch').sort(), 'withSeededRandom'];
+  const namedImports = [...[...runtimeImports.keys()].sort(), 'withSeededRandom'];
   const modelFile = print([
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: TFJS, namespaceImport: 'tf' },
     {
@@ -242,7 +242,7 @@ export function emitTfjs(model: CheckedModel, registry: LayerRegistry, options: 
       properties: [{ name: 'tasks', isReadonly: true, type: `typeof ${camel}Tasks` }],
       methods: [{ name: 'predict', parameters: [{ name: 'x', type: 'tf.Tensor' }], returnType: `${N}Outputs` }],
     },
-    `/** The cross-stitch junctions, in spec order. */\nexport const ${camel}Junctions: readonly ${id('JunctionInfo')}[] = [${model.junctions
+    `/** The junctions (every kind), in spec order. */\nexport const ${camel}Junctions: readonly ${id('JunctionInfo')}[] = [${model.junctions
       .map((j) => {
         const mode = junctionOptions(crossStitch, j)?.mode;
         return `\n  ${literal(mode !== undefined ? { name: j.name, layerName: j.layerName, mode, towers: j.towers } : { name: j.name, layerName: j.layerName, kind: j.kind, towers: j.towers })},`;

@@ -32,7 +32,7 @@ export interface FourTowersModel extends BuiltModel<FourTowersTask> {
   predict(x: tf.Tensor): FourTowersOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const fourTowersJunctions: readonly JunctionInfo[] = [
   { name: 'early', layerName: 'cross_stitch_early', mode: 'channel', towers: ['shape', 'colour', 'size', 'count'] },
   { name: 'pairs', layerName: 'cross_stitch_pairs', mode: 'scalar', towers: ['shape', 'colour'] },

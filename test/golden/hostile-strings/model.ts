@@ -33,7 +33,7 @@ export interface HostileStringsModel extends BuiltModel<HostileStringsTask> {
   predict(x: tf.Tensor): HostileStringsOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const hostileStringsJunctions: readonly JunctionInfo[] = [
   { name: 'stitch1', layerName: 'cross_stitch_stitch1', mode: 'scalar', towers: ['alpha', 'beta'] },
 ];

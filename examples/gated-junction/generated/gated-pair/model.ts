@@ -29,7 +29,7 @@ export interface GatedPairModel extends BuiltModel<GatedPairTask> {
   predict(x: tf.Tensor): GatedPairOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const gatedPairJunctions: readonly JunctionInfo[] = [
   { name: 'blend', layerName: 'cross_stitch_blend', kind: 'gate', towers: ['a', 'b'] },
   { name: 'late', layerName: 'cross_stitch_late', mode: 'scalar', towers: ['a', 'b'] },

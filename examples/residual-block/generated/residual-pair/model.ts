@@ -29,7 +29,7 @@ export interface ResidualPairModel extends BuiltModel<ResidualPairTask> {
   predict(x: tf.Tensor): ResidualPairOutputs;
 }
 
-/** The cross-stitch junctions, in spec order. */
+/** The junctions (every kind), in spec order. */
 export const residualPairJunctions: readonly JunctionInfo[] = [
   { name: 'afterResidual', layerName: 'cross_stitch_afterResidual', mode: 'channel', towers: ['a', 'b'] },
 ];
