@@ -251,6 +251,24 @@ describe('layers and shapes', () => {
     expect(result[1]!.message).toMatch(/values per example/);
   });
 
+  it('a junction too large for TensorFlow.js to allocate (a unit junction over wide layers) is too-large at the junction', () => {
+    // Each 30,000-unit layer fits; the unit junction's α is 60,000 × 60,000.
+    const result = expectAt(
+      `
+      version: 1
+      name: Wide
+      input: { shape: [4] }
+      towers:
+        a: { layers: [ { type: dense, name: h, units: 30000 } ], head: { units: 1 }, loss: meanSquaredError }
+        b: { layers: [ { type: dense, name: h, units: 30000 } ], head: { units: 1 }, loss: meanSquaredError }
+      crossStitch:
+        - ‸{ name: j, after: h, mode: unit }
+      `,
+      'too-large',
+    );
+    expect(result[0]!.message).toBe('junction "j" (crossStitch (unit)) is too large to build: 3,600,000,000 parameters; a tensor holds at most 2,147,483,647 values');
+  });
+
   it('reshape with a different element count points at targetShape', () => {
     expectAt(
       `

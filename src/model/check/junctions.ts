@@ -11,7 +11,7 @@ import type { Junction } from '../ir.js';
 import { IDENTIFIER, nameProblem, suggest } from '../names.js';
 import { junctionOrderProblems, type Placed } from '../order.js';
 import { own, plural, type Diagnostics } from './diagnostics.js';
-import type { TowerDraft } from './towers.js';
+import { MAX_TENSOR_VALUES, type TowerDraft } from './towers.js';
 
 export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], registry: LayerRegistry, out: Diagnostics): Junction[] {
   const byTask = new Map(towers.map((t) => [t.task, t]));
@@ -143,6 +143,15 @@ export function checkJunctions(spec: MtlSpec, towers: readonly TowerDraft[], reg
     const kind = registry.junction((entry.kind as string | undefined) ?? registry.junctionKinds()[0]!.kind)!;
     const result = runKind(kind, entry, { towers: stitched, shapes: stitched.map((t) => shapes[t]!) }, at, out);
     if (!result) return;
+    if (result.params > MAX_TENSOR_VALUES) {
+      out.error(
+        'too-large',
+        at,
+        `junction "${name}" (${kind.label(result.options)}) is too large to build: ${result.params.toLocaleString('en-US')} parameters; a tensor holds at most ${MAX_TENSOR_VALUES.toLocaleString('en-US')} values`,
+        'a unit junction has (sum of the widths)² weights: stitch narrower layers, or use channel or scalar mode',
+      );
+      return;
+    }
     junctions.push({
       name,
       kind: kind.kind,

@@ -12,7 +12,7 @@ import { CAMEL_CASE, IDENTIFIER, nameProblem, RESERVED_WORDS } from '../names.js
 import { fmt, type Diagnostics } from './diagnostics.js';
 
 /** Values one layer's weights or one example's activation may have: wasm memory is 32-bit, and 2³¹ float32 values are 8 GiB. */
-const MAX_TENSOR_VALUES = 2 ** 31 - 1;
+export const MAX_TENSOR_VALUES = 2 ** 31 - 1;
 const isPosInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
 
 /** A tower under construction: its layers' nodes and where shape inference stopped. */
