@@ -2,7 +2,7 @@
  * One training step, the same code for every tfjs model measured (generated, hand-written,
  * with or without junctions), so ratios isolate the model: forward in training mode,
  * categorical cross-entropy per task (summed), gradients of every trainable variable,
- * SGD with momentum; the cross-stitch α in their own optimizer with the learning rate
+ * SGD with momentum (the runtime's, as createOptimizer makes it); the cross-stitch α in their own optimizer with the learning rate
  * multiplied (as PRODUCT.md asks and the PyTorch peer does with a parameter group).
  * Each step ends by awaiting the loss value, so a timed step is a finished step.
  * Like the runtime's `trainModel`, it applies `lazyConvGradients` to the model (the image's
@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { lazyConvGradients } from '../../src/runtime/train/conv-gradients.js';
 import { DataParallel, type ShardResult } from '../../src/runtime/train/data-parallel.js';
+import { FusedMomentumOptimizer } from '../../src/runtime/train/momentum.js';
 import { objective, outputIndex, taskRuntimes } from '../../src/runtime/train/objective.js';
 import type { TaskPlan } from '../../src/runtime/plan.js';
 
@@ -50,8 +51,8 @@ export function makeTrainer(model: tf.LayersModel, config: StepConfig = DEFAULT_
     if (layer.getClassName() === 'CrossStitch') for (const w of layer.trainableWeights) alphaNames.add((w.read() as tf.Variable).name);
   }
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const towerOpt = tf.train.momentum(config.learningRate, config.momentum);
-  const alphaOpt = tf.train.momentum(config.learningRate * config.alphaMultiplier, config.momentum);
+  const towerOpt = new FusedMomentumOptimizer(config.learningRate, config.momentum);
+  const alphaOpt = new FusedMomentumOptimizer(config.learningRate * config.alphaMultiplier, config.momentum);
   const eps = 1e-7;
 
   const step = (): tf.Scalar =>
@@ -119,8 +120,8 @@ export async function makeParallelTrainer(model: tf.LayersModel, threads: number
     if (layer.getClassName() === 'CrossStitch') for (const w of layer.trainableWeights) alphaNames.add((w.read() as tf.Variable).name);
   }
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const towerOpt = tf.train.momentum(config.learningRate, config.momentum);
-  const alphaOpt = tf.train.momentum(config.learningRate * config.alphaMultiplier, config.momentum);
+  const towerOpt = new FusedMomentumOptimizer(config.learningRate, config.momentum);
+  const alphaOpt = new FusedMomentumOptimizer(config.learningRate * config.alphaMultiplier, config.momentum);
   const tasks = taskRuntimes(plans);
   const outIdx = outputIndex(model, taskNames);
   const dynamic = Object.fromEntries(taskNames.map((t) => [t, 1]));

@@ -1,19 +1,20 @@
 /**
  * Optimizers from the plan. α gets a second optimizer of the same type with a larger learning
  * rate (the multiplier): its own state, so the multiplier holds for Adam and RMSProp too, where a
- * gradient scale would cancel out.
+ * gradient scale would cancel out. Momentum is tfjs's, with a fused update on wasm (momentum.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerPlan } from '../plan.js';
+import { FusedMomentumOptimizer } from './momentum.js';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
 export function createOptimizer(plan: OptimizerPlan, learningRate = plan.learningRate): tf.Optimizer {
   switch (plan.type) {
     case 'sgd':
-      return plan.momentum !== undefined && plan.momentum > 0 ? tf.train.momentum(learningRate, plan.momentum) : tf.train.sgd(learningRate);
+      return plan.momentum !== undefined && plan.momentum > 0 ? new FusedMomentumOptimizer(learningRate, plan.momentum) : tf.train.sgd(learningRate);
     case 'momentum':
-      return tf.train.momentum(learningRate, plan.momentum ?? 0.9);
+      return new FusedMomentumOptimizer(learningRate, plan.momentum ?? 0.9);
     case 'adam':
       return tf.train.adam(learningRate, plan.beta1, plan.beta2, plan.epsilon);
     case 'rmsprop':

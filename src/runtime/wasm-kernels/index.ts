@@ -41,6 +41,7 @@ import { unsortedSegmentSum } from './unsorted-segment-sum.js';
 import { makeAvgPoolGrad, makeConvForward, makeIdentity, makeSum } from './small-kernels.js';
 import { makeSamePaddingFix, SAME_PADDING_FIXED_KERNELS } from './same-padding.js';
 import type { WasmKernelFunc } from './util.js';
+import { registerFusedKernels } from './fused.js';
 
 export { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 export { makeConv2DBackpropInput, flipSwapFilter } from './conv2d-backprop-input.js';
@@ -48,6 +49,7 @@ export { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 export { maxPoolGrad } from './max-pool-grad.js';
 export { makeBatchMatMul } from './batch-mat-mul.js';
 export { unsortedSegmentSum } from './unsorted-segment-sum.js';
+export { fusedKernelsActive, MOMENTUM_UPDATE_KERNEL, RELU_GRAD_KERNEL } from './fused.js';
 export { prepareWasmSimdKernels, simdUnavailableReason, useWasmSimdKernels } from './simd.js';
 export { SAME_PADDING_FIXED_KERNELS, sameAsExplicitPadding } from './same-padding.js';
 
@@ -111,6 +113,7 @@ export function registerWasmTrainingKernels(options: RegisterWasmKernelsOptions 
     DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
     UnsortedSegmentSum: unsortedSegmentSum,
   };
+  registerFusedKernels();
   for (const name of MISSING_WASM_KERNELS) {
     if (tf.getKernel(name, 'wasm') !== undefined) continue;
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fills[name] as unknown as tf.KernelFunc });

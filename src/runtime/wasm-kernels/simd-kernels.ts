@@ -297,3 +297,31 @@ export function crossStitchBackwardSimd(
   for (const t of made) wb.disposeData(t.dataId);
   return [...dxs, dAlpha];
 }
+
+/** dx = dy · step(x) (Relu's gradient) in one pass; undefined where it does not fit. */
+export function reluGradSimd(backend: tf.KernelBackend, dy: tf.TensorInfo, x: tf.TensorInfo): tf.TensorInfo | undefined {
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  const n = x.shape.reduce((p, d) => p * d, 1);
+  if (!simd || dy.shape.reduce((p, d) => p * d, 1) !== n || !readable(wb, dy, x)) return undefined;
+  const out = wb.makeOutput([...x.shape], 'float32');
+  simd.relu_grad(ptr(wb, dy), ptr(wb, x), ptr(wb, out), n);
+  return out;
+}
+
+/**
+ * One variable's momentum update, [value', acc'] (new buffers: tensors are immutable, and
+ * α's cached junction forward relies on an assigned variable getting a new buffer); undefined
+ * where it does not fit. `m` and `c` are float32 values (c = −learning rate).
+ */
+export function momentumUpdateSimd(backend: tf.KernelBackend, value: tf.TensorInfo, acc: tf.TensorInfo, grad: tf.TensorInfo, m: number, c: number): [tf.TensorInfo, tf.TensorInfo] | undefined {
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  const n = value.shape.reduce((p, d) => p * d, 1);
+  const same = (t: tf.TensorInfo): boolean => t.shape.reduce((p, d) => p * d, 1) === n;
+  if (!simd || !same(acc) || !same(grad) || !readable(wb, value, acc, grad)) return undefined;
+  const newValue = wb.makeOutput([...value.shape], 'float32');
+  const newAcc = wb.makeOutput([...value.shape], 'float32');
+  simd.momentum_update(ptr(wb, value), ptr(wb, acc), ptr(wb, grad), ptr(wb, newValue), ptr(wb, newAcc), n, m, c);
+  return [newValue, newAcc];
+}

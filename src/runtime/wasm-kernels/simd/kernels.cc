@@ -18,6 +18,30 @@
 #include <stdint.h>
 #include <wasm_simd128.h>
 
+/* Register tile limits: filter rows or output positions × vectors of 4 channels. 2 × 3 measured
+ * fastest over 4×3, 3×3, 4×2, 3×2, 2×2 and 1×3 on the LeNet shapes (bench/NOTES.md: 8–23 % less
+ * CPU per call than 4×3, whose 12 accumulators plus operands overflow V8's 16 SIMD registers);
+ * the results are the same bits whatever the tile. -D overrides them for the experiment
+ * (bench/experiments/tile-variants.ts). */
+#ifndef DW_R
+#define DW_R 2
+#endif
+#ifndef DW_V
+#define DW_V 3
+#endif
+#ifndef FWD_P
+#define FWD_P 2
+#endif
+#ifndef FWD_V
+#define FWD_V 3
+#endif
+#ifndef DX_P
+#define DX_P 2
+#endif
+#ifndef DX_V
+#define DX_V 3
+#endif
+
 #define EXPORT(name) extern "C" __attribute__((export_name(#name)))
 #define INLINE static inline __attribute__((always_inline))
 
@@ -100,10 +124,10 @@ EXPORT(conv2d_backprop_filter)
 void conv2d_backprop_filter(const float *xp, int B, int Hp, int Wp, int CI, const float *dy, int OH, int OW, int CO,
                             int KH, int KW, int SH, int SW, int DH, int DWd, float *dw) {
   int rows = KH * KW * CI;
-  for (int r0 = 0; r0 < rows; r0 += 4) {
-    int R = rows - r0 < 4 ? rows - r0 : 4;
-    for (int c0 = 0; c0 < CO; c0 += 12) {
-      int width = CO - c0 < 12 ? CO - c0 : 12;
+  for (int r0 = 0; r0 < rows; r0 += DW_R) {
+    int R = rows - r0 < DW_R ? rows - r0 : DW_R;
+    for (int c0 = 0; c0 < CO; c0 += 4 * DW_V) {
+      int width = CO - c0 < 4 * DW_V ? CO - c0 : 4 * DW_V;
       int V = (width + 3) / 4;
       int wl = width - 4 * (V - 1);
       switch (R * 4 + V) {
@@ -175,12 +199,12 @@ void conv2d_forward(const float *xp, int B, int Hp, int Wp, int CI, const float 
     for (int oy = 0; oy < OH; oy++) {
       const float *xrow = xp + ((long)(b * Hp + oy * SH) * Wp) * CI;
       float *orow = out + ((long)(b * OH + oy) * OW) * CO;
-      for (int c0 = 0; c0 < CO; c0 += 12) {
-        int width = CO - c0 < 12 ? CO - c0 : 12;
+      for (int c0 = 0; c0 < CO; c0 += 4 * FWD_V) {
+        int width = CO - c0 < 4 * FWD_V ? CO - c0 : 4 * FWD_V;
         int V = (width + 3) / 4;
         int wl = width - 4 * (V - 1);
-        for (int ox = 0; ox < OW; ox += 4) {
-          int P = OW - ox < 4 ? OW - ox : 4;
+        for (int ox = 0; ox < OW; ox += FWD_P) {
+          int P = OW - ox < FWD_P ? OW - ox : FWD_P;
           const float *xb = xrow + (long)ox * xstep;
           float *o = orow + (long)ox * CO + c0;
           switch (P * 4 + V) {
@@ -247,13 +271,13 @@ void conv2d_backprop_input(const float *dy, int B, int OH, int OW, int CO, const
       for (int i = 0; i < KH; i++) {
         float *drow = dxp + ((long)(b * Hp + oy * SH + i * DH) * Wp) * CI;
         for (int j = 0; j < KW; j++) {
-          for (int c0 = 0; c0 < CI; c0 += 12) {
-            int width = CI - c0 < 12 ? CI - c0 : 12;
+          for (int c0 = 0; c0 < CI; c0 += 4 * DX_V) {
+            int width = CI - c0 < 4 * DX_V ? CI - c0 : 4 * DX_V;
             int V = (width + 3) / 4;
             int wl = width - 4 * (V - 1);
             const float *w = wt + (long)(i * KW + j) * CO * CI + c0;
-            for (int ox = 0; ox < OW; ox += 4) {
-              int P = OW - ox < 4 ? OW - ox : 4;
+            for (int ox = 0; ox < OW; ox += DX_P) {
+              int P = OW - ox < DX_P ? OW - ox : DX_P;
               const float *g = grow + (long)ox * CO;
               float *d = drow + (long)(ox * SW + j * DWd) * CI + c0;
               switch (P * 4 + V) {
@@ -631,5 +655,49 @@ void depthwise_backprop_filter(const float *xp, int B, int Hp, int Wp, int C, co
         else dw_depthwise_block<1>(xp, dy, dw, B, Hp, Wp, C, OH, OW, SH, SW, off, c0, wl, o + c0);
       }
     }
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Relu's gradient in one pass: dx = dy · step(x), step(x) = 1 for x > 0, NaN for NaN, else 0 —
+ * the product tfjs's gradient composes from Step, Cast and Multiply (three kernels, two
+ * temporaries), with the same float32 multiply, so the same bits (−0 where dy < 0 and x ≤ 0).
+ * ------------------------------------------------------------------------------------------- */
+EXPORT(relu_grad)
+void relu_grad(const float *dy, const float *x, float *dx, int n) {
+  const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t s = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));
+    s = wasm_v128_bitselect(s, xv, wasm_f32x4_eq(xv, xv)); /* NaN x: s = x (NaN) */
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), s));
+  }
+  for (; i < n; i++) {
+    float xv = x[i];
+    float s = xv > 0.0f ? 1.0f : (xv != xv ? xv : 0.0f);
+    dx[i] = dy[i] * s;
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * SGD with momentum (tfjs's MomentumOptimizer, not Nesterov) for one variable, in tfjs's order of
+ * float32 operations, so the same bits as its four kernels (Multiply, Add, Multiply, Add):
+ *   acc' = m·acc + g,   value' = c·acc' + value   (c = −learning rate)
+ * ------------------------------------------------------------------------------------------- */
+EXPORT(momentum_update)
+void momentum_update(const float *value, const float *acc, const float *g, float *value_out, float *acc_out, int n, float m,
+                     float c) {
+  const v128_t vm = wasm_f32x4_splat(m), vc = wasm_f32x4_splat(c);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t a = wasm_f32x4_add(wasm_f32x4_mul(vm, wasm_v128_load(acc + i)), wasm_v128_load(g + i));
+    wasm_v128_store(acc_out + i, a);
+    wasm_v128_store(value_out + i, wasm_f32x4_add(wasm_f32x4_mul(vc, a), wasm_v128_load(value + i)));
+  }
+  for (; i < n; i++) {
+    float a = m * acc[i] + g[i];
+    acc_out[i] = a;
+    value_out[i] = c * a + value[i];
   }
 }
