@@ -4,7 +4,8 @@
  * tfjs-wasm tensors (LeNet shapes, batch 64), interleaved variant by variant, process CPU time
  * per call (median) and whether each variant's outputs equal the first's bit for bit.
  *
- * Run: node --conditions=source --import tsx bench/experiments/tile-variants.ts --reps 15 a.wasm b.wasm ...
+ * Run: node --conditions=source --import tsx bench/experiments/tile-variants.ts [--face] --reps 15 a.wasm b.wasm ...
+ * (--face: the face-attributes spec's 3×3 "same" shapes, batch 32, instead of LeNet's)
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -26,8 +27,23 @@ const T = {
 const outs = { o1: rnd(B * 24 * 24 * 10, 10), o2: rnd(B * 8 * 8 * 20, 11), dw1: rnd(250, 12), dw2: rnd(5000, 13), dx2: rnd(B * 12 * 12 * 10, 14) };
 const p = (t: tf.Tensor): number => backend.dataIdMap.get(t.dataId).memoryOffset;
 type K = Record<string, (...a: number[]) => void>;
-const mods = files.map((f) => new WebAssembly.Instance(new WebAssembly.Module(readFileSync(f)), { env: { memory: backend.wasm.asm.memory } }).exports as unknown as K);
-const cases: [string, (k: K) => void, tf.Tensor][] = [
+// This project's TypeScript lib has no DOM types; the WebAssembly JS API is Node's global.
+const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
+const mods = files.map((f) => new WA.Instance(new WA.Module(readFileSync(f)), { env: { memory: backend.wasm.asm.memory } }).exports as unknown as K);
+const F = {
+  x1: rnd(32 * 66 * 66 * 3, 21), w1: rnd(3 * 3 * 3 * 16, 22), y1: rnd(32 * 64 * 64 * 16, 23), o1: rnd(32 * 64 * 64 * 16, 24), dw1: rnd(432, 25),
+  x2: rnd(32 * 34 * 34 * 16, 26), w2: rnd(3 * 3 * 16 * 32, 27), y2: rnd(32 * 32 * 32 * 32, 28), o2: rnd(32 * 32 * 32 * 32, 29), dw2: rnd(4608, 30), dx2: rnd(32 * 34 * 34 * 16, 31),
+};
+const face: [string, (k: K) => void, tf.Tensor][] = [
+  ['face forward 3×3×3→16 (XNNPACK in use)', (k) => k.conv2d_forward!(p(F.x1), 32, 66, 66, 3, p(F.w1), 0, 3, 3, 1, 1, 1, 1, p(F.o1), 64, 64, 16, 0), F.o1],
+  ['face filter grad 3×3×3→16', (k) => k.conv2d_backprop_filter!(p(F.x1), 32, 66, 66, 3, p(F.y1), 64, 64, 16, 3, 3, 1, 1, 1, 1, p(F.dw1)), F.dw1],
+  ['face filter grad 3×3×16→32', (k) => k.conv2d_backprop_filter!(p(F.x2), 32, 34, 34, 16, p(F.y2), 32, 32, 32, 3, 3, 1, 1, 1, 1, p(F.dw2)), F.dw2],
+  ['face input grad 3×3×16→32', (k) => {
+    k.zero_f32!(p(F.dx2), 32 * 34 * 34 * 16);
+    k.conv2d_backprop_input!(p(F.y2), 32, 32, 32, 32, p(F.w2), 3, 3, 1, 1, 1, 1, p(F.dx2), 34, 34, 16);
+  }, F.dx2],
+];
+const lenet: [string, (k: K) => void, tf.Tensor][] = [
   ['forward conv1 5×5×1→10', (k) => k.conv2d_forward!(p(T.x1), B, 28, 28, 1, p(T.w1), p(T.b1), 5, 5, 1, 1, 1, 1, p(outs.o1), 24, 24, 10, 0), outs.o1],
   ['forward conv2 5×5×10→20', (k) => k.conv2d_forward!(p(T.x2), B, 12, 12, 10, p(T.w2), p(T.b2), 5, 5, 1, 1, 1, 1, p(outs.o2), 8, 8, 20, 0), outs.o2],
   ['filter grad conv1', (k) => k.conv2d_backprop_filter!(p(T.x1), B, 28, 28, 1, p(T.y1), 24, 24, 10, 5, 5, 1, 1, 1, 1, p(outs.dw1)), outs.dw1],
@@ -37,6 +53,7 @@ const cases: [string, (k: K) => void, tf.Tensor][] = [
     k.conv2d_backprop_input!(p(T.y2), B, 8, 8, 20, p(T.wt2), 5, 5, 1, 1, 1, 1, p(outs.dx2), 12, 12, 10);
   }, outs.dx2],
 ];
+const cases = process.argv.includes('--face') ? face : lenet;
 const cpu = (): number => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;

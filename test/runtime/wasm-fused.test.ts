@@ -115,14 +115,14 @@ describe('the momentum update as one kernel per variable', () => {
 
   /** Five steps of random gradients; the variables' and accumulators' values after each. */
   async function train(make: () => tf.Optimizer, steps = 5, changeRate = false) {
-    const vars = shapes.map((s, i) => tf.variable(tf.tensor(values(s.reduce((p, d) => p * d, 1), 100 + i), [...s]), true, `v${i}_${Math.random()}`));
+    const vars = shapes.map((s, i) => tf.variable(tf.tensor(values((s as readonly number[]).reduce((p, d) => p * d, 1), 100 + i), [...s]), true, `v${i}_${Math.random()}`));
     const opt = make();
     const trace: Float32Array[][] = [];
     for (let step = 0; step < steps; step++) {
       if (changeRate && step === 2) (opt as tf.SGDOptimizer).setLearningRate(0.37);
       const grads: tf.NamedTensorMap = {};
       vars.forEach((v, i) => (grads[v.name] = tf.tensor(values(v.size, 1000 * step + i, step === 3), v.shape)));
-      opt.applyGradients(grads);
+      opt.applyGradients(grads as unknown as Parameters<tf.Optimizer['applyGradients']>[0]);
       tf.dispose(Object.values(grads));
       const accs = (await opt.getWeights()).slice(1).map((w) => w.tensor.dataSync() as Float32Array);
       trace.push([...vars.map((v) => v.dataSync() as Float32Array), ...accs]);
@@ -186,17 +186,18 @@ describe('the momentum update as one kernel per variable', () => {
     const v = tf.variable(tf.ones([4, 3]), true, `w_${Math.random()}`);
     const opt = new FusedMomentumOptimizer(0.1, 0.9);
     const g = tf.fill([4, 3], 0.5);
-    const info = await tf.profile(() => opt.applyGradients({ [v.name]: g }));
+    const grad = (name: string) => ({ [name]: g }) as unknown as Parameters<FusedMomentumOptimizer['applyGradients']>[0];
+    const info = await tf.profile(() => opt.applyGradients(grad(v.name)));
     expect(info.kernels.map((k) => k.name).filter((n) => n !== 'Fill' && n !== 'ZerosLike')).toEqual([MOMENTUM_UPDATE_KERNEL]);
     const saved = await opt.getWeights();
     const copy = new FusedMomentumOptimizer(0.1, 0.9);
     await copy.setWeights(saved.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) })));
     const w1 = tf.variable(v.clone(), true, `w1_${Math.random()}`);
-    opt.applyGradients({ [v.name]: g });
-    copy.applyGradients({ [w1.name]: g });
+    opt.applyGradients(grad(v.name));
+    copy.applyGradients(grad(w1.name));
     expect(sameBits(v.dataSync() as Float32Array, w1.dataSync() as Float32Array)).toBe(true);
     const nesterov = new FusedMomentumOptimizer(0.1, 0.9, true);
-    const n = await tf.profile(() => nesterov.applyGradients({ [v.name]: g }));
+    const n = await tf.profile(() => nesterov.applyGradients(grad(v.name)));
     expect(n.kernels.map((k) => k.name)).not.toContain(MOMENTUM_UPDATE_KERNEL);
     tf.dispose([v, w1, g]);
     [opt, copy, nesterov].forEach((o) => o.dispose());

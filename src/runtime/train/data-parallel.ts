@@ -309,17 +309,23 @@ export class DataParallel {
     }
     const w0 = sizes[0]! / n;
     const steps = others as Extract<WorkerReply, { type: 'step' }>[];
-    // Σ_k (n_k / n) · shard k's value.
-    const mix = (mineT: tf.Tensor, theirs: (r: Extract<WorkerReply, { type: 'step' }>) => Float32Array | number): tf.Tensor =>
-      tf.tidy(() => {
-        let acc = tf.mul(mineT, w0);
-        steps.forEach((r, k) => {
-          const v = theirs(r);
-          const t = typeof v === 'number' ? tf.scalar(v) : tf.tensor(v, mineT.shape);
-          acc = tf.add(acc, tf.mul(t, sizes[k + 1]! / n));
-        });
-        return acc;
+    // Σ_k (n_k / n) · shard k's value, in float32 as tfjs's mul/add kernels would compute it
+    // (a product or sum of float32s is exact in double, so rounding it once with fround gives the
+    // kernel's bits), but in one JavaScript pass instead of 3 kernel calls per shard and tensor:
+    // the main thread's fixed cost is what limits `workers` (bench/NOTES.md).
+    const fr = Math.fround;
+    const scale = [fr(w0), ...steps.map((_, k) => fr(sizes[k + 1]! / n))];
+    const mix = (mineT: tf.Tensor, theirs: (r: Extract<WorkerReply, { type: 'step' }>) => Float32Array | number): tf.Tensor => {
+      const out = Float32Array.from(mineT.dataSync() as Float32Array);
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale[0]!;
+      steps.forEach((r, k) => {
+        const v = theirs(r);
+        const s = scale[k + 1]!;
+        if (typeof v === 'number') out[0] = out[0]! + fr(fr(v) * s);
+        else for (let i = 0; i < out.length; i++) out[i] = out[i]! + fr(v[i]! * s);
       });
+      return tf.tensor(out, mineT.shape, 'float32');
+    };
     const grads: tf.NamedTensorMap = {};
     this.gradNames.forEach((name, i) => {
       const g = own.grads[name];

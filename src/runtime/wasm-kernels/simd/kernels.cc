@@ -18,32 +18,26 @@
 #include <stdint.h>
 #include <wasm_simd128.h>
 
-/* Register tile limits: filter rows or output positions × vectors of 4 channels. 2 × 3 measured
- * fastest over 4×3, 3×3, 4×2, 3×2, 2×2 and 1×3 on the LeNet shapes (bench/NOTES.md: 8–23 % less
- * CPU per call than 4×3, whose 12 accumulators plus operands overflow V8's 16 SIMD registers);
- * the results are the same bits whatever the tile. -D overrides them for the experiment
- * (bench/experiments/tile-variants.ts). */
-#ifndef DW_R
-#define DW_R 2
-#endif
-#ifndef DW_V
-#define DW_V 3
-#endif
-#ifndef FWD_P
-#define FWD_P 2
-#endif
-#ifndef FWD_V
-#define FWD_V 3
-#endif
-#ifndef DX_P
-#define DX_P 2
-#endif
-#ifndef DX_V
-#define DX_V 3
-#endif
-
 #define EXPORT(name) extern "C" __attribute__((export_name(#name)))
 #define INLINE static inline __attribute__((always_inline))
+
+/* Register tile shape of the convolution kernels: rows (filter rows or output positions) × vecs
+ * vectors of 4 channels. Measured (bench/NOTES.md, bench/experiments/tile-variants.ts): 4 × 3
+ * (12 accumulators plus operands) overflows V8's 16 SIMD registers; 2 × 3 is fastest where the
+ * channels fill whole groups of 3 vectors (9–12, 21–24, ... channels), 4 × 2 elsewhere (16, 20,
+ * 32 channels: no 1-vector remainder tile). The results are the same bits whatever the tile (each
+ * output sums in the same order). -DTILE_ROWS=r -DTILE_VECS=v fixes a shape for the experiment. */
+INLINE void tile_shape(int channels, int *rows, int *vecs) {
+#if defined(TILE_ROWS) && defined(TILE_VECS)
+  (void)channels;
+  *rows = TILE_ROWS;
+  *vecs = TILE_VECS;
+#else
+  int nvec = (channels + 3) / 4;
+  *vecs = nvec % 3 == 0 ? 3 : 2;
+  *rows = *vecs == 3 ? 2 : 4;
+#endif
+}
 
 /* Stores the first n (1..4) lanes of v at p. */
 INLINE void store_n(float *p, v128_t v, int n) {
@@ -124,10 +118,12 @@ EXPORT(conv2d_backprop_filter)
 void conv2d_backprop_filter(const float *xp, int B, int Hp, int Wp, int CI, const float *dy, int OH, int OW, int CO,
                             int KH, int KW, int SH, int SW, int DH, int DWd, float *dw) {
   int rows = KH * KW * CI;
-  for (int r0 = 0; r0 < rows; r0 += DW_R) {
-    int R = rows - r0 < DW_R ? rows - r0 : DW_R;
-    for (int c0 = 0; c0 < CO; c0 += 4 * DW_V) {
-      int width = CO - c0 < 4 * DW_V ? CO - c0 : 4 * DW_V;
+  int TR, TV;
+  tile_shape(CO, &TR, &TV);
+  for (int r0 = 0; r0 < rows; r0 += TR) {
+    int R = rows - r0 < TR ? rows - r0 : TR;
+    for (int c0 = 0; c0 < CO; c0 += 4 * TV) {
+      int width = CO - c0 < 4 * TV ? CO - c0 : 4 * TV;
       int V = (width + 3) / 4;
       int wl = width - 4 * (V - 1);
       switch (R * 4 + V) {
@@ -195,16 +191,18 @@ void conv2d_forward(const float *xp, int B, int Hp, int Wp, int CI, const float 
                     int SW, int DH, int DWd, float *out, int OH, int OW, int CO, int relu) {
   int rowstep = Wp * CI;
   int xstep = SW * CI;
+  int TP, TV;
+  tile_shape(CO, &TP, &TV);
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
       const float *xrow = xp + ((long)(b * Hp + oy * SH) * Wp) * CI;
       float *orow = out + ((long)(b * OH + oy) * OW) * CO;
-      for (int c0 = 0; c0 < CO; c0 += 4 * FWD_V) {
-        int width = CO - c0 < 4 * FWD_V ? CO - c0 : 4 * FWD_V;
+      for (int c0 = 0; c0 < CO; c0 += 4 * TV) {
+        int width = CO - c0 < 4 * TV ? CO - c0 : 4 * TV;
         int V = (width + 3) / 4;
         int wl = width - 4 * (V - 1);
-        for (int ox = 0; ox < OW; ox += FWD_P) {
-          int P = OW - ox < FWD_P ? OW - ox : FWD_P;
+        for (int ox = 0; ox < OW; ox += TP) {
+          int P = OW - ox < TP ? OW - ox : TP;
           const float *xb = xrow + (long)ox * xstep;
           float *o = orow + (long)ox * CO + c0;
           switch (P * 4 + V) {
@@ -265,19 +263,21 @@ EXPORT(conv2d_backprop_input)
 void conv2d_backprop_input(const float *dy, int B, int OH, int OW, int CO, const float *wt, int KH, int KW, int SH, int SW,
                            int DH, int DWd, float *dxp, int Hp, int Wp, int CI) {
   int dstep = SW * CI;
+  int TP, TV;
+  tile_shape(CI, &TP, &TV);
   for (int b = 0; b < B; b++) {
     for (int oy = 0; oy < OH; oy++) {
       const float *grow = dy + ((long)(b * OH + oy) * OW) * CO;
       for (int i = 0; i < KH; i++) {
         float *drow = dxp + ((long)(b * Hp + oy * SH + i * DH) * Wp) * CI;
         for (int j = 0; j < KW; j++) {
-          for (int c0 = 0; c0 < CI; c0 += 4 * DX_V) {
-            int width = CI - c0 < 4 * DX_V ? CI - c0 : 4 * DX_V;
+          for (int c0 = 0; c0 < CI; c0 += 4 * TV) {
+            int width = CI - c0 < 4 * TV ? CI - c0 : 4 * TV;
             int V = (width + 3) / 4;
             int wl = width - 4 * (V - 1);
             const float *w = wt + (long)(i * KW + j) * CO * CI + c0;
-            for (int ox = 0; ox < OW; ox += DX_P) {
-              int P = OW - ox < DX_P ? OW - ox : DX_P;
+            for (int ox = 0; ox < OW; ox += TP) {
+              int P = OW - ox < TP ? OW - ox : TP;
               const float *g = grow + (long)ox * CO;
               float *d = drow + (long)(ox * SW + j * DWd) * CI + c0;
               switch (P * 4 + V) {
