@@ -1,21 +1,23 @@
 /**
- * A/B of two checkouts in process CPU time: runs bench/experiments/specs-cpu.ts (from checkout B,
- * copied into A when A lacks it) in A and B alternately, `--rounds` times each (A B, B A, ...),
+ * A/B of two checkouts in process CPU time: runs bench/experiments/specs-cpu.ts (or --script,
+ * any script printing such JSON lines; taken from checkout B, copied into A when A lacks it) in
+ * A and B alternately, `--rounds` times each (A B, B A, ...),
  * and prints per spec the median CPU ms a step of each side and the median of per-round ratios
  * A/B (> 1: B is cheaper). CPU time, not wall: the machine is shared.
  *
- * Run: node --import tsx bench/experiments/ab-cpu.ts --a /path/to/base --b . [--rounds 5] [-- specs-cpu args]
+ * Run: node --import tsx bench/experiments/ab-cpu.ts --a /path/to/base --b . [--rounds 5] [--script bench/experiments/trainer-cpu.ts] [-- script args]
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-const arg = (n: string, d: string): string => (process.argv.includes(`--${n}`) ? process.argv[process.argv.indexOf(`--${n}`) + 1]! : d);
+const own = process.argv.includes('--') ? process.argv.slice(0, process.argv.indexOf('--')) : process.argv;
+const arg = (n: string, d: string): string => (own.includes(`--${n}`) ? own[own.indexOf(`--${n}`) + 1]! : d);
 const A = path.resolve(arg('a', ''));
 const B = path.resolve(arg('b', '.'));
 const ROUNDS = Number(arg('rounds', '5'));
 const rest = process.argv.includes('--') ? process.argv.slice(process.argv.indexOf('--') + 1) : [];
-const script = 'bench/experiments/specs-cpu.ts';
+const script = arg('script', 'bench/experiments/specs-cpu.ts');
 if (!existsSync(path.join(A, script))) copyFileSync(path.join(B, script), path.join(A, script));
 
 function once(dir: string): Map<string, number> {
