@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TORCH_INSTALL_HINT =
-  'install PyTorch for a Python 3: `sudo apt-get install -y python3-torch` (Debian/Ubuntu) or `pip install torch`; then pass --python PATH if it is not the `python3` on PATH';
+  'install PyTorch for a Python 3: `sudo apt-get install -y python3-torch` (Debian/Ubuntu) or `pip install torch numpy`; then pass --python PATH if it is not the `python3` on PATH';
 
 export interface TorchPython {
   python: string;
