@@ -3,7 +3,7 @@
  * model on wasm (one thread; SIMD kernels on and off) and of the PyTorch peer on one thread,
  * interleaved. CPU time is what each side consumed, not what it waited for, so it is far less
  * disturbed by other processes than wall time (not immune: a busy sibling hyperthread and shared
- * caches still slow both sides). It is not the issue's figure (wall-time throughput against
+ * caches still slow both sides). It is not the goal's figure (wall-time throughput against
  * PyTorch on 2 threads, `npm run bench -- --only train`); it is what can be measured on a
  * shared machine.
  *

@@ -1,6 +1,6 @@
 /**
  * Every kernel one MultiMNIST training step runs on wasm, in order, with its input shapes:
- * what the ~300 kernel calls a step are (bench/NOTES.md, issue 17 per-step overhead).
+ * what the ~300 kernel calls a step are (bench/NOTES.md, the per-step overhead sections).
  * Run: node --conditions=source --import tsx bench/experiments/kernel-trace.ts [--counts]
  */
 import * as tf from '@tensorflow/tfjs';
