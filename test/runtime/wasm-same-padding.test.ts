@@ -124,7 +124,7 @@ describe('the condition', () => {
   it('is exactly "same" with a negative total padding on an axis', () => {
     const info = (h: number, k: number, s: number): boolean =>
       sameAsExplicitPadding([1, h, h, 1], [k, k, 1, 1], { strides: s, pad: 'same' }, false) !== undefined;
-    expect(info(9, 2, 3)).toBe(true); // the example: (3−1)·3 + 2 − 9 = −1
+    expect(info(9, 2, 3)).toBe(true); // input 9, kernel 2, stride 3: (3−1)·3 + 2 − 9 = −1
     expect(info(9, 3, 3)).toBe(false); // 0: no padding, XNNPACK is right
     expect(info(10, 2, 3)).toBe(false); // (4−1)·3 + 2 − 10 = 1
     expect(info(9, 2, 1)).toBe(false);
