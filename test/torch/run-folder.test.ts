@@ -58,9 +58,13 @@ describe.skipIf(!torchPython)(`torch engine run folders ${skipReason ?? ''}`, ()
     const info = JSON.parse(readFileSync(path.join(dir, 'r', 'run.json'), 'utf8')) as { seed: number; startedAt: string; engine: string };
     expect(info).toMatchObject({ seed: 5, engine: 'torch', startedAt: (JSON.parse(runJson) as { startedAt: string }).startedAt });
 
-    // Another --variant is another model: the tfjs engine's one located line, once.
+    // Another --variant is another model: the tfjs engine's one located line, once, before the
+    // run's job is rewritten (PyTorch is not started).
+    const jobBefore = statSync(job).mtimeMs;
     const variant = train(['--out', path.join(dir, 'r'), '--epochs', '3', '--resume', '--variant', 'independent']);
     expect(variant.code).toBe(2);
+    expect(variant.err).not.toContain('engine: torch');
+    expect(statSync(job).mtimeMs).toBe(jobBefore);
     expect(variant.err.match(/error:/g)).toHaveLength(1);
     expect(variant.err).toMatch(/error: --resume: the checkpoint in \S+ is of another model \(the checkpoint has cross_stitch_mid\/alpha, which this model lacks\); was the run trained with another --variant\? Resume it with the same one, or use another --out\n$/);
 

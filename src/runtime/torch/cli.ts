@@ -15,8 +15,9 @@ import { kebabCase } from '../naming.js';
 import { printTrainingFailure, printTrainingResult, type TrainingCliIO } from '../train/cli.js';
 import { joinNegativeValues, numericFlag, parseArgsOptions, refusedFlag, torchTrainingHelp } from '../train/flags.js';
 import { freezeJunctionsToIdentity } from '../train/junction-params.js';
-import { TrainingError, initFrom } from '../train/loop.js';
-import { RunFileError, prepareRunFolder, readRunInfo } from '../train/run-files.js';
+import { TrainingError, initFrom, refuseAnotherModel } from '../train/loop.js';
+import { findCheckpoint } from '../train/checkpoint.js';
+import { MODEL_DIR, RunFileError, prepareRunFolder, readRunInfo, readRunText } from '../train/run-files.js';
 import { Rng, deriveSeed } from '../random.js';
 import { Progress } from '../train/progress.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
@@ -44,6 +45,26 @@ async function removeTempEntries(out: string): Promise<void> {
     return;
   }
   for (const name of names) if (TEMP_ENTRY.test(name)) await fs.rm(path.join(out, name), { recursive: true, force: true });
+}
+
+/** --resume: the run's checkpoint holds this model's weights (by name), else the tfjs engine's refusal. */
+async function refuseAnotherModelOf(out: string, build: ModelBuilder, seed: number): Promise<void> {
+  const dir = await findCheckpoint(out);
+  if (!dir) return;
+  let names: string[];
+  try {
+    const manifest = (JSON.parse((await readRunText(path.join(dir, MODEL_DIR, 'model.json'), 'checkpoint model')) ?? '{}') as { weightsManifest?: { weights?: { name?: unknown }[] }[] }).weightsManifest;
+    if (!Array.isArray(manifest)) return;
+    names = manifest.flatMap((g) => (g.weights ?? []).map((w) => String(w.name)));
+  } catch {
+    return; // a damaged checkpoint: the Python runtime names what is wrong with it
+  }
+  const probe = build({ seed });
+  try {
+    refuseAnotherModel(dir, names, probe.model.weights.map((w) => w.originalName));
+  } finally {
+    probe.model.dispose();
+  }
 }
 
 /** "; labelled: left 6000, right 500" for partially labelled data (as the tfjs engine's start line), else nothing. */
@@ -183,6 +204,8 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
 
     // The job: data shards, initial weights, job.json (on the cpu backend: no training here).
     await selectBackend('cpu');
+    // A checkpoint of another model (--variant) is refused before the run's job is rewritten.
+    if (resume) await refuseAnotherModelOf(out, build, seed);
     const jobDir = path.join(out, TORCH_DIR);
     await fs.mkdir(jobDir, { recursive: true });
     const loaded = await loadData({ ...effective, seed }, { seed, validationSplit: plan.validationSplit });

@@ -371,14 +371,11 @@ async function resume(
   const weights = await loadSavedWeights(path.join(dir, MODEL_DIR));
   // The same spec can build another model (--variant): weights are assigned by name, so a
   // checkpoint of the stitched model would continue as, say, the independent one, silently.
-  const mine = new Set(model.weights.map((w) => w.originalName));
-  const lacking = Object.keys(weights).filter((n) => !mine.has(n));
-  const extra = [...mine].filter((n) => !(n in weights));
-  if (lacking.length > 0 || extra.length > 0) {
+  try {
+    refuseAnotherModel(dir, Object.keys(weights), model.weights.map((w) => w.originalName));
+  } catch (e) {
     tf.dispose(Object.values(weights));
-    const list = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ` and ${names.length - 4} more` : ''}`;
-    const differences = [...(lacking.length > 0 ? [`the checkpoint has ${list(lacking)}, which this model lacks`] : []), ...(extra.length > 0 ? [`this model has ${list(extra)}, which the checkpoint lacks`] : [])];
-    throw new TrainingError(`--resume: the checkpoint in ${dir} is of another model (${differences.join('; ')}); was the run trained with another --variant? Resume it with the same one, or use another --out`);
+    throw e;
   }
   assignWeights(model, weights);
   tf.dispose(Object.values(weights));
@@ -394,6 +391,21 @@ async function resume(
   state.history.push(...saved.history);
   state.lossHistory.push(...saved.lossHistory);
   progress.line(`resume: continuing after epoch ${state.startEpoch} from ${dir}`);
+}
+
+/**
+ * A checkpoint's weights are the model's, by name, or --resume is refused (both engines; the torch
+ * engine's Python runtime says the same for a job run by hand).
+ */
+export function refuseAnotherModel(dir: string, checkpointNames: readonly string[], modelNames: readonly string[]): void {
+  const mine = new Set(modelNames);
+  const saved = new Set(checkpointNames);
+  const lacking = checkpointNames.filter((n) => !mine.has(n));
+  const extra = modelNames.filter((n) => !saved.has(n));
+  if (lacking.length === 0 && extra.length === 0) return;
+  const list = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ` and ${names.length - 4} more` : ''}`;
+  const differences = [...(lacking.length > 0 ? [`the checkpoint has ${list(lacking)}, which this model lacks`] : []), ...(extra.length > 0 ? [`this model has ${list(extra)}, which the checkpoint lacks`] : [])];
+  throw new TrainingError(`--resume: the checkpoint in ${dir} is of another model (${differences.join('; ')}); was the run trained with another --variant? Resume it with the same one, or use another --out`);
 }
 
 /** After each epoch: the checkpoint (model, optimizers, state), then its line in metrics.jsonl. */
