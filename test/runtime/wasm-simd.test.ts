@@ -372,6 +372,51 @@ describe('Sum over leading axes (bias gradients)', () => {
   });
 });
 
+describe('BatchMatMul (dense layers and their gradients)', () => {
+  const r = rng(53);
+  const cases = Array.from({ length: 24 }, (_, n) => ({
+    batch: n % 4 === 0 ? int(r, 2, 3) : 1,
+    m: int(r, 1, n % 5 === 0 ? 70 : 13),
+    k: int(r, 1, n % 3 === 0 ? 330 : 17),
+    n: int(r, 1, n % 7 === 0 ? 52 : 21),
+    transposeA: n % 2 === 1,
+    transposeB: (n >> 1) % 2 === 1,
+    seed: 100 + n,
+  }));
+  it.each(cases.map((c) => [`batch ${c.batch} [${c.m}x${c.k}]·[${c.k}x${c.n}] tA ${c.transposeA} tB ${c.transposeB}`, c] as const))('%s', (_n, c) => {
+    const aShape = [c.batch, ...(c.transposeA ? [c.k, c.m] : [c.m, c.k])];
+    const bShape = [c.batch, ...(c.transposeB ? [c.n, c.k] : [c.k, c.n])];
+    const a = values(size(aShape), c.seed);
+    const b = values(size(bShape), c.seed + 1);
+    const got = bothPaths('BatchMatMul', { a: { shape: aShape, values: a }, b: { shape: bShape, values: b } }, { transposeA: c.transposeA, transposeB: c.transposeB });
+    const ref = new Float64Array(c.batch * c.m * c.n);
+    const A = (i: number, row: number, col: number) => a[i * c.m * c.k + (c.transposeA ? col * c.m + row : row * c.k + col)]!;
+    const B = (i: number, row: number, col: number) => b[i * c.k * c.n + (c.transposeB ? col * c.k + row : row * c.n + col)]!;
+    for (let i = 0; i < c.batch; i++)
+      for (let row = 0; row < c.m; row++)
+        for (let col = 0; col < c.n; col++) {
+          let sum = 0;
+          for (let t = 0; t < c.k; t++) sum += A(i, row, t) * B(i, t, col);
+          ref[(i * c.m + row) * c.n + col] = sum;
+        }
+    expect(got.simd.shape).toEqual([c.batch, c.m, c.n]);
+    expect(got.simd.shape).toEqual(got.previous.shape);
+    expect(relErr(got.simd.values, ref), 'vs float64').toBeLessThan(2e-6);
+    expect(relErr(got.simd.values, got.previous.values), 'vs previous').toBeLessThan(1e-5);
+    expect(got.simd.leaked).toBe(0);
+  });
+  it('a broadcast batch goes to the previous path, with the same result as cpu', async () => {
+    const a = tf.tensor(values(2 * 3 * 4, 1), [2, 3, 4]);
+    const b = tf.tensor(values(4 * 5, 2), [1, 4, 5]);
+    const wasm = tf.matMul(a, b).dataSync() as Float32Array;
+    await tf.setBackend('cpu');
+    const cpu = tf.matMul(tf.tensor(values(24, 1), [2, 3, 4]), tf.tensor(values(20, 2), [1, 4, 5])).dataSync() as Float32Array;
+    await tf.setBackend('wasm');
+    expect(relErr(wasm, cpu)).toBeLessThan(1e-6);
+    tf.dispose([a, b]);
+  });
+});
+
 describe('cross-stitch forward and backward (channel and scalar modes, N towers)', () => {
   const r = rng(53);
   const cases = Array.from({ length: 16 }, (_, t) => {

@@ -325,3 +325,36 @@ export function momentumUpdateSimd(backend: tf.KernelBackend, value: tf.TensorIn
   simd.momentum_update(ptr(wb, value), ptr(wb, acc), ptr(wb, grad), ptr(wb, newValue), ptr(wb, newAcc), n, m, c);
   return [newValue, newAcc];
 }
+
+/**
+ * BatchMatMul, C = op(A)·op(B) per batch entry, for equal batch sizes (no broadcasting); a
+ * transposed B is transposed once into scratch so B's rows are contiguous. Undefined where it
+ * does not fit (then tfjs's kernel runs).
+ */
+export function batchMatMulSimd({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+  const wb = asWasm(backend);
+  const simd = simdFor(wb);
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (!simd || ra < 2 || rb < 2 || !readable(wb, a, b)) return undefined;
+  const batchA = a.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const batchB = b.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  if (batchA !== batchB || ra !== rb || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i])) return undefined;
+  const [m, k] = transposeA ? [a.shape[ra - 1]!, a.shape[ra - 2]!] : [a.shape[ra - 2]!, a.shape[ra - 1]!];
+  const [kb, n] = transposeB ? [b.shape[rb - 1]!, b.shape[rb - 2]!] : [b.shape[rb - 2]!, b.shape[rb - 1]!];
+  if (k !== kb || m === 0 || n === 0) return undefined;
+  const out = wb.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
+  const bt = transposeB ? scratch(wb, k * n) : undefined;
+  for (let i = 0; i < batchA; i++) {
+    let bp = ptr(wb, b) + 4 * i * k * n;
+    if (bt) {
+      simd.swap_filter_channels(bp, 1, 1, n, k, ptr(wb, bt));
+      bp = ptr(wb, bt);
+    }
+    simd.matmul(ptr(wb, a) + 4 * i * m * k, transposeA ? 1 : 0, bp, ptr(wb, out) + 4 * i * m * n, m, k, n);
+  }
+  if (bt) wb.disposeData(bt.dataId);
+  return out;
+}

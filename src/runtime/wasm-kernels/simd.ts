@@ -30,6 +30,7 @@ export interface SimdExports {
   cs_backward2(g0: number, g1: number, x0: number, x1: number, alpha: number, d0: number, d1: number, s: number, part: number, rows: number, c: number): void;
   swap_filter_channels(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
   relu_grad(dy: number, x: number, dx: number, n: number): void;
+  matmul(a: number, transA: number, b: number, c: number, m: number, k: number, n: number): void;
   momentum_update(value: number, acc: number, g: number, valueOut: number, accOut: number, n: number, m: number, c: number): void;
 }
 

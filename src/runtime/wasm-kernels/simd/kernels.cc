@@ -704,3 +704,62 @@ void momentum_update(const float *value, const float *acc, const float *g, float
     value_out[i] = c * a + value[i];
   }
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * Matrix product for BatchMatMul (one batch entry): C[M,N] = op(A)·B, op(A) = A ([M,K]) or Aᵀ
+ * (A is [K,M], transA). B is [K,N] row-major (the caller transposes a transposed B first). A tile
+ * is R rows of C × V vectors of N (tile_shape): per k, R scalars of op(A) splatted × V vectors of
+ * B's row k. Each C element sums over k in order 0..K−1.
+ * ------------------------------------------------------------------------------------------- */
+template <int R, int V>
+INLINE void mm_tile(const float *A, int am, int ak, const float *B, int N, float *C, int m0, int c0, int wl, int K) {
+  v128_t acc[R][V];
+  _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++)
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
+  const float *a = A + (long)m0 * am;
+  const float *b = B + c0;
+  for (int k = 0; k < K; k++, a += ak, b += N) {
+    v128_t bv[V];
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) bv[v] = wasm_v128_load(b + 4 * v);
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
+      v128_t s = wasm_f32x4_splat(a[(long)r * am]);
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(s, bv[v]));
+    }
+  }
+  _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
+    float *o = C + (long)(m0 + r) * N + c0;
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V - 1; v++) wasm_v128_store(o + 4 * v, acc[r][v]);
+    store_n(o + 4 * (V - 1), acc[r][V - 1], wl);
+  }
+}
+
+#define MM_TILE(R, V) mm_tile<R, V>(A, am, ak, B, N, C, m0, c0, wl, K)
+
+EXPORT(matmul)
+void matmul(const float *A, int transA, const float *B, float *C, int M, int K, int N) {
+  int am = transA ? 1 : K, ak = transA ? M : 1;
+  int TR, TV;
+  tile_shape(N, &TR, &TV);
+  for (int m0 = 0; m0 < M; m0 += TR) {
+    int R = M - m0 < TR ? M - m0 : TR;
+    for (int c0 = 0; c0 < N; c0 += 4 * TV) {
+      int width = N - c0 < 4 * TV ? N - c0 : 4 * TV;
+      int V = (width + 3) / 4;
+      int wl = width - 4 * (V - 1);
+      switch (R * 4 + V) {
+        case 4 * 4 + 3: MM_TILE(4, 3); break;
+        case 4 * 4 + 2: MM_TILE(4, 2); break;
+        case 4 * 4 + 1: MM_TILE(4, 1); break;
+        case 3 * 4 + 3: MM_TILE(3, 3); break;
+        case 3 * 4 + 2: MM_TILE(3, 2); break;
+        case 3 * 4 + 1: MM_TILE(3, 1); break;
+        case 2 * 4 + 3: MM_TILE(2, 3); break;
+        case 2 * 4 + 2: MM_TILE(2, 2); break;
+        case 2 * 4 + 1: MM_TILE(2, 1); break;
+        case 1 * 4 + 3: MM_TILE(1, 3); break;
+        case 1 * 4 + 2: MM_TILE(1, 2); break;
+        default: MM_TILE(1, 1); break;
+      }
+    }
+  }
+}
