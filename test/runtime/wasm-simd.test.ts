@@ -203,6 +203,17 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput: random shapes, strides, 
     const fs = [kh, kw, xs[3]!, int(r, 1, 27)];
     return { xs, fs, s, dil, pad: randomPad(r), seed: n + 1 };
   });
+  // One input channel and 5–12 output channels (an image's first convolution): the forward's
+  // position-vectorised path at stride 1 (output widths 1–13, tails of 1–3 positions), the
+  // register-tile path at stride 2.
+  for (let n = 0; n < 10; n++) {
+    const kh = int(r, 1, 5);
+    const kw = int(r, 1, 5);
+    const dil: [number, number] = n % 4 === 3 ? [int(r, 1, 2), int(r, 1, 2)] : [1, 1];
+    const s: [number, number] = n % 5 === 4 && dil[0] === 1 && dil[1] === 1 ? [2, 2] : [1, 1];
+    const xs = [int(r, 1, 3), int(r, (kh - 1) * dil[0] + 1, 13), int(r, (kw - 1) * dil[1] + 1, 16), 1];
+    cases.push({ xs, fs: [kh, kw, 1, 5 + (n % 8)], s, dil, pad: n % 3 === 0 ? 'same' : 'valid', seed: 60 + n });
+  }
   it.each(cases.map((c) => [`x${JSON.stringify(c.xs)} f${JSON.stringify(c.fs)} s${c.s} d${c.dil} ${padName(c.pad)}`, c] as const))('%s', (_n, c) => {
     const info = convInfo(c.xs, c.fs, c.s, c.dil, c.pad);
     const ys = info.outShape as number[];

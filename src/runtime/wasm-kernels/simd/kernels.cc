@@ -186,9 +186,72 @@ INLINE void fwd_tile(const float *x, int xstep, const float *w, const float *bia
 
 #define FWD_TILE(P, V) fwd_tile<P, V>(xb, xstep, w, bias, o, CO, c0, wl, KH, KW, CI, rowstep, DH, DWd, relu)
 
+/* One input channel, stride 1 (an image's first convolution), up to 12 output channels: 4
+ * neighbouring output positions in a vector (x is contiguous along a row when CI = 1), one
+ * accumulator vector per output channel, a filter tap's weight splatted from memory; the
+ * accumulators are transposed to NHWC rows at the store. Each output sums bias then taps (i, j)
+ * in the same order as fwd_tile, so the same bits. */
+template <int CO>
+static void conv2d_forward_ci1(const float *xp, int B, int Hp, int Wp, const float *w, const float *bias, int KH, int KW, int DH,
+                               int DWd, float *out, int OH, int OW, int relu) {
+  const int V = (CO + 3) / 4;
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < OH; oy++) {
+      const float *xrow = xp + (long)(b * Hp + oy) * Wp;
+      float *orow = out + ((long)(b * OH + oy) * OW) * CO;
+      for (int ox = 0; ox < OW; ox += 4) {
+        int P = OW - ox < 4 ? OW - ox : 4;
+        v128_t acc[4 * V];
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < 4 * V; o++) acc[o] = (bias && o < CO) ? wasm_v128_load32_splat(bias + o) : zero;
+        const float *wt = w;
+        for (int i = 0; i < KH; i++) {
+          const float *xi = xrow + (long)i * DH * Wp + ox;
+          for (int j = 0; j < KW; j++, wt += CO) {
+            v128_t xv = wasm_v128_load(xi + j * DWd);
+            _Pragma("clang loop unroll(full)") for (int o = 0; o < CO; o++)
+              acc[o] = wasm_f32x4_add(acc[o], wasm_f32x4_mul(xv, wasm_v128_load32_splat(wt + o)));
+          }
+        }
+        float *o0 = orow + (long)ox * CO;
+        _Pragma("clang loop unroll(full)") for (int g = 0; g < V; g++) {
+          v128_t a0 = acc[4 * g], a1 = acc[4 * g + 1], a2 = acc[4 * g + 2], a3 = acc[4 * g + 3];
+          if (relu) {
+            a0 = wasm_f32x4_max(a0, zero);
+            a1 = wasm_f32x4_max(a1, zero);
+            a2 = wasm_f32x4_max(a2, zero);
+            a3 = wasm_f32x4_max(a3, zero);
+          }
+          /* 4×4 transpose: row p = lane p of a0..a3 (channels 4g..4g+3 at position p). */
+          v128_t t0 = wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5);
+          v128_t t2 = wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7);
+          const int n = CO - 4 * g < 4 ? CO - 4 * g : 4;
+          float *d = o0 + 4 * g;
+          store_n(d, wasm_i64x2_shuffle(t0, t1, 0, 2), n);
+          if (P > 1) store_n(d + CO, wasm_i64x2_shuffle(t0, t1, 1, 3), n);
+          if (P > 2) store_n(d + 2 * CO, wasm_i64x2_shuffle(t2, t3, 0, 2), n);
+          if (P > 3) store_n(d + 3 * CO, wasm_i64x2_shuffle(t2, t3, 1, 3), n);
+        }
+      }
+    }
+  }
+}
+
 EXPORT(conv2d_forward)
 void conv2d_forward(const float *xp, int B, int Hp, int Wp, int CI, const float *w, const float *bias, int KH, int KW, int SH,
                     int SW, int DH, int DWd, float *out, int OH, int OW, int CO, int relu) {
+  if (CI == 1 && SW == 1 && CO >= 5 && CO <= 12) {
+    switch (CO) {
+      case 5: conv2d_forward_ci1<5>(xp, B, Hp, Wp, w, bias, KH, KW, DH, DWd, out, OH, OW, relu); return;
+      case 6: conv2d_forward_ci1<6>(xp, B, Hp, Wp, w, bias, KH, KW, DH, DWd, out, OH, OW, relu); return;
+      case 7: conv2d_forward_ci1<7>(xp, B, Hp, Wp, w, bias, KH, KW, DH, DWd, out, OH, OW, relu); return;
+      case 8: conv2d_forward_ci1<8>(xp, B, Hp, Wp, w, bias, KH, KW, DH, DWd, out, OH, OW, relu); return;
+      case 9: conv2d_forward_ci1<9>(xp, B, Hp, Wp, w, bias, KH, KW, DH, DWd, out, OH, OW, relu); return;
+      case 10: conv2d_forward_ci1<10>(xp, B, Hp, Wp, w, bias, KH, KW, DH, DWd, out, OH, OW, relu); return;
+      case 11: conv2d_forward_ci1<11>(xp, B, Hp, Wp, w, bias, KH, KW, DH, DWd, out, OH, OW, relu); return;
+      default: conv2d_forward_ci1<12>(xp, B, Hp, Wp, w, bias, KH, KW, DH, DWd, out, OH, OW, relu); return;
+    }
+  }
   int rowstep = Wp * CI;
   int xstep = SW * CI;
   int TP, TV;
