@@ -60,6 +60,9 @@ crossStitch: [ { name: j, after: h } ]
     const { code, stdout } = await run(['inspect', spec]);
     expect(code).toBe(0);
     expect(stdout.split('\n')[1]).toBe('red \\u001b[31m text \\u0007 bell');
+    // The JSON form carries what the pretty one shows (the text as written: JSON escapes it).
+    const json = await run(['inspect', spec, '--format', 'json']);
+    expect(JSON.parse(json.stdout).description).toBe('red \u001b[31m text \u0007 bell');
     expect(stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 
@@ -86,7 +89,7 @@ crossStitch: [ { name: j, after: h } ]
       ['spend', 1600 + 256 + 2080 + 33],
       ['tenure', 1600 + 256 + 1040 + 68],
     ]);
-    expect(body.junctions[1]).toMatchObject({ name: 'money', mode: 'channel', towers: ['churn', 'spend'], after: { churn: 'h2', spend: 'hidden2' }, params: 128 });
+    expect(body.junctions[1]).toMatchObject({ name: 'money', label: 'crossStitch (channel)', mode: 'channel', towers: ['churn', 'spend'], after: { churn: 'h2', spend: 'hidden2' }, params: 128 });
     expect(body.totals).toEqual({ towers: 3969 * 2 + 2964, junctions: 9 + 128, total: 3969 * 2 + 2964 + 137 });
     expect(body.diagnostics).toEqual([]);
   });

@@ -36,6 +36,7 @@ export function inspectJson(model: CheckedModel) {
   return {
     file: model.specFile,
     name: model.name,
+    ...(model.description ? { description: model.description } : {}),
     input: { name: model.input.name, shape: [...model.input.shape] },
     towers: model.towers.map((t) => ({
       task: t.task,
@@ -60,6 +61,8 @@ export function inspectJson(model: CheckedModel) {
         name: j.name,
         layerName: j.layerName,
         kind: j.kind,
+        // What the pretty table's kind column says ("nddr + batchNorm", "sluice (3 subspaces)").
+        label: j.label,
         mode: stitch?.mode,
         options: j.options,
         towers: [...j.towers],
