@@ -130,6 +130,17 @@ describe('an existing run folder', () => {
     expect(readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
+  it('--resume with --init-from: exit 2, nothing changed (the checkpoint would silently replace the loaded towers)', async () => {
+    const d = copy();
+    const before = snapshot(d);
+    const r = await train(['--out', d, '--resume', '--epochs', '3', '--init-from', run], path.dirname(d));
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: --init-from starts a new run from other runs' towers and --resume continues this one from its checkpoint (whose weights would replace them); give one of them\n`);
+    expect(snapshot(d)).toEqual(before);
+    await expect(trainModel(tinyPlan({ epochs: 3 }), tinyBuild, { ...tinyData(), quiet: true, out: d, resume: true, initFrom: [run] })).rejects.toThrow('give one of them');
+    expect(snapshot(d)).toEqual(before);
+  });
+
   it('a checkpoint already at the epochs asked for: exit 0, says nothing is left to train, nothing changed', async () => {
     const d = copy();
     const before = snapshot(d);

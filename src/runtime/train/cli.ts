@@ -15,7 +15,7 @@ import { WorkersRefusal } from './data-parallel.js';
 import { kebabCase } from '../naming.js';
 import { joinNegativeValues, numericFlag, parseArgsOptions, trainingHelp } from './flags.js';
 import { TrainingError, formatAlphas, trainModel } from './loop.js';
-import { RunFileError, prepareRunFolder } from './run-files.js';
+import { INIT_FROM_AND_RESUME, RunFileError, prepareRunFolder } from './run-files.js';
 import { describeFsError } from '../files.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder, ProgressSink, TrainOptions } from './types.js';
 
@@ -105,6 +105,7 @@ export async function runTrainingCli(plan: TrainingPlan, build: ModelBuilder, ar
     // is left to trainModel, which discards the old run only once the new data has checked out.
     if (values['restart']) options.restart = true;
     if (options.restart && options.resume) throw new RunFileError(out, '--resume continues the run in --out and --restart discards it; give one of them');
+    if (options.resume && (options.initFrom?.length ?? 0) > 0) throw new RunFileError(out, INIT_FROM_AND_RESUME);
     const prepared = options.restart ? {} : await prepareRunFolder(out, { resume: options.resume === true, restart: false }, {
       epochs: options.epochs ?? plan.epochs,
       given: {

@@ -27,7 +27,7 @@ import { freezeJunctionsToIdentity, isJunctionLayer, junctionGroups, junctionObs
 import { outputIndex, taskRuntimes } from './objective.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
-import { prepareRunFolder, readRunInfo, RunFileError, type RunInfo } from './run-files.js';
+import { INIT_FROM_AND_RESUME, prepareRunFolder, readRunInfo, RunFileError, type RunInfo } from './run-files.js';
 import type { BuiltModel, EpochRecord, JunctionAlpha, ModelBuilder, TrainOptions, TrainResult } from './types.js';
 export { formatAlphas } from './format.js';
 export { TrainingError } from './errors.js';
@@ -61,6 +61,7 @@ export async function trainModel<Task extends string>(plan: TrainingPlan, build:
   const onDispose: (() => void)[] = [];
   try {
     const initialised = new Map<string, number>();
+    if (options.resume && (options.initFrom?.length ?? 0) > 0) throw new RunFileError(settings.out ?? '', INIT_FROM_AND_RESUME);
     for (const dir of options.initFrom ?? []) await initFrom(model, built.tasks, dir, progress, initialised);
 
     const logVars = uncertaintyVariables(plan, active);

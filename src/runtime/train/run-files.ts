@@ -449,6 +449,10 @@ export interface RunKept {
   nproc?: number;
 }
 
+/** --init-from would be silently undone by --resume, which loads the checkpoint's weights over them. */
+export const INIT_FROM_AND_RESUME =
+  "--init-from starts a new run from other runs' towers and --resume continues this one from its checkpoint (whose weights would replace them); give one of them";
+
 /** Files and folders a run writes (and `--restart` removes). */
 const RUN_ENTRIES = [RUN_FILE, METRICS_FILE, ALPHAS_FILE, 'report.html', CHECKPOINT_DIR, `${CHECKPOINT_DIR}.old`, MODEL_DIR];
 const TEMP_ENTRY = /^\.(checkpoint-tmp-|run\.json\.tmp-|metrics\.jsonl\.tmp-|alphas\.json\.tmp-|report\.html\.tmp-)/;
