@@ -595,6 +595,12 @@ describe('α step size', () => {
   it('no warning without junctions', () => {
     expectAt(pair(lenet('left') + lenet('right'), 'training:\n  optimizer: { type: adam, learningRate: 0.1 }\n'), 'alpha-step-large', 'warning');
   });
+  it("adadelta: α's rate (learningRate × multiplier) above 1 is a warning, and the default multiplier keeps it at or below 1", () => {
+    expectAt(stitched + 'training:\n  optimizer: { type: adadelta, learningRate: 0.3 }\n  crossStitchLearningRateMultiplier: ‸10\n', 'alpha-step-large', 'warning');
+    expectAt(stitched + 'training:\n  optimizer: { type: adadelta, learningRate: 0.1 }\n  crossStitchLearningRateMultiplier: 10\n', 'alpha-step-large', 'warning');
+    expect(check(stitched + 'training:\n  optimizer: { type: adadelta, learningRate: 0.05 }\n').model!.training.crossStitchLearningRateMultiplier).toBe(10);
+    expect(check(stitched + 'training:\n  optimizer: { type: adadelta }\n').model!.training.crossStitchLearningRateMultiplier).toBe(100);
+  });
   it('adadelta at learningRate 1 with a trained junction is a warning at the rate, whatever the multiplier', () => {
     for (const multiplier of ['', '  crossStitchLearningRateMultiplier: 1\n']) {
       const [w] = expectAt(stitched + `training:\n  optimizer: { type: adadelta, learningRate: ‸1 }\n${multiplier}`, 'learning-rate-large', 'warning');

@@ -95,6 +95,11 @@ function alphaStepProblem(optimizer: OptimizerPlan, multiplier: number, modes: R
     if (alphaRate > 0.1 + eps) return `with ${optimizer.type}, α moves by about learningRate × crossStitchLearningRateMultiplier = ${round(alphaRate)} a step; above 0.1 training diverges (measured: adam at 0.01 trained well at × 10, ended at chance at × 100)`;
     return undefined;
   }
+  if (optimizer.type === 'adadelta') {
+    // Its step is learningRate × RMS(past steps) / RMS(gradients): above 1 each step feeds a larger next one.
+    if (alphaRate > 1 + eps) return `with adadelta, α's step grows from one step to the next when learningRate × crossStitchLearningRateMultiplier (${round(alphaRate)}) is above 1 (measured: diverged at 3, 5 and 10, trained at 1)`;
+    return undefined;
+  }
   if (optimizer.type !== 'sgd' && optimizer.type !== 'momentum') return undefined;
   const momentum = optimizer.momentum ?? 0;
   const effective = alphaRate / Math.max(1 - momentum, 1e-6);
