@@ -3,7 +3,7 @@
  * scripts/build-wasm-kernels.ts) and binds them to a wasm backend's own linear memory, so they
  * read and write tfjs tensors where they lie (pointers are tensors' `memoryOffset`s).
  *
- * Loading: in Node the binary is read and compiled synchronously on first use (small: ~25 KB);
+ * Loading: in Node the binary is read and compiled synchronously on first use (small: ~65 KB);
  * elsewhere `prepareWasmSimdKernels()` (awaited by `selectBackend('wasm')`) fetches and compiles
  * it. One instance per backend memory. Where the module cannot load (no SIMD in this engine, the
  * file missing, a backend without an exposed memory) or `MTLC_WASM_SIMD=0` is set, `simdFor`
