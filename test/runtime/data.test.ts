@@ -137,6 +137,12 @@ describe('file data', () => {
     expect(r.err).toBe(`error: ${f}:1: field 'a': column missing from the header (columns: x, \\u001b[31ma)\n`);
   });
 
+  it('a validationSplit that leaves no training row says so (not "no data rows" of a file that has rows)', async () => {
+    const r = await cli(tinyPlan({ validationSplit: 0.99, data: { format: 'jsonl', path: path.resolve(fixtures, 'tiny.jsonl'), input: 'x', targets: { a: 'a', b: 'b' } } }), ['--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: ${path.resolve(fixtures, 'tiny.jsonl')}: no data rows for training (validationSplit 0.99 took every row for validation, or the file has none)\n`);
+  });
+
   it('a binaryCrossentropy target outside [0, 1]: exit 1 naming file:line and field', async () => {
     const dir = tmp();
     const f = path.join(dir, 'bce.jsonl');

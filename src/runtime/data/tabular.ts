@@ -259,7 +259,11 @@ export class TabularSource implements BatchSource {
       });
     }
     this.size = n;
-    if (n === 0) throw new DataError(this.spec.path, undefined, undefined, 'no data rows');
+    if (n === 0) {
+      const split = this.spec.split;
+      // The validation part may be empty (no validation then); an empty training part may be the split's doing.
+      throw new DataError(this.spec.path, undefined, undefined, split?.take === 'train' ? `no data rows for training (validationSplit ${split.fraction} took every row for validation, or the file has none)` : 'no data rows');
+    }
     this.spec.tasks.forEach((t, k) => {
       if (counts[k] === 0) {
         throw new DataError(this.spec.path, undefined, t.field, `no row has a label for task '${t.name}' (is the field name right?)`);
