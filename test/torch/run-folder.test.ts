@@ -68,6 +68,12 @@ describe.skipIf(!torchPython)(`torch engine run folders ${skipReason ?? ''}`, ()
     expect(variant.err.match(/error:/g)).toHaveLength(1);
     expect(variant.err).toMatch(/error: --resume: the checkpoint in \S+ is of another model \(the checkpoint has cross_stitch_mid\/alpha, which this model lacks\); was the run trained with another --variant\? Resume it with the same one, or use another --out\n$/);
 
+    // --init-from with --resume: the checkpoint's weights would replace the towers it loads.
+    const both = train(['--out', 'r', '--epochs', '3', '--resume', '--init-from', 'r']);
+    expect(both.code).toBe(2);
+    expect(both.err).toBe(`error: --init-from starts a new run from other runs' towers and --resume continues this one from its checkpoint (whose weights would replace them); give one of them\n`);
+    expect(statSync(job).mtimeMs).toBe(jobBefore);
+
     const done = train(['--out', 'r', '--epochs', '2', '--resume']);
     expect(done.code).toBe(0);
     expect(done.out).toContain('already has 2 epoch(s); nothing to train');

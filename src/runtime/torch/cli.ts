@@ -17,7 +17,7 @@ import { joinNegativeValues, numericFlag, parseArgsOptions, refusedFlag, torchTr
 import { freezeJunctionsToIdentity } from '../train/junction-params.js';
 import { TrainingError, initFrom, refuseAnotherModel } from '../train/loop.js';
 import { findCheckpoint } from '../train/checkpoint.js';
-import { MODEL_DIR, RunFileError, prepareRunFolder, readRunInfo, readRunText } from '../train/run-files.js';
+import { INIT_FROM_AND_RESUME, MODEL_DIR, RunFileError, prepareRunFolder, readRunInfo, readRunText } from '../train/run-files.js';
 import { Rng, deriveSeed } from '../random.js';
 import { Progress } from '../train/progress.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
@@ -168,6 +168,7 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     const resume = Boolean(values['resume']);
     const restart = Boolean(values['restart']);
     if (resume && restart) throw new RunFileError(out, '--resume continues the run in --out and --restart discards it; give one of them');
+    if (resume && initFromDirs.length > 0) throw new RunFileError(out, INIT_FROM_AND_RESUME);
     const prepared = restart ? {} : await prepareRunFolder(out, { resume, restart: false }, {
       epochs,
       given: {
