@@ -141,6 +141,25 @@ describe('an existing run folder', () => {
     expect(snapshot(d)).toEqual(before);
   });
 
+  it('--resume on other data (another file, or the file changed since) is refused, nothing changed; a copy of the same data elsewhere continues', async () => {
+    const d = copy();
+    const before = snapshot(d);
+    const other = path.join(tmp(), 'other.jsonl');
+    const rows = readFileSync(path.join(fixtures, 'tiny.jsonl'), 'utf8').trim().split('\n');
+    writeFileSync(other, `${rows.slice(1).concat(rows[0]!).join('\n')}\n`); // the same rows in another order
+    const r = await train(['--out', d, '--resume', '--epochs', '3', '--data', other], path.dirname(d));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: --resume would change the run in .*: its data is not the data the run trained on \(now .*other\.jsonl; the run's was .*tiny\.jsonl\); continue with the run's data, or train into another --out \(or --restart\)\n$/);
+    expect(snapshot(d)).toEqual(before);
+    // The same bytes under another name: the same data.
+    const moved = path.join(tmp(), 'moved.jsonl');
+    cpSync(path.join(fixtures, 'tiny.jsonl'), moved);
+    const ok = await train(['--out', d, '--resume', '--epochs', '3', '--data', moved], path.dirname(d));
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    expect(readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
   it('a checkpoint already at the epochs asked for: exit 0, says nothing is left to train, nothing changed', async () => {
     const d = copy();
     const before = snapshot(d);

@@ -73,6 +73,11 @@ describe.skipIf(!torchPython)(`torch engine run folders ${skipReason ?? ''}`, ()
     expect(both.code).toBe(2);
     expect(both.err).toBe(`error: --init-from starts a new run from other runs' towers and --resume continues this one from its checkpoint (whose weights would replace them); give one of them\n`);
     expect(statSync(job).mtimeMs).toBe(jobBefore);
+    // Other data is another run.
+    const otherData = train(['--out', 'r', '--epochs', '3', '--resume', '--data', path.join(root, 'test', 'fixtures', 'data', 'bad-wrong-length.jsonl')]);
+    expect(otherData.code).toBe(2);
+    expect(otherData.err).toMatch(/^error: --resume would change the run in \S+: its data is not the data the run trained on/);
+    expect(statSync(job).mtimeMs).toBe(jobBefore);
 
     const done = train(['--out', 'r', '--epochs', '2', '--resume']);
     expect(done.code).toBe(0);

@@ -17,7 +17,7 @@ import { joinNegativeValues, numericFlag, parseArgsOptions, refusedFlag, torchTr
 import { freezeJunctionsToIdentity } from '../train/junction-params.js';
 import { TrainingError, initFrom, refuseAnotherModel } from '../train/loop.js';
 import { findCheckpoint } from '../train/checkpoint.js';
-import { INIT_FROM_AND_RESUME, MODEL_DIR, RunFileError, prepareRunFolder, readRunInfo, readRunText } from '../train/run-files.js';
+import { INIT_FROM_AND_RESUME, MODEL_DIR, RunFileError, dataDigest, refuseOtherData, prepareRunFolder, readRunInfo, readRunText } from '../train/run-files.js';
 import { Rng, deriveSeed } from '../random.js';
 import { Progress } from '../train/progress.js';
 import type { EpochRecord, JunctionAlpha, ModelBuilder } from '../train/types.js';
@@ -207,6 +207,10 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
     await selectBackend('cpu');
     // A checkpoint of another model (--variant) is refused before the run's job is rewritten.
     if (resume) await refuseAnotherModelOf(out, build, seed);
+    // Resuming on other data (another file, or the file changed since) would be another run.
+    const dataLabel = effective.data.format === 'multimnist' ? `built-in MultiMNIST (${effective.data.trainSize ?? 6000} train, ${effective.data.testSize ?? 1000} test)` : effective.data.path;
+    const digest = await dataDigest(effective.data);
+    if (resume) await refuseOtherData(out, digest, dataLabel);
     const jobDir = path.join(out, TORCH_DIR);
     await fs.mkdir(jobDir, { recursive: true });
     const loaded = await loadData({ ...effective, seed }, { seed, validationSplit: plan.validationSplit });
@@ -245,7 +249,8 @@ export async function runTorchTrainingCli(plan: TrainingPlan, build: ModelBuilde
       // rng is the tfjs loop's start state: the torch engine draws from its own generators).
       rng: [...new Rng(deriveSeed(seed, 0x5eed)).state()],
       run: {
-        data: effective.data.format === 'multimnist' ? `built-in MultiMNIST (${effective.data.trainSize ?? 6000} train, ${effective.data.testSize ?? 1000} test)` : effective.data.path,
+        data: dataLabel,
+        dataDigest: digest,
         startedAt: (resume ? (await readRunInfo(out).catch(() => undefined))?.startedAt : undefined) ?? new Date().toISOString(),
       },
     };

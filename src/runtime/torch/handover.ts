@@ -129,7 +129,7 @@ export interface TorchJob {
   /** The checkpoint's `rng` (the tfjs loop's start state; the torch engine has its own generators). */
   rng?: number[];
   /** run.json's description of the data and the run's start (kept by --resume). */
-  run?: { data: string; startedAt: string };
+  run?: { data: string; dataDigest: string; startedAt: string };
 }
 
 export async function writeJob(file: string, job: TorchJob): Promise<void> {

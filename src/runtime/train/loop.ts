@@ -27,7 +27,7 @@ import { freezeJunctionsToIdentity, isJunctionLayer, junctionGroups, junctionObs
 import { outputIndex, taskRuntimes } from './objective.js';
 import { createOptimizer } from './optimizers.js';
 import { Progress } from './progress.js';
-import { INIT_FROM_AND_RESUME, prepareRunFolder, readRunInfo, RunFileError, type RunInfo } from './run-files.js';
+import { dataDigest, INIT_FROM_AND_RESUME, prepareRunFolder, readRunInfo, refuseOtherData, RunFileError, type RunInfo } from './run-files.js';
 import type { BuiltModel, EpochRecord, JunctionAlpha, ModelBuilder, TrainOptions, TrainResult } from './types.js';
 export { formatAlphas } from './format.js';
 export { TrainingError } from './errors.js';
@@ -322,6 +322,9 @@ async function startRunFolder(
     given: { seed, batchSize: settings.batchSize, workers: settings.workers, ...(options.singleTask !== undefined ? { singleTask: options.singleTask } : {}) },
   });
   if (prepared.note) progress.line(prepared.note);
+  const data = options.inputs ? 'tensors (inputs/targets)' : options.dataset ? 'a tf.data dataset' : plan.data.format === 'multimnist' ? `built-in MultiMNIST (${plan.data.trainSize ?? 6000} train, ${plan.data.testSize ?? 1000} test)` : plan.data.path;
+  const digest = options.inputs || options.dataset ? undefined : await dataDigest(plan.data);
+  if (options.resume) await refuseOtherData(out, digest, data);
   await fs.mkdir(out, { recursive: true });
   const previous = options.resume ? await readRunInfo(out) : undefined;
   if (options.resume) await resume(out, plan, options, model, groups, logVars, state, progress);
@@ -335,7 +338,8 @@ async function startRunFolder(
     batchSize: settings.batchSize,
     backend: selection.name,
     workers: settings.workers,
-    data: options.inputs ? 'tensors (inputs/targets)' : options.dataset ? 'a tf.data dataset' : plan.data.format === 'multimnist' ? `built-in MultiMNIST (${plan.data.trainSize ?? 6000} train, ${plan.data.testSize ?? 1000} test)` : plan.data.path,
+    data,
+    ...(digest !== undefined ? { dataDigest: digest } : {}),
     startedAt: previous?.startedAt ?? new Date().toISOString(),
   };
   await writeAtomic(path.join(out, RUN_FILE), `${JSON.stringify(info, null, 2)}\n`);

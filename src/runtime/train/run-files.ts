@@ -5,7 +5,8 @@
  * `RunFileError` naming the file (and line) and what is wrong, never a crash later on. No
  * TensorFlow.js here: `mtlc weights` and `mtlc report` use these without loading it.
  */
-import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EpochRecord, JunctionAlpha } from './types.js';
 
@@ -45,6 +46,8 @@ export interface RunInfo {
   /** The torch engine's ranks (--nproc). */
   nproc?: number;
   data?: string;
+  /** sha256 of the training data (a file's bytes and how it is read; MultiMNIST's options): --resume refuses other data. */
+  dataDigest?: string;
   startedAt?: string;
   variant?: string;
 }
@@ -201,7 +204,7 @@ function runInfo(v: unknown, where: Where): RunInfo {
   if (workers !== undefined) info.workers = workers;
   const nproc = optional(o, 'nproc', where, (x, w) => int(x, w, 1));
   if (nproc !== undefined) info.nproc = nproc;
-  for (const key of ['data', 'startedAt', 'variant'] as const) {
+  for (const key of ['data', 'dataDigest', 'startedAt', 'variant'] as const) {
     const s = optional(o, key, where, str);
     if (s !== undefined) info[key] = s;
   }
@@ -522,4 +525,44 @@ export async function prepareRunFolder(out: string, mode: { resume: boolean; res
     throw new RunFileError(out, `--resume: ${out} holds a run (${what}) but no checkpoint to continue from; pass --restart to discard it and train from scratch, or another --out`);
   }
   return kept ? { kept } : {};
+}
+
+/**
+ * What identifies a run's training data: sha256 of a data file's bytes and of how it is read (a
+ * moved or renamed copy is the same data), or of MultiMNIST's options. Undefined for data given in
+ * code (tensors, a tf.data dataset), which --resume cannot check.
+ */
+export async function dataDigest(data: { readonly format: string; readonly path?: string } & object): Promise<string> {
+  const hash = createHash('sha256');
+  const { path: file, ...reading } = data as { path?: string };
+  hash.update(canonicalJson(reading));
+  if (file !== undefined) {
+    try {
+      for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    } catch {
+      return 'unreadable'; // the data loader reports it
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** JSON with every object's keys sorted: the same options give the same text, however built. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** --resume with data other than the run's (another file, or the file changed since) is another run. */
+export async function refuseOtherData(out: string, digest: string | undefined, label: string): Promise<void> {
+  if (digest === undefined) return;
+  const info = await readRunInfo(out).catch(() => undefined);
+  if (info?.dataDigest === undefined || info.dataDigest === digest) return;
+  throw new RunFileError(
+    out,
+    `--resume would change the run in ${out}: its data is not the data the run trained on (now ${label}; the run's was ${info.data ?? 'another'}${info.data === label ? ', since changed' : ''}); continue with the run's data, or train into another --out (or --restart)`,
+  );
 }
