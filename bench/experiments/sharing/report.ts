@@ -11,9 +11,9 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { writeAtomic } from '../../../src/runtime/files.js';
 import { inkOverlap } from '../../../src/runtime/data/multimnist.js';
+import { parseCommand } from '../lib/cli.js';
 import { mean } from '../lib/paired.js';
 import { claims, e1Arms, e2Arms, judge, summarise, type ArmSummary } from './analysis.js';
 import { TASKS, type RunResult, type SharingConfig, type Task } from './plan.js';
@@ -185,17 +185,8 @@ function source(experiment: 'e1' | 'e2', given: string | undefined, quick: boole
 }
 
 async function main(): Promise<number> {
-  let values: { e1?: string; e2?: string; out?: string; quick?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({ options: { e1: { type: 'string' }, e2: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const values = parseCommand<{ e1?: string; e2?: string; out?: string; quick?: boolean }>({ e1: { type: 'string' }, e2: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' } }, USAGE);
+  if (typeof values === 'number') return values;
   const quick = Boolean(values.quick);
   const files = { e1: source('e1', values.e1, quick), e2: source('e2', values.e2, quick) };
   const out = values.out !== undefined ? path.resolve(values.out) : quick ? path.join(ROOT, 'runs', 'results-quick.md') : path.join(DOCS, 'results.md');

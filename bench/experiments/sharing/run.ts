@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../lib/cli.js';
 import { writeAtomic } from '../../../src/runtime/files.js';
 import { judge, claims } from './analysis.js';
 import { specWithJunctionKind } from './kinds.js';
@@ -209,20 +209,11 @@ Then: npm run experiment:sharing:report [-- --quick]
 `;
 
 async function main(): Promise<number> {
-  let values: { experiment?: string; quick?: boolean; jobs?: string; out?: string; child?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      options: { experiment: { type: 'string' }, quick: { type: 'boolean' }, jobs: { type: 'string' }, out: { type: 'string' }, child: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const values = parseCommand<{ experiment?: string; quick?: boolean; jobs?: string; out?: string; child?: string }>(
+    { experiment: { type: 'string' }, quick: { type: 'boolean' }, jobs: { type: 'string' }, out: { type: 'string' }, child: { type: 'string' } },
+    USAGE,
+  );
+  if (typeof values === 'number') return values;
   const experiment = values.experiment as Experiment | undefined;
   if (experiment !== 'e1' && experiment !== 'e2') {
     process.stderr.write(`error: --experiment: expected e1 or e2, got '${values.experiment ?? ''}'\n${USAGE}`);
