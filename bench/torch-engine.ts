@@ -33,7 +33,7 @@ const spec = path.join(dir, 'multi-mnist.yaml');
 writeFileSync(spec, readFileSync(repoPath('specs/multi-mnist.yaml'), 'utf8').replace(/^data:.*$/m, `data: { format: multimnist, trainSize: ${trainSize}, testSize: 64 }`));
 
 function tfjsRun(): number {
-  const r = spawnSync(process.execPath, [cli, 'train', spec, '--backend', 'wasm', '--epochs', '1', '--out', path.join(dir, 'tfjs')], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [cli, 'train', spec, '--backend', 'wasm', '--epochs', '1', '--out', path.join(dir, 'tfjs'), '--restart'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   const m = /epoch 1\/1 .*\((\d+) ex\/s\)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`tfjs run failed: ${r.stderr.slice(-2000)}`);
   return Number(m[1]);
@@ -42,8 +42,11 @@ function tfjsRun(): number {
 // The torch job once (data shards, initial weights), then only the training runs.
 const prep = spawnSync(process.execPath, [cli, 'train', spec, '--engine', 'torch', '--epochs', '1', '--out', path.join(dir, 'torch'), '--prepare-only'], { cwd: dir, encoding: 'utf8' });
 if (prep.status !== 0) throw new Error(prep.stderr);
-const root = /from (.*), with PYTHONPATH/.exec(prep.stdout)![1]!;
-const pkg = /-m (\w+)\.train/.exec(prep.stdout)![1]!;
+// The printed command: PYTHONPATH=<package root>:<runtime> <python> -m <package>.train --job ...
+const printed = /PYTHONPATH=([^\s:]+)\S* \S+ -m (\w+)\.train/.exec(prep.stdout);
+if (!printed) throw new Error(`bench:torch: cannot read the package from --prepare-only's output:\n${prep.stdout}`);
+const root = printed[1]!;
+const pkg = printed[2]!;
 const job = path.join(dir, 'torch', 'torch', 'job.json');
 
 async function torchRun(nproc: number): Promise<{ exs: number; perCpu: number }> {
