@@ -13,10 +13,10 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { stringify } from 'yaml';
 import { compileSpec } from '../src/api/compile.js';
+import { parseCommand } from './lib/cli.js';
 import { validateSpec } from '../src/api/validate.js';
 import { selectBackend, trainModel, type ModelBuilder, type TrainingPlan } from '../src/runtime/index.js';
 import { resultsPath, writeJsonAtomic } from './lib/results.js';
@@ -85,7 +85,14 @@ function teacher(shape: readonly number[], n: number): { inputs: tf.Tensor; targ
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seeds: { type: 'string' }, epochs: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, optimizers: { type: 'string' }, families: { type: 'string' } } });
+  const values = parseCommand<{ seeds?: string; epochs?: string; quick?: boolean; backend?: string; optimizers?: string; families?: string }>(
+    { seeds: { type: 'string' }, epochs: { type: 'string' }, quick: { type: 'boolean' }, backend: { type: 'string' }, optimizers: { type: 'string' }, families: { type: 'string' } },
+    `usage: npm run bench:alpha-stability [-- --seeds 3] [--epochs 4] [--quick] [--backend wasm|cpu] [--optimizers 'sgd 0.01,adam 0.01'] [--families ${Object.keys(FAMILIES).join(',')}]\n`,
+  );
+  if (typeof values === 'number') {
+    process.exitCode = values;
+    return;
+  }
   // --optimizers 'adagrad 0.01,adadelta 1' / --families unit-96,conv-channel: a subset.
   const pick = <K extends string>(all: readonly K[], flag: string | undefined): K[] => (flag ? all.filter((k) => flag.split(',').includes(k)) : [...all]);
   const optimizers = pick(Object.keys(OPTIMIZERS) as (keyof typeof OPTIMIZERS)[], values.optimizers);

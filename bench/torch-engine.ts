@@ -11,15 +11,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { findTorchPython, launch, type TorchEvent } from '../src/runtime/torch/launch.js';
+import { parseCommand } from './lib/cli.js';
 import { repoPath } from './lib/optional.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, d: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : d;
-};
-const reps = opt('reps', 3);
-const trainSize = opt('train-size', 3000);
+const values = parseCommand<{ reps?: string; 'train-size'?: string }>(
+  { reps: { type: 'string' }, 'train-size': { type: 'string' } },
+  'usage: npm run bench:torch [-- --reps 3] [--train-size 3000]\n  the torch engine (1 process, 2 gloo ranks) beside the tfjs engine (wasm) on the MultiMNIST spec\n',
+);
+if (typeof values === 'number') process.exit(values);
+const reps = Number(values.reps ?? 3);
+const trainSize = Number(values['train-size'] ?? 3000);
 const cli = repoPath('bin/mtlc.js');
 
 const py = findTorchPython(undefined);

@@ -8,10 +8,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommand } from './lib/cli.js';
 
 const root = path.join(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { runs: { type: 'string' }, seeds: { type: 'string' } } });
+const USAGE = 'usage: npm run bench:validate-train [-- --runs 300] [--seeds 7,8,9]\n  random accepted specs per seed through a cpu/wasm training step and strict tsc (test/property/)\n';
+const values = parseCommand<{ runs?: string; seeds?: string }>({ runs: { type: 'string' }, seeds: { type: 'string' } }, USAGE);
+if (typeof values === 'number') process.exit(values);
 const runs = values.runs ?? '300';
 const seeds = (values.seeds ?? '7,8,9').split(',');
 let failed = 0;

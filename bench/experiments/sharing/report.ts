@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeAtomic } from '../../../src/runtime/files.js';
 import { inkOverlap } from '../../../src/runtime/data/multimnist.js';
-import { parseCommand } from '../lib/cli.js';
+import { parseCommand } from '../../lib/cli.js';
 import { mean } from '../lib/paired.js';
 import { claims, e1Arms, e2Arms, judge, summarise, type ArmSummary } from './analysis.js';
 import { TASKS, type RunResult, type SharingConfig, type Task } from './plan.js';

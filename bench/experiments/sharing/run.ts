@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseCommand } from '../lib/cli.js';
+import { parseCommand } from '../../lib/cli.js';
 import { writeAtomic } from '../../../src/runtime/files.js';
 import { judge, claims } from './analysis.js';
 import { specWithJunctionKind } from './kinds.js';
