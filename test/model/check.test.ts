@@ -530,6 +530,7 @@ describe('more located codes', () => {
     ['unknown-tower', base([t('a'), t('b')].join('\n'), data.replace('b: b', 'b: b, ‸c: c')), 'error'],
     ['zero-loss-weight', base([t('a', ', lossWeight: ‸0'), t('b')].join('\n'), data), 'warning'],
     ['single-unit-softmax', base([t('a').replace('head: { units: 2 }', 'head: ‸{ units: 1, activation: softmax }'), t('b')].join('\n'), data), 'warning'],
+    ['metric-for-regression', base([t('a', ', metrics: [mae, ‸accuracy]'), t('b', ', metrics: [mse]')].join('\n'), data), 'warning'],
     ['no-data', base([t('a'), t('b')].join('\n')).replace('shape: [4]', 'shape: ‸[4]'), 'warning'],
     ['data-input-shape', base([t('a'), t('b')].join('\n'), 'data: { format: ‸multimnist }'), 'warning'],
     ['data-input-size', base([t('a'), t('b')].join('\n'), data.replace('input: x', 'input: ‸[x, y]')), 'error'],

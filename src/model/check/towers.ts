@@ -190,4 +190,19 @@ function checkLossAndHead(draft: TowerDraft, tower: TowerSpec, out: Diagnostics)
       'for a yes/no task use activation: sigmoid with loss: binaryCrossentropy',
     );
   }
+  // A class metric on a regression task compares rounded predictions with real-valued targets.
+  if (REGRESSION_LOSSES.has(draft.loss)) {
+    (tower.metrics ?? []).forEach((metric, i) => {
+      if (!CLASS_METRICS.has(metric)) return;
+      out.warn(
+        'metric-for-regression',
+        `${at}/metrics/${i}`,
+        `task "${draft.task}" is trained with ${draft.loss}, a regression loss, so ${metric} (which counts predicted classes that match) does not measure it`,
+        'use mae or mse for a regression task, or a classification loss (binaryCrossentropy, categoricalCrossentropy) if the task has classes',
+      );
+    });
+  }
 }
+
+const REGRESSION_LOSSES: ReadonlySet<string> = new Set(['meanSquaredError', 'meanAbsoluteError', 'meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'logcosh']);
+const CLASS_METRICS: ReadonlySet<string> = new Set(['accuracy', 'acc', 'binaryAccuracy', 'categoricalAccuracy', 'sparseCategoricalAccuracy', 'precision', 'recall']);
