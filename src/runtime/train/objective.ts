@@ -115,7 +115,11 @@ export function objective(
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const per: tf.Scalar[] = [];
   const mets: tf.Scalar[] = [];
-  let total: tf.Scalar = tf.scalar(0);
+  // Terms are added as they come, and a weight of exactly 1 is not multiplied: 0 + x and x × 1
+  // are x bit for bit, so this only saves their kernels, forward and in the gradient.
+  let total: tf.Scalar | null = null;
+  const add = (term: tf.Scalar): void => void (total = total ? tf.add(total, term) : term);
+  const times = (x: tf.Scalar, w: number): tf.Scalar => (w === 1 ? x : tf.mul(x, w));
   for (const t of ctx.tasks) {
     const y = ys[t.plan.name];
     if (!y) throw missingTargets(t.plan.name);
@@ -127,13 +131,14 @@ export function objective(
     mets.push(...v.metrics);
     if (mask && !(denominator! > 0)) continue; // no label for this task in the whole batch
     const s = ctx.logVars[t.plan.name];
-    const term = s ? tf.add(tf.mul(tf.exp(tf.neg(s)), v.loss), s) : tf.mul(v.loss, ctx.dynamic[t.plan.name]!);
-    total = tf.add(total, tf.mul(term, t.plan.lossWeight));
+    const term = s ? (tf.add(tf.mul(tf.exp(tf.neg(s)), v.loss), s) as tf.Scalar) : times(v.loss, ctx.dynamic[t.plan.name]!);
+    add(times(term, t.plan.lossWeight));
   }
   // Junctions' own loss terms (a sluice's orthogonality penalty, NDDR's weight decay).
   for (const layer of ctx.model.layers) {
     const extra = isJunctionLayer(layer) ? layer.junctionLoss?.() : null;
-    if (extra) total = tf.add(total, extra);
+    // Added to a fresh sum, never returned as itself: the caller disposes the total.
+    if (extra) total = tf.add(total ?? tf.scalar(0), extra);
   }
-  return { total, losses: tf.keep(tf.stack(per)), metrics: mets.length > 0 ? tf.keep(tf.stack(mets)) : null };
+  return { total: total ?? tf.scalar(0), losses: tf.keep(tf.stack(per)), metrics: mets.length > 0 ? tf.keep(tf.stack(mets)) : null };
 }
